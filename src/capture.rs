@@ -1,0 +1,143 @@
+//! Capturing content into the store: the one path by which archive, the hooks and CI scans
+//! record a file version.
+//!
+//! A capture is idempotent: the item id is derived from path, content and source commit, so
+//! capturing the same deletion twice (a rerun after a crash, or a hook then a CI scan) finds
+//! the existing item and appends no second evidence line.
+
+use rusqlite::Transaction;
+use serde::Serialize;
+
+use crate::content;
+use crate::id;
+use crate::policy::{Action, Compression};
+use crate::store::evidence::{self, Appended};
+use crate::store::items::{self, state, Item};
+use crate::store::{blobs, StoreError};
+use crate::stub::Mode;
+
+/// One file version to capture.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub path: Vec<u8>,
+    pub mode: Mode,
+    pub bytes: Vec<u8>,
+    pub git_blob_id: String,
+    pub source_commit: String,
+    pub removed_in_commit: Option<String>,
+    pub action: Action,
+    pub category: String,
+    pub reason: String,
+    pub tags: Vec<String>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Capture {
+    /// The tombstone id this capture gets.
+    pub fn id(&self) -> String {
+        id::tombstone_id(
+            &self.path,
+            &id::sha256_hex(&self.bytes),
+            &self.source_commit,
+        )
+    }
+}
+
+/// What recording one capture did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Captured {
+    pub id: String,
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    pub stored_size: u64,
+    /// False when the item already existed (a rerun, or a hook and a scan of the same event).
+    pub new_item: bool,
+    /// False when identical content was already stored.
+    pub new_content: bool,
+    pub state: String,
+    pub evidence: Option<Appended>,
+}
+
+/// Record `c` (content, item, evidence line) inside `tx`.
+pub fn record(
+    tx: &Transaction<'_>,
+    c: &Capture,
+    actor: &str,
+    now: &str,
+    compression: Compression,
+) -> Result<Captured, StoreError> {
+    let put = blobs::put(tx, &c.bytes, Some(&c.git_blob_id), compression, now)?;
+    let info = content::describe(&c.path, &c.bytes);
+    let id = id::tombstone_id(&c.path, &put.sha256, &c.source_commit);
+    let initial_state = if c.removed_in_commit.is_some() {
+        state::ARCHIVED
+    } else {
+        state::PENDING
+    };
+    let item = Item {
+        id: id.clone(),
+        path: c.path.clone(),
+        path_text: String::from_utf8_lossy(&c.path).into_owned(),
+        path_bytes_hex: None,
+        sha256: put.sha256.clone(),
+        git_blob_id: Some(c.git_blob_id.clone()),
+        size: put.size,
+        mode: c.mode.as_str().to_owned(),
+        language: info.language.map(str::to_owned),
+        mime: info.mime.to_owned(),
+        lines: info.lines,
+        binary: info.binary,
+        category: c.category.clone(),
+        action: c.action.as_str().to_owned(),
+        reason: c.reason.clone(),
+        actor: actor.to_owned(),
+        state: initial_state.to_owned(),
+        source_commit: c.source_commit.clone(),
+        removed_in_commit: c.removed_in_commit.clone(),
+        archived_at: now.to_owned(),
+        updated_at: now.to_owned(),
+        legal_hold: false,
+        tags: c.tags.clone(),
+        metadata: c.metadata.clone(),
+        stored_size: Some(put.stored_size),
+    };
+    let new_item = items::insert(tx, &item)?;
+    let evidence = if new_item {
+        let data = serde_json::json!({
+            "id": id,
+            "path": item.path_text,
+            "path_bytes_hex": std::str::from_utf8(&c.path).is_err().then(|| id::hex(&c.path)),
+            "sha256": put.sha256,
+            "git_blob_id": c.git_blob_id,
+            "size": put.size,
+            "mode": item.mode,
+            "action": item.action,
+            "category": item.category,
+            "reason": item.reason,
+            "source_commit": c.source_commit,
+            "removed_in_commit": c.removed_in_commit,
+            "tags": c.tags,
+            "metadata": c.metadata,
+        });
+        Some(evidence::append(tx, "archive", actor, now, &data)?)
+    } else {
+        None
+    };
+    let current_state = if new_item {
+        initial_state.to_owned()
+    } else {
+        items::get(tx, &id)?.map_or_else(|| initial_state.to_owned(), |i| i.state)
+    };
+    Ok(Captured {
+        id,
+        path: crate::stub::encode_path(&c.path),
+        sha256: put.sha256,
+        size: put.size,
+        stored_size: put.stored_size,
+        new_item,
+        new_content: put.new,
+        state: current_state,
+        evidence,
+    })
+}

@@ -1,0 +1,184 @@
+//! Command-line types (clap derive). The `///` comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Make deleting code safe and auditable: capture deleted files into an archive, leave a
+/// tombstone stub at the old path, and restore them on demand, verified byte for byte.
+///
+/// Exit codes: 0 ok, 1 verification or policy failure, 2 usage or configuration error,
+/// 3 internal error.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-tombstone",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Store directory (default: `store.path` in .tombstone.toml, else <git common dir>/tombstone)
+    #[arg(long, global = true, env = "GIT_TOMBSTONE_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Print JSON (one object per line) instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print no informational notes on stderr
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented .tombstone.toml (never overwriting one) and create the store
+    Init(InitArgs),
+    /// Archive tracked files: store their committed content and replace each by a stub
+    Archive(ArchiveArgs),
+    /// Bind pending items to HEAD once their stub (or deletion) is committed
+    Bind(BindArgs),
+    /// List archived items
+    List(ListArgs),
+    /// Show one archived item, by id or path
+    Show(ShowArgs),
+    /// Restore an archived file (the same as `git archive-restore`)
+    Restore(RestoreArgs),
+    /// Verify the evidence chain, stored content, and the stubs in HEAD
+    Verify(VerifyArgs),
+    /// Work with stub files
+    #[command(subcommand)]
+    Stub(StubCommand),
+    /// Work with the evidence log
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {}
+
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// Tracked files to archive (processed in byte order of their paths)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Why the files are archived (default: the policy's reason for the path)
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// A tag to record with each item (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Free-form metadata `key=value` to record with each item (repeatable)
+    #[arg(long = "metadata", value_name = "KEY=VALUE")]
+    pub metadata: Vec<String>,
+    /// Who archives (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+    /// The commit whose content is archived
+    #[arg(long, default_value = "HEAD", value_name = "REV")]
+    pub commit: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BindArgs {}
+
+#[derive(Debug, Args, Default)]
+pub struct ListArgs {
+    /// Only paths matching this glob (without `/` it matches the file name anywhere)
+    #[arg(long, value_name = "GLOB")]
+    pub path: Option<String>,
+    /// Only this category (code, docs, tests, configs, logs, …)
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Only this state (pending, archived, restored, vacuumed, purged)
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only items whose source or removing commit starts with this id
+    #[arg(long, value_name = "COMMIT")]
+    pub commit: Option<String>,
+    /// Only items archived at or after this date (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only items archived before this date (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A tombstone id (tb_…) or a path (a stub, or a path with archived versions)
+    #[arg(value_name = "PATH|ID")]
+    pub target: std::ffi::OsString,
+}
+
+/// Restore an archived file, verified byte for byte against its SHA-256.
+///
+/// The target is a path (a stub at that path, or the latest archived version of it) or a
+/// tombstone id. Bytes come from the local store, else from the git object database.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A path (a stub, or a path with archived versions) or a tombstone id (tb_…)
+    #[arg(value_name = "PATH|ID")]
+    pub target: std::ffi::OsString,
+    /// Write the content to FILE instead of its original path (nothing is staged)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Say what would be restored, and from where, without writing anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Overwrite a file that is not this item's stub
+    #[arg(long)]
+    pub force: bool,
+    /// Write the work tree file only; do not stage it
+    #[arg(long)]
+    pub no_stage: bool,
+    /// Who restores (default: git `user.name <user.email>`)
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {}
+
+#[derive(Debug, Subcommand)]
+pub enum StubCommand {
+    /// Check that FILE is a valid stub and print its fields (exit 1 if not, saying why)
+    Check(StubCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StubCheckArgs {
+    /// The file to check (its name decides the expected comment syntax)
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Print the SHA-256 of evidence line SEQ, to quote in a pull request
+    Digest(DigestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The line's sequence number (`seq`)
+    pub seq: i64,
+}
+
+/// `git archive-restore`: restore an archived file, verified byte for byte.
+///
+/// Exit codes: 0 ok, 1 verification failure, 2 usage error, 3 internal error.
+#[derive(Debug, Parser)]
+#[command(name = "git-archive-restore", version, max_term_width = 100)]
+pub struct RestoreCli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(flatten)]
+    pub args: RestoreArgs,
+}

@@ -1,0 +1,301 @@
+//! `git tombstone archive PATH...`: capture committed files and replace each by its stub.
+//!
+//! Every path is checked before anything is written, so a bad path leaves nothing half-done.
+//! Then, in order: the content, items and evidence are committed to the store in one
+//! transaction; the stubs are written to the work tree atomically; the index is updated in one
+//! `git update-index` run. A crash between those steps is completed by a rerun: the store step
+//! is idempotent, and a stub already in the work tree but not in the index is simply staged.
+
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+
+use crate::capture::{self, Capture, Captured};
+use crate::cli::ArchiveArgs;
+use crate::commands::{shown, CommandError, Ctx};
+use crate::error::Outcome;
+use crate::git::{EntryKind, Staged};
+use crate::output::human_bytes;
+use crate::policy::Action;
+use crate::store::items;
+use crate::stub::{Mode, Stub};
+use crate::{clock, failpoint, id};
+
+struct Planned {
+    capture: Capture,
+    /// The stub to leave at the path (`stub` action), already rendered.
+    stub: Option<Vec<u8>>,
+}
+
+/// Run `archive`.
+pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
+    let reason = args.reason.as_deref().map(check_reason).transpose()?;
+    let tags = args
+        .tags
+        .iter()
+        .map(|t| check_text("tag", t).map(str::to_owned))
+        .collect::<Result<Vec<_>, _>>()?;
+    let metadata = parse_metadata(&args.metadata)?;
+    let source = ctx.repo.resolve_commit(&args.commit)?;
+
+    let mut paths = args
+        .paths
+        .iter()
+        .map(|p| ctx.repo_path(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    paths.sort();
+    paths.dedup();
+
+    let mut plan = Vec::with_capacity(paths.len());
+    for path in &paths {
+        plan.push(check_path(
+            ctx,
+            path,
+            &source,
+            reason.as_deref(),
+            &tags,
+            &metadata,
+        )?);
+    }
+
+    let actor = ctx.actor(args.by.as_deref());
+    let now = clock::now();
+    let mut store = ctx.open_store()?;
+    let compression = ctx.policy.compression;
+    let results: Vec<Captured> = store.write(|tx| {
+        plan.iter()
+            .map(|p| capture::record(tx, &p.capture, &actor, &now, compression))
+            .collect()
+    })?;
+    failpoint::hit("archive:after-store");
+
+    let mut staged = Vec::with_capacity(plan.len());
+    for p in &plan {
+        let file = ctx.worktree_path(&p.capture.path);
+        let io = |source| CommandError::Io {
+            path: file.clone(),
+            source,
+        };
+        match &p.stub {
+            Some(stub) => {
+                crate::fsutil::write_atomic(&file, stub, 0o644).map_err(io)?;
+                staged.push(Staged::File {
+                    path: p.capture.path.clone(),
+                    bytes: stub.clone(),
+                    mode: "100644",
+                });
+            }
+            None => {
+                match std::fs::remove_file(&file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e).into()),
+                    _ => {}
+                }
+                staged.push(Staged::Remove {
+                    path: p.capture.path.clone(),
+                });
+            }
+        }
+    }
+    failpoint::hit("archive:after-worktree");
+    ctx.repo.stage(&staged)?;
+
+    for (p, r) in plan.iter().zip(&results) {
+        ctx.out.json_always(&serde_json::json!({
+            "id": r.id,
+            "path": r.path,
+            "sha256": r.sha256,
+            "action": p.capture.action.as_str(),
+            "category": p.capture.category,
+            "state": r.state,
+            "bytes": { "raw": r.size, "stored": r.stored_size },
+            "new": r.new_item,
+            "evidence_seq": r.evidence.as_ref().map(|e| e.seq),
+            "evidence_digest": r.evidence.as_ref().map(|e| e.digest.clone()),
+        }));
+        let what = if p.stub.is_some() {
+            "stub staged"
+        } else {
+            "deletion staged"
+        };
+        ctx.out.note(&format!(
+            "archived {} ({}, {} → {}), {what}",
+            r.path,
+            r.id,
+            human_bytes(r.size),
+            human_bytes(r.stored_size)
+        ));
+    }
+    Ok(0)
+}
+
+fn check_path(
+    ctx: &Ctx,
+    path: &[u8],
+    source: &str,
+    reason: Option<&str>,
+    tags: &[String],
+    metadata: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Planned, crate::error::Error> {
+    let name = shown(path);
+    let file = ctx.worktree_path(path);
+    let meta = std::fs::symlink_metadata(&file).ok();
+    if meta.as_ref().is_some_and(|m| m.is_dir()) {
+        return Err(CommandError::Directory { path: name }.into());
+    }
+    let entry = ctx
+        .repo
+        .entry_at(source, path)?
+        .ok_or_else(|| CommandError::Untracked {
+            path: name.clone(),
+            commit: short(source),
+        })?;
+    let mode = match entry.kind {
+        EntryKind::File => Mode::File,
+        EntryKind::Executable => Mode::Executable,
+        EntryKind::Symlink => Mode::Symlink,
+        EntryKind::Gitlink => return Err(CommandError::Submodule { path: name }.into()),
+        EntryKind::Tree => return Err(CommandError::Directory { path: name }.into()),
+    };
+    let decision = ctx.policy.decide(path);
+    if decision.action == Action::Ignore {
+        return Err(CommandError::PolicyIgnores { path: name }.into());
+    }
+    let bytes = ctx.repo.blob(&entry.id)?;
+    if decision.action == Action::Stub && bytes.len() as u64 > ctx.policy.max_file_size {
+        return Err(CommandError::TooLarge {
+            path: name,
+            size: bytes.len() as u64,
+            max: ctx.policy.max_file_size,
+        }
+        .into());
+    }
+    let capture = Capture {
+        path: path.to_vec(),
+        mode,
+        git_blob_id: entry.id.clone(),
+        source_commit: source.to_owned(),
+        removed_in_commit: None,
+        action: decision.action,
+        category: decision.category,
+        reason: reason.map_or(decision.reason, str::to_owned),
+        tags: tags.to_vec(),
+        metadata: metadata.clone(),
+        bytes,
+    };
+    let stub = match decision.action {
+        Action::Stub => {
+            let sha = id::sha256_hex(&capture.bytes);
+            let stub = Stub::new(
+                path,
+                mode,
+                &sha,
+                capture.bytes.len() as u64,
+                source,
+                &capture.reason,
+            );
+            Some(
+                stub.render(path)
+                    .map_err(|source| CommandError::Unrenderable {
+                        path: name.clone(),
+                        source,
+                    })?,
+            )
+        }
+        _ => None,
+    };
+
+    // What is in the work tree and the index now must be the committed content, or (for a
+    // rerun after a crash) this very stub.
+    let index = ctx.repo.index_entry(path)?;
+    let worktree: Option<Vec<u8>> = match &meta {
+        None => None,
+        Some(m) if m.file_type().is_symlink() => std::fs::read_link(&file)
+            .ok()
+            .map(|t| t.as_os_str().as_bytes().to_vec()),
+        Some(_) => Some(std::fs::read(&file).map_err(|source| CommandError::Io {
+            path: file.clone(),
+            source,
+        })?),
+    };
+    if let Some(current) = &worktree {
+        if let Ok(existing) = Stub::parse(path, current) {
+            let in_store = ctx
+                .existing_store()?
+                .and_then(|s| items::get(s.conn(), &existing.id).ok().flatten())
+                .is_some();
+            let staged = index.as_ref().is_some_and(|e| e.id != entry.id);
+            if !in_store || staged || Some(current) != stub.as_ref() {
+                return Err(CommandError::AlreadyStub {
+                    path: name,
+                    id: existing.id,
+                }
+                .into());
+            }
+            // Stub written and recorded, but not staged: a rerun after a crash finishes it.
+            return Ok(Planned { capture, stub });
+        }
+        let executable = meta
+            .as_ref()
+            .is_some_and(|m| m.permissions().mode() & 0o111 != 0);
+        let mode_changed = mode != Mode::Symlink && executable != (mode == Mode::Executable);
+        if *current != capture.bytes || mode_changed {
+            return Err(CommandError::Uncommitted {
+                path: name,
+                commit: short(source),
+            }
+            .into());
+        }
+    }
+    if let Some(e) = &index {
+        if e.id != entry.id {
+            return Err(CommandError::StagedChanges { path: name }.into());
+        }
+    }
+    Ok(Planned { capture, stub })
+}
+
+fn short(commit: &str) -> String {
+    commit.chars().take(12).collect()
+}
+
+fn check_text<'a>(what: &str, s: &'a str) -> Result<&'a str, CommandError> {
+    let invalid = |why: &str| CommandError::Invalid {
+        what: what.into(),
+        why: why.into(),
+    };
+    if s.trim().is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(invalid(
+            "it contains control characters (newlines, tabs, …)",
+        ));
+    }
+    if s.len() > 200 {
+        return Err(invalid("it is longer than 200 bytes"));
+    }
+    Ok(s)
+}
+
+fn check_reason(s: &str) -> Result<String, CommandError> {
+    check_text("--reason", s).map(|s| s.trim().to_owned())
+}
+
+fn parse_metadata(
+    pairs: &[String],
+) -> Result<serde_json::Map<String, serde_json::Value>, CommandError> {
+    let mut map = serde_json::Map::new();
+    for pair in pairs {
+        let (k, v) = pair.split_once('=').ok_or_else(|| CommandError::Invalid {
+            what: "--metadata".into(),
+            why: format!("`{pair}` is not KEY=VALUE"),
+        })?;
+        if k.trim().is_empty() {
+            return Err(CommandError::Invalid {
+                what: "--metadata".into(),
+                why: format!("`{pair}` has an empty key"),
+            });
+        }
+        map.insert(k.trim().to_owned(), serde_json::Value::String(v.to_owned()));
+    }
+    Ok(map)
+}

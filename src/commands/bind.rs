@@ -1,0 +1,31 @@
+//! `git tombstone bind`: settle pending items whose stub (or deletion) is committed in HEAD.
+
+use crate::cli::BindArgs;
+use crate::commands::Ctx;
+use crate::error::Outcome;
+use crate::{bind, clock};
+
+/// Run `bind`.
+pub fn run(_args: &BindArgs, ctx: &Ctx) -> Outcome {
+    let Some(head) = ctx.repo.head_commit()? else {
+        ctx.out.note("HEAD is unborn: nothing to bind");
+        return Ok(0);
+    };
+    let Some(mut store) = ctx.existing_store_writable()? else {
+        ctx.out.note("no store yet: nothing to bind");
+        return Ok(0);
+    };
+    let actor = ctx.actor(None);
+    let bound = bind::bind_to(&ctx.repo, &mut store, &head, &actor, &clock::now())?;
+    ctx.out.json(&bound);
+    ctx.out.text(&format!(
+        "bound {} item(s) to {}; {} still pending",
+        bound.ids.len(),
+        &head[..12.min(head.len())],
+        bound.still_pending
+    ));
+    for id in &bound.ids {
+        ctx.out.text(&format!("  {id}"));
+    }
+    Ok(0)
+}

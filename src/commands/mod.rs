@@ -1,0 +1,283 @@
+//! One verb per file. Each has a `run` that takes its clap args and a [`Ctx`], delegates the
+//! work to the library, and hands results to [`Output`].
+
+pub mod archive;
+pub mod bind;
+pub mod evidence;
+pub mod init;
+pub mod list;
+pub mod restore;
+pub mod show;
+pub mod stub;
+pub mod verify;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use miette::Diagnostic;
+
+use crate::cli::{Cli, Command, EvidenceCommand, Global, StubCommand};
+use crate::error::{Error, Outcome, FAILURE, INTERNAL, USAGE};
+use crate::git::Repo;
+use crate::output::Output;
+use crate::policy::Policy;
+use crate::store::Store;
+
+/// Errors of the commands themselves: refusals a user can act on.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum CommandError {
+    #[error("{path} is outside the repository")]
+    #[diagnostic(code(tombstone::path::outside), help("pass paths inside the work tree at {}", root.display()))]
+    OutsideRepo { path: String, root: PathBuf },
+    #[error("{path} is not tracked in {commit}")]
+    #[diagnostic(
+        code(tombstone::archive::untracked),
+        help("only committed files can be archived; commit it first, or pass --commit")
+    )]
+    Untracked { path: String, commit: String },
+    #[error("{path} is a directory")]
+    #[diagnostic(
+        code(tombstone::archive::directory),
+        help("archive the files inside it, e.g. `git tombstone archive $(git ls-files {path})`")
+    )]
+    Directory { path: String },
+    #[error("{path} is a submodule")]
+    #[diagnostic(
+        code(tombstone::archive::submodule),
+        help("submodules are recorded by commit id and never stubbed; remove it with `git rm`")
+    )]
+    Submodule { path: String },
+    #[error("{path} is {size} bytes, larger than max_file_size ({max} bytes)")]
+    #[diagnostic(code(tombstone::archive::too_large), help("raise `max_file_size` in .tombstone.toml, or keep large files out of the archive with an `ignore` rule"))]
+    TooLarge { path: String, size: u64, max: u64 },
+    #[error("{path} is already a stub ({id})")]
+    #[diagnostic(code(tombstone::archive::already_stub), help("`git tombstone show {path}` describes it; `git archive-restore {path}` brings the file back"))]
+    AlreadyStub { path: String, id: String },
+    #[error("{path} has changes that are not in {commit}")]
+    #[diagnostic(code(tombstone::archive::uncommitted), help("commit or stash the changes first: archive stores committed content, and the stub would replace your edits"))]
+    Uncommitted { path: String, commit: String },
+    #[error("{path} has staged changes")]
+    #[diagnostic(
+        code(tombstone::archive::staged),
+        help("commit or unstage them first (`git restore --staged {path}`)")
+    )]
+    StagedChanges { path: String },
+    #[error("the policy ignores {path}")]
+    #[diagnostic(
+        code(tombstone::archive::ignored),
+        help("change the rule that matches it in .tombstone.toml to `stub` or `archive`")
+    )]
+    PolicyIgnores { path: String },
+    #[error("invalid {what}: {why}")]
+    #[diagnostic(code(tombstone::usage::invalid))]
+    Invalid { what: String, why: String },
+    #[error("cannot write a stub for {path}: {source}")]
+    #[diagnostic(
+        code(tombstone::stub::unrenderable),
+        help("rename the file, or archive it under a rule with `action = \"archive\"` (no stub)")
+    )]
+    Unrenderable {
+        path: String,
+        #[source]
+        source: crate::stub::StubError,
+    },
+    #[error("nothing archived matches `{target}`")]
+    #[diagnostic(
+        code(tombstone::restore::not_found),
+        help("`git tombstone list` shows what is archived; pass a path or a tb_… id")
+    )]
+    NotFound { target: String },
+    #[error("{id} ({path}) was purged; its content is gone")]
+    #[diagnostic(code(tombstone::restore::purged), help("see `git tombstone show {id}` and the evidence log for who approved the purge and when"))]
+    Purged { id: String, path: String },
+    #[error("the content of {id} is not available: {why}")]
+    #[diagnostic(
+        code(tombstone::restore::unavailable),
+        help("fetch the commit that contained it ({commit}) or the archive branch, then retry")
+    )]
+    Unavailable {
+        id: String,
+        commit: String,
+        why: String,
+    },
+    #[error("content for {id} does not match its record: {why}")]
+    #[diagnostic(
+        code(tombstone::restore::mismatch),
+        help("nothing was written; run `git tombstone verify`")
+    )]
+    Mismatch { id: String, why: String },
+    #[error("{path} exists and is not the stub of {id}")]
+    #[diagnostic(
+        code(tombstone::restore::would_overwrite),
+        help("pass --force to overwrite it, or --output FILE to restore elsewhere")
+    )]
+    WouldOverwrite { path: String, id: String },
+    #[error("{path} is not a valid stub: {source}")]
+    #[diagnostic(code(tombstone::stub::invalid))]
+    InvalidStub {
+        path: String,
+        #[source]
+        source: crate::stub::StubError,
+    },
+    #[error("there is no evidence line {seq}")]
+    #[diagnostic(code(tombstone::evidence::no_line), help("the log has {last} lines"))]
+    NoSuchEvidence { seq: i64, last: i64 },
+    #[error("I/O error on {}", path.display())]
+    #[diagnostic(code(tombstone::io))]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl CommandError {
+    /// The exit code for this refusal.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CommandError::Purged { .. }
+            | CommandError::Unavailable { .. }
+            | CommandError::Mismatch { .. }
+            | CommandError::InvalidStub { .. } => FAILURE,
+            CommandError::Io { .. } => INTERNAL,
+            _ => USAGE,
+        }
+    }
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> (Output, Outcome) {
+    let out = Output {
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+    };
+    let outcome = match cli.command {
+        Command::Stub(StubCommand::Check(a)) => stub::run(&a, out),
+        command => Ctx::new(&cli.global, out).and_then(|ctx| match command {
+            Command::Init(a) => init::run(&a, &ctx),
+            Command::Archive(a) => archive::run(&a, &ctx),
+            Command::Bind(a) => bind::run(&a, &ctx),
+            Command::List(a) => list::run(&a, &ctx),
+            Command::Show(a) => show::run(&a, &ctx),
+            Command::Restore(a) => restore::run(&a, &ctx),
+            Command::Verify(a) => verify::run(&a, &ctx),
+            Command::Evidence(EvidenceCommand::Digest(a)) => evidence::digest(&a, &ctx),
+            Command::Stub(StubCommand::Check(_)) => unreachable!("handled above"),
+        }),
+    };
+    (out, outcome)
+}
+
+/// What every repository command needs: the repository, its policy, the store location.
+pub struct Ctx {
+    pub repo: Repo,
+    pub policy: Policy,
+    pub store_dir: PathBuf,
+    pub out: Output,
+    /// The canonical current directory (paths on the command line are relative to it).
+    pub cwd: PathBuf,
+}
+
+impl Ctx {
+    /// Discover the repository from the current directory and load its policy.
+    pub fn new(global: &Global, out: Output) -> Result<Ctx, Error> {
+        let cwd = std::env::current_dir().map_err(|source| CommandError::Io {
+            path: ".".into(),
+            source,
+        })?;
+        let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+        let repo = Repo::discover(&cwd)?;
+        let policy = Policy::load(repo.workdir())?;
+        let store_dir = match (&global.store, &policy.store_path) {
+            (Some(dir), _) => cwd.join(dir),
+            (None, Some(p)) => repo.workdir().join(p),
+            (None, None) => repo.common_dir().join("tombstone"),
+        };
+        Ok(Ctx {
+            repo,
+            policy,
+            store_dir,
+            out,
+            cwd,
+        })
+    }
+
+    /// Open the store for writing, creating it if needed.
+    pub fn open_store(&self) -> Result<Store, Error> {
+        Ok(Store::open(&self.store_dir)?)
+    }
+
+    /// Open the store for reading; `None` if it does not exist yet.
+    pub fn existing_store(&self) -> Result<Option<Store>, Error> {
+        Ok(Store::open_existing(&self.store_dir)?)
+    }
+
+    /// Open the store for writing if it exists; `None` if there is no store yet.
+    pub fn existing_store_writable(&self) -> Result<Option<Store>, Error> {
+        if !self.store_dir.join(crate::store::DB_FILE).exists() {
+            return Ok(None);
+        }
+        self.open_store().map(Some)
+    }
+
+    /// The actor to record: `--by`, else `GITHUB_ACTOR` in GitHub Actions, else git identity.
+    pub fn actor(&self, by: Option<&str>) -> String {
+        if let Some(by) = by.filter(|b| !b.trim().is_empty()) {
+            return by.trim().to_owned();
+        }
+        if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+            if let Ok(actor) = std::env::var("GITHUB_ACTOR") {
+                if !actor.is_empty() {
+                    return actor;
+                }
+            }
+        }
+        self.repo.identity().unwrap_or_else(|| "unknown".into())
+    }
+
+    /// Turn a path from the command line into repository-relative bytes (lexically: the file
+    /// need not exist, and a symlink is not followed).
+    pub fn repo_path(&self, user_path: &Path) -> Result<Vec<u8>, CommandError> {
+        let abs = self.cwd.join(user_path);
+        let mut norm = PathBuf::new();
+        for c in abs.components() {
+            match c {
+                Component::ParentDir => {
+                    norm.pop();
+                }
+                Component::CurDir => {}
+                other => norm.push(other.as_os_str()),
+            }
+        }
+        let outside = || CommandError::OutsideRepo {
+            path: user_path.display().to_string(),
+            root: self.repo.workdir().to_path_buf(),
+        };
+        let rel = norm
+            .strip_prefix(self.repo.workdir())
+            .map_err(|_| outside())?;
+        if rel.as_os_str().is_empty() {
+            return Err(CommandError::Directory {
+                path: user_path.display().to_string(),
+            });
+        }
+        if rel
+            .components()
+            .next()
+            .is_some_and(|c| c.as_os_str() == ".git")
+        {
+            return Err(outside());
+        }
+        Ok(rel.as_os_str().as_bytes().to_vec())
+    }
+
+    /// The absolute work tree path of repository-relative `path`.
+    pub fn worktree_path(&self, path: &[u8]) -> PathBuf {
+        self.repo.workdir().join(std::ffi::OsStr::from_bytes(path))
+    }
+}
+
+/// A path for messages (lossy UTF-8, quoted when unusual).
+pub fn shown(path: &[u8]) -> String {
+    crate::stub::encode_path(path)
+}

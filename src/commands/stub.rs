@@ -1,0 +1,59 @@
+//! `git tombstone stub check FILE`: is this file a valid stub? Needs no repository.
+
+use crate::cli::StubCheckArgs;
+use crate::commands::CommandError;
+use crate::error::Outcome;
+use crate::output::Output;
+use crate::stub::Stub;
+use std::os::unix::ffi::OsStrExt;
+
+/// Run `stub check`.
+pub fn run(args: &StubCheckArgs, out: Output) -> Outcome {
+    let shown = args.file.display().to_string();
+    let io = |source| CommandError::Io {
+        path: args.file.clone(),
+        source,
+    };
+    let meta = std::fs::symlink_metadata(&args.file).map_err(io)?;
+    let invalid = |why: &str| CommandError::InvalidStub {
+        path: shown.clone(),
+        source: crate::stub::StubError::Syntax {
+            line: 0,
+            why: why.to_owned(),
+        },
+    };
+    if meta.file_type().is_symlink() {
+        return Err(invalid("it is a symbolic link; stubs are regular files").into());
+    }
+    if meta.is_dir() {
+        return Err(invalid("it is a directory").into());
+    }
+    if meta.len() as usize > crate::stub::MAX_STUB_SIZE {
+        return Err(CommandError::InvalidStub {
+            path: shown,
+            source: crate::stub::StubError::TooLarge {
+                size: meta.len() as usize,
+            },
+        }
+        .into());
+    }
+    let bytes = std::fs::read(&args.file).map_err(io)?;
+    let name = args.file.as_os_str().as_bytes();
+    let stub = Stub::parse(name, &bytes).map_err(|source| CommandError::InvalidStub {
+        path: shown.clone(),
+        source,
+    })?;
+    let fields = stub.fields();
+    out.json(&serde_json::json!({
+        "valid": true,
+        "file": shown,
+        "id": stub.id,
+        "path": crate::stub::encode_path(&stub.path),
+        "fields": fields,
+    }));
+    out.text(&format!("{shown}: valid git-tombstone v1 stub"));
+    for (k, v) in &fields {
+        out.text(&format!("  {k:<14} {v}"));
+    }
+    Ok(0)
+}

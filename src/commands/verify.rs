@@ -1,0 +1,148 @@
+//! `git tombstone verify`: is the archive intact and does the tree agree with it?
+//!
+//! Checks, in order: the evidence chain (and that the log matches the database line for line);
+//! every stored blob against its SHA-256 and size; every stub in HEAD against its item; every
+//! archived `stub` item's stub present in HEAD. Exit 1 with the findings if anything is wrong.
+
+use serde::Serialize;
+
+use crate::cli::VerifyArgs;
+use crate::commands::{shown, Ctx};
+use crate::error::{Outcome, FAILURE};
+use crate::store::items::{self, state, Filter};
+use crate::store::{blobs, evidence};
+use crate::stub::Stub;
+
+/// One problem found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// `evidence`, `blob`, `stub` or `item`.
+    pub check: &'static str,
+    /// What the problem is about: a line number, a sha256, a path, an id.
+    pub subject: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Checked {
+    evidence_lines: i64,
+    blobs: usize,
+    stubs_in_head: usize,
+    archived_items: usize,
+}
+
+/// Run `verify`.
+pub fn run(_args: &VerifyArgs, ctx: &Ctx) -> Outcome {
+    let mut findings = Vec::new();
+    let mut checked = Checked::default();
+    let store = ctx.existing_store()?;
+    if let Some(store) = &store {
+        checked.evidence_lines = evidence::last_seq(store.conn())?;
+        for f in evidence::verify(store.conn(), store.dir())? {
+            findings.push(Finding {
+                check: "evidence",
+                subject: format!("line {}", f.line),
+                problem: f.problem,
+            });
+        }
+        let shas = blobs::all_with_bytes(store.conn())?;
+        checked.blobs = shas.len();
+        for sha in shas {
+            if let Err(e) = blobs::get(store.conn(), &sha) {
+                findings.push(Finding {
+                    check: "blob",
+                    subject: sha,
+                    problem: e.to_string(),
+                });
+            }
+        }
+    }
+
+    if let Some(head) = ctx.repo.head_commit()? {
+        let candidates = ctx.repo.stub_candidates(&head)?;
+        checked.stubs_in_head = candidates.len();
+        let mut stub_ids = std::collections::HashMap::new();
+        for (path, bytes) in &candidates {
+            let subject = shown(path);
+            let stub = match Stub::parse(path, bytes) {
+                Ok(s) => s,
+                Err(e) => {
+                    findings.push(Finding {
+                        check: "stub",
+                        subject,
+                        problem: format!("invalid stub: {e}"),
+                    });
+                    continue;
+                }
+            };
+            if stub.path != *path {
+                findings.push(Finding {
+                    check: "stub",
+                    subject: subject.clone(),
+                    problem: format!("the stub names another path ({})", shown(&stub.path)),
+                });
+            }
+            stub_ids.insert(stub.id.clone(), path.clone());
+            let item = match &store {
+                Some(s) => items::get(s.conn(), &stub.id)?,
+                None => None,
+            };
+            let Some(item) = item else {
+                findings.push(Finding {
+                    check: "stub",
+                    subject,
+                    problem: format!("no archive record for {} in this store", stub.id),
+                });
+                continue;
+            };
+            if item.sha256 != stub.sha256 || item.size != stub.size || item.path != stub.path {
+                findings.push(Finding {
+                    check: "stub",
+                    subject,
+                    problem: format!(
+                        "does not match item {}: stub sha256 {} size {}, item sha256 {} size {}",
+                        item.id, stub.sha256, stub.size, item.sha256, item.size
+                    ),
+                });
+            }
+        }
+        if let Some(store) = &store {
+            let archived = items::list(
+                store.conn(),
+                &Filter {
+                    state: Some(state::ARCHIVED.into()),
+                    ..Filter::default()
+                },
+            )?;
+            for item in archived.iter().filter(|i| i.action == "stub") {
+                checked.archived_items += 1;
+                if !stub_ids.contains_key(&item.id) {
+                    findings.push(Finding {
+                        check: "item",
+                        subject: item.id.clone(),
+                        problem: format!("its stub is missing from HEAD at {}", shown(&item.path)),
+                    });
+                }
+            }
+        }
+    }
+
+    let ok = findings.is_empty();
+    ctx.out
+        .json(&serde_json::json!({ "ok": ok, "checked": checked, "findings": findings }));
+    if ok {
+        ctx.out.text(&format!(
+            "ok: {} evidence lines chained, {} blobs intact, {} stubs in HEAD match the archive",
+            checked.evidence_lines, checked.blobs, checked.stubs_in_head
+        ));
+        Ok(0)
+    } else {
+        for f in &findings {
+            ctx.out
+                .text(&format!("{}: {}: {}", f.check, f.subject, f.problem));
+        }
+        ctx.out
+            .text(&format!("{} problem(s) found", findings.len()));
+        Ok(FAILURE)
+    }
+}

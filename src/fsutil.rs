@@ -1,0 +1,130 @@
+//! Atomic, durable file writes: write `*.tmp`, fsync, rename, fsync the directory.
+//!
+//! Every file this tool writes goes through here, so a crash or kill at any point leaves either
+//! the old file or the new one, never a torn one. Leftover `.tmp` files from an interrupted run
+//! are removed by [`clean_tmp`] on the next run.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Suffix of temporary files; [`clean_tmp`] removes files ending with it.
+pub const TMP_SUFFIX: &str = ".tombstone-tmp";
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(".{}{TMP_SUFFIX}", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// fsync a directory so a rename inside it is durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Atomically replace `path` with `bytes`, with permission bits `mode` (e.g. 0o644).
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let tmp = tmp_path(path);
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        f.sync_all()?;
+        drop(f);
+        replace(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Atomically replace `path` with a symbolic link to `target`.
+pub fn symlink_atomic(path: &Path, target: &Path) -> io::Result<()> {
+    let tmp = tmp_path(path);
+    std::os::unix::fs::symlink(target, &tmp)?;
+    let result = replace(&tmp, path);
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn replace(tmp: &Path, path: &Path) -> io::Result<()> {
+    // rename() cannot replace a directory; refuse rather than guess.
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            format!("{} is a directory", path.display()),
+        ));
+    }
+    fs::rename(tmp, path)?;
+    sync_dir(
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    )
+}
+
+/// Remove `*.tombstone-tmp` leftovers of interrupted writes in `dir` (not recursive).
+pub fn clean_tmp(dir: &Path) -> io::Result<usize> {
+    let mut removed = 0;
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().ends_with(TMP_SUFFIX) {
+            fs::remove_file(e.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_atomic_replaces_and_sets_mode() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let p = d.path().join("f");
+        write_atomic(&p, b"one", 0o644).expect("write");
+        write_atomic(&p, b"two", 0o755).expect("rewrite");
+        assert_eq!(fs::read(&p).expect("read"), b"two");
+        assert_eq!(
+            fs::metadata(&p).expect("meta").permissions().mode() & 0o777,
+            0o755
+        );
+        assert_eq!(
+            fs::read_dir(d.path()).expect("dir").count(),
+            1,
+            "no temp file left"
+        );
+    }
+
+    #[test]
+    fn clean_tmp_removes_only_leftovers() {
+        let d = tempfile::tempdir().expect("tempdir");
+        fs::write(d.path().join(format!("x.1{TMP_SUFFIX}")), b"half").expect("w");
+        fs::write(d.path().join("keep"), b"k").expect("w");
+        assert_eq!(clean_tmp(d.path()).expect("clean"), 1);
+        assert!(d.path().join("keep").exists());
+    }
+
+    #[test]
+    fn write_atomic_refuses_to_replace_a_directory() {
+        let d = tempfile::tempdir().expect("tempdir");
+        fs::create_dir(d.path().join("sub")).expect("mkdir");
+        assert!(write_atomic(&d.path().join("sub"), b"x", 0o644).is_err());
+        assert_eq!(fs::read_dir(d.path()).expect("dir").count(), 1);
+    }
+}

@@ -1,0 +1,132 @@
+//! The git side: the only modules that use gix (or run `git`). They speak in plain types
+//! (hex ids, path bytes, [`EntryKind`]) so the rest of the code never sees gix.
+//!
+//! Reads go through gix. Index writes go through git's own `update-index`, so index locking,
+//! extensions (split index, untracked cache, fsmonitor) and `GIT_INDEX_FILE` behave exactly as
+//! git's do inside `git commit`.
+
+mod index;
+mod objects;
+
+use std::path::{Path, PathBuf};
+
+use miette::Diagnostic;
+
+pub use index::{IndexEntry, Staged};
+pub use objects::{EntryKind, TreeEntry};
+
+/// Errors from git, with what to do about them.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum GitError {
+    #[error("not inside a git repository ({})", dir.display())]
+    #[diagnostic(
+        code(tombstone::git::not_a_repo),
+        help("run this inside a git work tree")
+    )]
+    NotARepo { dir: PathBuf },
+    #[error("the repository at {} has no work tree", dir.display())]
+    #[diagnostic(
+        code(tombstone::git::bare),
+        help("git-tombstone works in a checkout, not a bare repository")
+    )]
+    Bare { dir: PathBuf },
+    #[error("HEAD is unborn: nothing has been committed yet")]
+    #[diagnostic(
+        code(tombstone::git::unborn),
+        help("commit the files first; only committed content can be archived")
+    )]
+    Unborn,
+    #[error("`{rev}` does not name a commit")]
+    #[diagnostic(
+        code(tombstone::git::bad_revision),
+        help("pass a commit id, branch or tag")
+    )]
+    BadRevision { rev: String },
+    #[error("git object {id} is missing or unreadable")]
+    #[diagnostic(code(tombstone::git::missing_object))]
+    MissingObject { id: String, message: String },
+    #[error("git failed: {message}")]
+    #[diagnostic(code(tombstone::git::failed))]
+    Gix { message: String },
+    #[error("`git {args}` failed: {stderr}")]
+    #[diagnostic(
+        code(tombstone::git::command),
+        help("make sure `git` is on PATH and the index is not locked by another process")
+    )]
+    Command { args: String, stderr: String },
+}
+
+impl From<gix::Error> for GitError {
+    fn from(e: gix::Error) -> Self {
+        GitError::Gix {
+            message: e.to_string(),
+        }
+    }
+}
+
+/// An open repository with a work tree.
+pub struct Repo {
+    repo: gix::Repository,
+    workdir: PathBuf,
+}
+
+impl Repo {
+    /// Find the repository containing `dir`, honouring `GIT_DIR`, `GIT_WORK_TREE` and
+    /// `GIT_INDEX_FILE` the way git does inside hooks.
+    pub fn discover(dir: &Path) -> Result<Repo, GitError> {
+        let repo =
+            gix::discover_with_environment_overrides(dir).map_err(|_| GitError::NotARepo {
+                dir: dir.to_path_buf(),
+            })?;
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| GitError::Bare {
+                dir: repo.git_dir().to_path_buf(),
+            })?
+            .to_path_buf();
+        let workdir = std::fs::canonicalize(&workdir).unwrap_or(workdir);
+        Ok(Repo { repo, workdir })
+    }
+
+    /// The root of the work tree (canonical).
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// The common git directory (shared by linked worktrees).
+    pub fn common_dir(&self) -> &Path {
+        self.repo.common_dir()
+    }
+
+    /// The commit HEAD points to, or `None` when HEAD is unborn.
+    pub fn head_commit(&self) -> Result<Option<String>, GitError> {
+        let mut head = self.repo.head()?;
+        Ok(head.try_peel_to_id()?.map(|id| id.to_string()))
+    }
+
+    /// Resolve `rev` to a commit id.
+    pub fn resolve_commit(&self, rev: &str) -> Result<String, GitError> {
+        let bad = || GitError::BadRevision {
+            rev: rev.to_owned(),
+        };
+        let id = self.repo.rev_parse_single(rev).map_err(|_| bad())?;
+        let commit = id
+            .object()
+            .map_err(|_| bad())?
+            .peel_to_commit()
+            .map_err(|_| bad())?;
+        Ok(commit.id.to_string())
+    }
+
+    /// `user.name <user.email>` from git config (or git's committer environment).
+    pub fn identity(&self) -> Option<String> {
+        let sig = self.repo.committer()?.ok()?;
+        Some(format!("{} <{}>", sig.name, sig.email))
+    }
+
+    pub(crate) fn object_id(&self, hex: &str) -> Result<gix::ObjectId, GitError> {
+        gix::ObjectId::from_hex(hex.as_bytes()).map_err(|_| GitError::BadRevision {
+            rev: hex.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,115 @@
+//! Reading trees and blobs.
+
+use gix::bstr::ByteSlice;
+
+use super::{GitError, Repo};
+
+/// What a tree entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Executable,
+    Symlink,
+    /// A submodule (gitlink): the id is a commit in another repository.
+    Gitlink,
+    Tree,
+}
+
+impl EntryKind {
+    fn from_gix(kind: gix::object::tree::EntryKind) -> EntryKind {
+        use gix::object::tree::EntryKind as K;
+        match kind {
+            K::Blob => EntryKind::File,
+            K::BlobExecutable => EntryKind::Executable,
+            K::Link => EntryKind::Symlink,
+            K::Commit => EntryKind::Gitlink,
+            K::Tree => EntryKind::Tree,
+        }
+    }
+
+    /// git's octal mode text.
+    pub fn mode(self) -> &'static str {
+        match self {
+            EntryKind::File => "100644",
+            EntryKind::Executable => "100755",
+            EntryKind::Symlink => "120000",
+            EntryKind::Gitlink => "160000",
+            EntryKind::Tree => "040000",
+        }
+    }
+}
+
+/// A file of a tree with its bytes: `(path, content)`.
+pub type FileBytes = (Vec<u8>, Vec<u8>);
+
+/// One entry of a commit's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub kind: EntryKind,
+    pub id: String,
+}
+
+impl Repo {
+    fn commit_tree(&self, commit: &str) -> Result<gix::Tree<'_>, GitError> {
+        let id = self.object_id(commit)?;
+        let missing = |e: gix::Error| GitError::MissingObject {
+            id: commit.to_owned(),
+            message: e.to_string(),
+        };
+        let commit = self.repo.find_commit(id).map_err(missing)?;
+        commit.tree().map_err(missing)
+    }
+
+    /// The entry at `path` in `commit`'s tree.
+    pub fn entry_at(&self, commit: &str, path: &[u8]) -> Result<Option<TreeEntry>, GitError> {
+        let tree = self.commit_tree(commit)?;
+        let entry = tree.lookup_entry(path.split(|&b| b == b'/'))?;
+        Ok(entry.map(|e| TreeEntry {
+            kind: EntryKind::from_gix(e.mode().kind()),
+            id: e.object_id().to_string(),
+        }))
+    }
+
+    /// The bytes of blob `id`.
+    pub fn blob(&self, id: &str) -> Result<Vec<u8>, GitError> {
+        let oid = self.object_id(id)?;
+        let blob = self
+            .repo
+            .find_blob(oid)
+            .map_err(|e| GitError::MissingObject {
+                id: id.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(blob.detach().data)
+    }
+
+    /// Whether object `id` exists.
+    pub fn has_object(&self, id: &str) -> bool {
+        self.object_id(id)
+            .is_ok_and(|oid| self.repo.has_object(oid))
+    }
+
+    /// Files of `commit`'s tree that may be stubs (small blobs starting with a marker line), with
+    /// their bytes, in path order.
+    pub fn stub_candidates(&self, commit: &str) -> Result<Vec<FileBytes>, GitError> {
+        let tree = self.commit_tree(commit)?;
+        let mut files = tree.traverse().breadthfirst.files()?;
+        files.sort_by(|a, b| a.filepath.cmp(&b.filepath));
+        let mut out = Vec::new();
+        for f in files {
+            if !f.mode.is_blob() {
+                continue;
+            }
+            let header = self.repo.find_header(f.oid)?;
+            let size = header.size();
+            if size as usize > crate::stub::MAX_STUB_SIZE {
+                continue;
+            }
+            let data = self.repo.find_blob(f.oid)?.detach().data;
+            if crate::stub::may_be_stub(f.filepath.as_bytes(), size, &data) {
+                out.push((f.filepath.as_bytes().to_vec(), data));
+            }
+        }
+        Ok(out)
+    }
+}

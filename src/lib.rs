@@ -1,0 +1,62 @@
+//! git-tombstone: safe, auditable deletion of files from git repositories.
+//!
+//! Map of the modules:
+//! - [`cli`]: clap types (the `--help` text); [`commands`]: one verb per file;
+//!   [`output`]: the only printing; [`error`]: error kinds → exit codes.
+//! - [`git`]: the only gix user; returns plain types.
+//! - [`stub`]: stub format v1, pure; [`id`]: deterministic ids and hashes.
+//! - [`policy`]: `.tombstone.toml` → validated policy and path matching.
+//! - [`store`]: SQLite (schema, items, blobs) and the evidence log.
+//! - [`capture`], [`bind`]: recording file versions and binding them to commits.
+//! - [`content`], [`clock`], [`fsutil`], [`failpoint`]: small helpers.
+#![forbid(unsafe_code)]
+
+pub mod bind;
+pub mod capture;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod content;
+pub mod error;
+pub mod failpoint;
+pub mod fsutil;
+pub mod git;
+pub mod id;
+pub mod output;
+pub mod policy;
+pub mod store;
+pub mod stub;
+
+use clap::Parser;
+
+/// Entry point of `git-tombstone`: returns the process exit code.
+pub fn main_entry() -> i32 {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return output::Output::clap_error(&e),
+    };
+    finish(commands::run(cli))
+}
+
+/// Entry point of `git-archive-restore`: returns the process exit code.
+pub fn restore_entry() -> i32 {
+    let cli = match cli::RestoreCli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return output::Output::clap_error(&e),
+    };
+    finish(commands::run(cli::Cli {
+        global: cli.global,
+        command: cli::Command::Restore(cli.args),
+    }))
+}
+
+fn finish((out, outcome): (output::Output, error::Outcome)) -> i32 {
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.exit_code();
+            out.error(e);
+            code
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Content storage: one row per distinct content, addressed by SHA-256, compressed.
+//!
+//! Content is deduplicated by its SHA-256; the git blob id is kept beside it so restore can
+//! fall back to the git object database. Compression that does not shrink the content is not
+//! kept (`none`). Reads verify size and SHA-256 before returning a byte.
+
+use std::io::{Read, Write};
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::StoreError;
+use crate::id::sha256_hex;
+use crate::policy::Compression;
+
+/// What `put` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Put {
+    pub sha256: String,
+    pub size: u64,
+    pub stored_size: u64,
+    /// False when identical content was already stored (deduplicated).
+    pub new: bool,
+}
+
+/// Compress `bytes`; returns the method actually used and the stored bytes.
+pub fn compress(bytes: &[u8], how: Compression) -> (&'static str, Vec<u8>) {
+    let packed = match how {
+        Compression::Zstd(level) => zstd::bulk::compress(bytes, level).ok().map(|b| ("zstd", b)),
+        Compression::Gzip(level) => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+            e.write_all(bytes)
+                .and_then(|_| e.finish())
+                .ok()
+                .map(|b| ("gzip", b))
+        }
+        Compression::None => None,
+    };
+    match packed {
+        Some((name, b)) if b.len() < bytes.len() => (name, b),
+        _ => ("none", bytes.to_vec()),
+    }
+}
+
+/// Undo [`compress`]; `size` is the expected raw size.
+pub fn decompress(method: &str, stored: &[u8], size: u64) -> Result<Vec<u8>, String> {
+    match method {
+        "none" => Ok(stored.to_vec()),
+        "zstd" => {
+            let cap =
+                usize::try_from(size).map_err(|_| "size does not fit in memory".to_owned())?;
+            zstd::bulk::decompress(stored, cap).map_err(|e| format!("zstd: {e}"))
+        }
+        "gzip" => {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(stored)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("gzip: {e}"))?;
+            Ok(out)
+        }
+        other => Err(format!("unknown compression `{other}`")),
+    }
+}
+
+/// Store `bytes` (deduplicated), returning its address and sizes.
+pub fn put(
+    tx: &Transaction<'_>,
+    bytes: &[u8],
+    git_blob_id: Option<&str>,
+    how: Compression,
+    now: &str,
+) -> Result<Put, StoreError> {
+    let sha256 = sha256_hex(bytes);
+    let existing: Option<(Option<i64>, i64)> = tx
+        .query_row(
+            "SELECT length(bytes), stored_size FROM blobs WHERE sha256 = ?1",
+            [&sha256],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let size = bytes.len() as u64;
+    match existing {
+        Some((Some(_), stored)) => Ok(Put {
+            sha256,
+            size,
+            stored_size: stored as u64,
+            new: false,
+        }),
+        Some((None, _)) => {
+            // Content whose bytes were vacuumed is captured again by a new deletion.
+            let (method, stored) = compress(bytes, how);
+            tx.execute(
+                "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = ?4 WHERE sha256 = ?1",
+                params![sha256, method, stored.len() as i64, stored],
+            )?;
+            Ok(Put {
+                sha256,
+                size,
+                stored_size: stored.len() as u64,
+                new: true,
+            })
+        }
+        None => {
+            let (method, stored) = compress(bytes, how);
+            tx.execute(
+                "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![sha256, size as i64, method, stored.len() as i64, stored, git_blob_id, now],
+            )?;
+            Ok(Put {
+                sha256,
+                size,
+                stored_size: stored.len() as u64,
+                new: true,
+            })
+        }
+    }
+}
+
+/// Read content by SHA-256, verified. `Ok(None)` when the store has no bytes for it (never
+/// stored, vacuumed or purged).
+pub fn get(conn: &rusqlite::Connection, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let row: Option<(String, i64, Option<Vec<u8>>)> = conn
+        .query_row(
+            "SELECT compression, size, bytes FROM blobs WHERE sha256 = ?1",
+            [sha256],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((method, size, Some(stored))) = row else {
+        return Ok(None);
+    };
+    let corrupt = |why: String| StoreError::CorruptBlob {
+        sha256: sha256.to_owned(),
+        why,
+    };
+    let bytes = decompress(&method, &stored, size as u64).map_err(corrupt)?;
+    if bytes.len() as u64 != size as u64 {
+        return Err(corrupt(format!("{} bytes, expected {size}", bytes.len())));
+    }
+    let actual = sha256_hex(&bytes);
+    if actual != sha256 {
+        return Err(corrupt(format!("content hashes to {actual}")));
+    }
+    Ok(Some(bytes))
+}
+
+/// Every stored blob's address, for verification.
+pub fn all_with_bytes(conn: &rusqlite::Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT sha256 FROM blobs WHERE bytes IS NOT NULL ORDER BY sha256")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_round_trips_and_never_grows() {
+        let text = b"hello hello hello hello hello hello hello hello".repeat(20);
+        for how in [
+            Compression::Zstd(3),
+            Compression::Gzip(6),
+            Compression::None,
+        ] {
+            let (m, stored) = compress(&text, how);
+            assert!(stored.len() <= text.len());
+            assert_eq!(
+                decompress(m, &stored, text.len() as u64).expect("round trip"),
+                text
+            );
+        }
+        let (m, stored) = compress(b"x", Compression::Zstd(3));
+        assert_eq!(
+            (m, stored.as_slice()),
+            ("none", &b"x"[..]),
+            "tiny content stays raw"
+        );
+        assert!(decompress("lz4", b"", 0).is_err());
+    }
+}

@@ -1,0 +1,307 @@
+//! The evidence log: one hash-chained JSON line per operation, in the database and in
+//! `evidence.jsonl`.
+//!
+//! Each line carries `seq` and `prev` (the SHA-256 of the previous line; 64 zeros for the
+//! first), so an edit, removal or reordering breaks the chain. The SHA-256 of a line is the
+//! digest to quote in a pull request.
+//!
+//! Crash safety: an operation inserts its line into the `evidence` table in the same
+//! transaction as its data, so the database never holds an operation without its evidence.
+//! After the commit, [`sync_file`] appends to `evidence.jsonl` the lines it lacks, under an
+//! exclusive file lock, and fsyncs. A crash between commit and append leaves the file behind
+//! the database; the next write catches it up (a torn last line is cut back to the last
+//! newline first). The file is never ahead of the database and never rewritten.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+
+use super::StoreError;
+use crate::id::sha256_hex;
+
+/// File name of the log inside the store directory.
+pub const FILE: &str = "evidence.jsonl";
+/// `prev` of the first line.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Serialize)]
+struct Line<'a> {
+    seq: i64,
+    prev: &'a str,
+    at: &'a str,
+    op: &'a str,
+    actor: &'a str,
+    data: &'a serde_json::Value,
+}
+
+/// A line that was appended.
+#[derive(Debug, Clone, Serialize)]
+pub struct Appended {
+    pub seq: i64,
+    pub digest: String,
+}
+
+/// Append an evidence line inside the operation's transaction.
+pub fn append(
+    tx: &Transaction<'_>,
+    op: &str,
+    actor: &str,
+    at: &str,
+    data: &serde_json::Value,
+) -> Result<Appended, StoreError> {
+    let last: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, digest FROM evidence ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (seq, prev) = match &last {
+        Some((s, d)) => (s + 1, d.as_str()),
+        None => (1, GENESIS),
+    };
+    let line = serde_json::to_string(&Line {
+        seq,
+        prev,
+        at,
+        op,
+        actor,
+        data,
+    })
+    .map_err(|e| StoreError::Evidence {
+        path: FILE.into(),
+        why: format!("cannot encode: {e}"),
+    })?;
+    let digest = sha256_hex(line.as_bytes());
+    tx.execute(
+        "INSERT INTO evidence (seq, op, line, digest) VALUES (?1, ?2, ?3, ?4)",
+        params![seq, op, line, digest],
+    )?;
+    Ok(Appended { seq, digest })
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Bring `evidence.jsonl` up to date with the database (see the module docs).
+pub fn sync_file(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
+    let path = dir.join(FILE);
+    let io = io_err(&path);
+    let db_max: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM evidence", [], |r| {
+        r.get(0)
+    })?;
+    if db_max == 0 && !path.exists() {
+        return Ok(());
+    }
+    let mut f = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(&io)?;
+    f.lock().map_err(&io)?;
+    let (last_line, complete_len) = read_tail(&mut f).map_err(&io)?;
+    let len = f.metadata().map_err(&io)?.len();
+    if complete_len < len {
+        // A torn final line from a crash mid-append: the database has the whole line.
+        f.set_len(complete_len).map_err(&io)?;
+    }
+    let evidence_err = |why: String| StoreError::Evidence {
+        path: path.clone(),
+        why,
+    };
+    let last_seq = match &last_line {
+        None => 0,
+        Some(line) => serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("seq").and_then(|s| s.as_i64()))
+            .ok_or_else(|| evidence_err("the last line is not an evidence record".into()))?,
+    };
+    if last_seq > db_max {
+        return Err(evidence_err(format!(
+            "the log ends at seq {last_seq} but the database only has {db_max} lines"
+        )));
+    }
+    if let Some(line) = &last_line {
+        let db_line: Option<String> = conn
+            .query_row(
+                "SELECT line FROM evidence WHERE seq = ?1",
+                [last_seq],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if db_line.as_deref() != Some(line.as_str()) {
+            return Err(evidence_err(format!(
+                "line {last_seq} differs from the database; refusing to append after it"
+            )));
+        }
+    }
+    if last_seq < db_max {
+        let mut stmt = conn.prepare("SELECT line FROM evidence WHERE seq > ?1 ORDER BY seq")?;
+        let lines = stmt.query_map([last_seq], |r| r.get::<_, String>(0))?;
+        let mut buf = String::new();
+        for line in lines {
+            buf.push_str(&line?);
+            buf.push('\n');
+        }
+        f.write_all(buf.as_bytes()).map_err(&io)?;
+        f.sync_all().map_err(&io)?;
+    }
+    Ok(())
+}
+
+/// The last complete line (without its newline) and the length up to and including it.
+fn read_tail(f: &mut File) -> std::io::Result<(Option<String>, u64)> {
+    let len = f.metadata()?.len();
+    let mut window: u64 = 64 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        f.seek(SeekFrom::Start(start))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)?;
+        let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
+            if start == 0 {
+                return Ok((None, 0));
+            }
+            window *= 4;
+            continue;
+        };
+        let before = &buf[..end];
+        match before.iter().rposition(|&b| b == b'\n') {
+            Some(s) => {
+                let line = String::from_utf8_lossy(&before[s + 1..]).into_owned();
+                return Ok((Some(line), start + end as u64 + 1));
+            }
+            None if start == 0 => {
+                let line = String::from_utf8_lossy(before).into_owned();
+                return Ok((Some(line), end as u64 + 1));
+            }
+            None => window *= 4,
+        }
+    }
+}
+
+/// One problem found in the evidence log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// 1-based line number in `evidence.jsonl` (or the seq the database expects there).
+    pub line: i64,
+    pub problem: String,
+}
+
+/// Check the chain in `evidence.jsonl` and that it matches the database line for line.
+pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<Finding>, StoreError> {
+    let path = dir.join(FILE);
+    let text = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io_err(&path)(e)),
+    };
+    let mut stmt = conn.prepare("SELECT seq, line FROM evidence ORDER BY seq")?;
+    let db: Vec<(i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut findings = Vec::new();
+    let mut prev = GENESIS.to_owned();
+    let mut count = 0i64;
+    let body = text.strip_suffix(b"\n").unwrap_or(&text);
+    if !text.is_empty() && !text.ends_with(b"\n") {
+        findings.push(Finding {
+            line: body.split(|&b| b == b'\n').count() as i64,
+            problem: "the last line is incomplete (no newline)".into(),
+        });
+    }
+    for (i, raw) in body
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|_| !text.is_empty())
+    {
+        let n = i as i64 + 1;
+        count = n;
+        let line = String::from_utf8_lossy(raw);
+        let parsed: Option<serde_json::Value> = serde_json::from_str(&line).ok();
+        let seq = parsed
+            .as_ref()
+            .and_then(|v| v.get("seq"))
+            .and_then(|s| s.as_i64());
+        let line_prev = parsed
+            .as_ref()
+            .and_then(|v| v.get("prev"))
+            .and_then(|s| s.as_str());
+        match (seq, line_prev) {
+            (None, _) | (_, None) => findings.push(Finding {
+                line: n,
+                problem: "not an evidence record (no seq/prev)".into(),
+            }),
+            (Some(s), Some(p)) => {
+                if s != n {
+                    findings.push(Finding {
+                        line: n,
+                        problem: format!(
+                            "seq {s} where {n} was expected (a line was removed or reordered)"
+                        ),
+                    });
+                }
+                if p != prev {
+                    findings.push(Finding {
+                        line: n,
+                        problem:
+                            "prev does not match the SHA-256 of the previous line (chain broken)"
+                                .into(),
+                    });
+                }
+            }
+        }
+        match db.get(i) {
+            Some((_, db_line)) if db_line.as_bytes() == raw => {}
+            Some((s, _)) => findings.push(Finding {
+                line: n,
+                problem: format!("differs from the database's record of seq {s} (edited)"),
+            }),
+            None => findings.push(Finding {
+                line: n,
+                problem: "not in the database".into(),
+            }),
+        }
+        prev = sha256_hex(raw);
+    }
+    if (db.len() as i64) > count {
+        findings.push(Finding {
+            line: count + 1,
+            problem: format!(
+                "the database has {} evidence lines but the log has {count}: lines {}..={} are missing from {FILE}",
+                db.len(),
+                count + 1,
+                db.len()
+            ),
+        });
+    }
+    Ok(findings)
+}
+
+/// The digest (SHA-256 of the line) and the line itself for `seq`.
+pub fn line(conn: &Connection, seq: i64) -> Result<Option<(String, String)>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT digest, line FROM evidence WHERE seq = ?1",
+            [seq],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// The highest seq recorded, 0 for an empty log.
+pub fn last_seq(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM evidence", [], |r| {
+            r.get(0)
+        })?,
+    )
+}

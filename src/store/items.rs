@@ -1,0 +1,227 @@
+//! Archived file versions: one row per (path, content, source commit), keyed by tombstone id.
+
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use serde::Serialize;
+
+use super::StoreError;
+
+/// The lifecycle of an item.
+pub mod state {
+    /// Captured; the commit that removes the file is not known yet.
+    pub const PENDING: &str = "pending";
+    /// Bound to the commit that removed or stubbed it.
+    pub const ARCHIVED: &str = "archived";
+    /// Brought back by `git archive-restore`.
+    pub const RESTORED: &str = "restored";
+    /// Content dropped by retention; metadata kept.
+    pub const VACUUMED: &str = "vacuumed";
+    /// Content destroyed under dual control; metadata kept.
+    pub const PURGED: &str = "purged";
+    /// Every state, for validating filters.
+    pub const ALL: [&str; 5] = [PENDING, ARCHIVED, RESTORED, VACUUMED, PURGED];
+}
+
+/// One archived file version, as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub id: String,
+    #[serde(skip)]
+    pub path: Vec<u8>,
+    /// The path as UTF-8 (lossy for non-UTF-8 names; `path_bytes_hex` is exact then).
+    #[serde(rename = "path")]
+    pub path_text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes_hex: Option<String>,
+    pub sha256: String,
+    pub git_blob_id: Option<String>,
+    pub size: u64,
+    pub mode: String,
+    pub language: Option<String>,
+    pub mime: String,
+    pub lines: Option<u64>,
+    pub binary: bool,
+    pub category: String,
+    pub action: String,
+    pub reason: String,
+    pub actor: String,
+    pub state: String,
+    pub source_commit: String,
+    pub removed_in_commit: Option<String>,
+    pub archived_at: String,
+    pub updated_at: String,
+    pub legal_hold: bool,
+    pub tags: Vec<String>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// Bytes stored for the content (after compression), when the store still has them.
+    pub stored_size: Option<u64>,
+}
+
+const COLUMNS: &str =
+    "i.id, i.path, i.path_text, i.sha256, i.git_blob_id, i.size, i.mode, i.language, \
+    i.mime, i.lines, i.binary, i.category, i.action, i.reason, i.actor, i.state, i.source_commit, \
+    i.removed_in_commit, i.archived_at, i.updated_at, i.legal_hold, i.tags, i.metadata, \
+    CASE WHEN b.bytes IS NULL THEN NULL ELSE b.stored_size END";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
+    let path: Vec<u8> = r.get(1)?;
+    let tags: String = r.get(21)?;
+    let metadata: String = r.get(22)?;
+    Ok(Item {
+        id: r.get(0)?,
+        path_bytes_hex: std::str::from_utf8(&path)
+            .is_err()
+            .then(|| crate::id::hex(&path)),
+        path,
+        path_text: r.get(2)?,
+        sha256: r.get(3)?,
+        git_blob_id: r.get(4)?,
+        size: r.get::<_, i64>(5)? as u64,
+        mode: r.get(6)?,
+        language: r.get(7)?,
+        mime: r.get(8)?,
+        lines: r.get::<_, Option<i64>>(9)?.map(|n| n as u64),
+        binary: r.get(10)?,
+        category: r.get(11)?,
+        action: r.get(12)?,
+        reason: r.get(13)?,
+        actor: r.get(14)?,
+        state: r.get(15)?,
+        source_commit: r.get(16)?,
+        removed_in_commit: r.get(17)?,
+        archived_at: r.get(18)?,
+        updated_at: r.get(19)?,
+        legal_hold: r.get(20)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        metadata: serde_json::from_str(&metadata).unwrap_or_default(),
+        stored_size: r.get::<_, Option<i64>>(23)?.map(|n| n as u64),
+    })
+}
+
+/// Insert a new item; `Ok(false)` if an item with this id already exists (idempotent rerun).
+pub fn insert(tx: &Transaction<'_>, item: &Item) -> Result<bool, StoreError> {
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines, binary, size,
+            sha256, git_blob_id, category, action, reason, actor, source_commit, removed_in_commit,
+            archived_at, updated_at, state, legal_hold, tags, metadata)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21, ?22, ?23)",
+        params![
+            item.id,
+            item.path,
+            item.path_text,
+            item.mode,
+            item.language,
+            item.mime,
+            item.lines.map(|n| n as i64),
+            item.binary,
+            item.size as i64,
+            item.sha256,
+            item.git_blob_id,
+            item.category,
+            item.action,
+            item.reason,
+            item.actor,
+            item.source_commit,
+            item.removed_in_commit,
+            item.archived_at,
+            item.updated_at,
+            item.state,
+            item.legal_hold,
+            serde_json::Value::from(item.tags.clone()).to_string(),
+            serde_json::Value::Object(item.metadata.clone()).to_string(),
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// The item with this id.
+pub fn get(conn: &Connection, id: &str) -> Result<Option<Item>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256 WHERE i.id = ?1"
+    );
+    Ok(conn.query_row(&sql, [id], from_row).optional()?)
+}
+
+/// The most recently archived item at `path`.
+pub fn latest_at_path(conn: &Connection, path: &[u8]) -> Result<Option<Item>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256
+         WHERE i.path = ?1 ORDER BY i.archived_at DESC, i.rowid DESC LIMIT 1"
+    );
+    Ok(conn.query_row(&sql, [path], from_row).optional()?)
+}
+
+/// Filters for [`list`]; every field narrows the result.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub category: Option<String>,
+    pub state: Option<String>,
+    /// Matches `source_commit` or `removed_in_commit` by prefix.
+    pub commit: Option<String>,
+    /// Inclusive lower bound on `archived_at` (RFC 3339 UTC).
+    pub since: Option<String>,
+    /// Exclusive upper bound on `archived_at` (RFC 3339 UTC).
+    pub until: Option<String>,
+}
+
+/// Items matching `filter`, sorted by path bytes, then archive time.
+pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<Item>, StoreError> {
+    let mut sql =
+        format!("SELECT {COLUMNS} FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256 WHERE 1=1");
+    let mut args: Vec<String> = Vec::new();
+    // Each clause names its value as `?N`; `$` in a clause stands for that N.
+    let mut clause = |template: &str, value: String| {
+        args.push(value);
+        sql.push_str(&template.replace('$', &format!("?{}", args.len())));
+    };
+    if let Some(c) = &filter.category {
+        clause(" AND i.category = $", c.clone());
+    }
+    if let Some(s) = &filter.state {
+        clause(" AND i.state = $", s.clone());
+    }
+    if let Some(c) = &filter.commit {
+        let prefix = format!("{}%", c.to_ascii_lowercase());
+        clause(
+            " AND (i.source_commit LIKE $ OR i.removed_in_commit LIKE $)",
+            prefix,
+        );
+    }
+    if let Some(s) = &filter.since {
+        clause(" AND i.archived_at >= $", s.clone());
+    }
+    if let Some(u) = &filter.until {
+        clause(" AND i.archived_at < $", u.clone());
+    }
+    sql.push_str(" ORDER BY i.path, i.archived_at, i.id");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Items still `pending`, in path order.
+pub fn pending(conn: &Connection) -> Result<Vec<Item>, StoreError> {
+    list(
+        conn,
+        &Filter {
+            state: Some(state::PENDING.into()),
+            ..Filter::default()
+        },
+    )
+}
+
+/// Set state (and optionally the removing commit) of one item.
+pub fn set_state(
+    tx: &Transaction<'_>,
+    id: &str,
+    new_state: &str,
+    removed_in_commit: Option<&str>,
+    now: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE items SET state = ?2, removed_in_commit = COALESCE(?3, removed_in_commit), updated_at = ?4
+         WHERE id = ?1",
+        params![id, new_state, removed_in_commit, now],
+    )?;
+    Ok(())
+}

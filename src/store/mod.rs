@@ -1,0 +1,185 @@
+//! The archive store: a directory holding `archive.sqlite` (the system of record) and
+//! `evidence.jsonl` (the hash-chained operation log).
+//!
+//! The database is opened in WAL mode with a busy timeout so hooks in two worktrees can write at
+//! once, and migrated forward by `PRAGMA user_version`; an archive is never dropped. Every
+//! operation runs in one `BEGIN IMMEDIATE` transaction that also inserts its evidence line, so
+//! the database and the log cannot disagree; the JSONL file is then brought up to date from the
+//! database under a file lock (see [`evidence`]).
+
+pub mod blobs;
+pub mod evidence;
+pub mod items;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use miette::Diagnostic;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+/// File name of the database inside the store directory.
+pub const DB_FILE: &str = "archive.sqlite";
+
+/// Errors of the store, each with what to do about it.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum StoreError {
+    #[error("cannot create the store at {}", path.display())]
+    #[diagnostic(
+        code(tombstone::store::create),
+        help("make the directory writable, or choose another with --store, GIT_TOMBSTONE_STORE or `store.path` in .tombstone.toml")
+    )]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the store database {} cannot be used", path.display())]
+    #[diagnostic(
+        code(tombstone::store::database),
+        help("check that the store directory is writable and the file is a git-tombstone archive")
+    )]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the store at {} was written by a newer git-tombstone (schema {found}, this build knows {known})", path.display())]
+    #[diagnostic(
+        code(tombstone::store::newer),
+        help("upgrade git-tombstone; the archive is never downgraded")
+    )]
+    Newer {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("store query failed")]
+    #[diagnostic(code(tombstone::store::sql))]
+    Sql(#[from] rusqlite::Error),
+    #[error("evidence log {}: {why}", path.display())]
+    #[diagnostic(
+        code(tombstone::store::evidence),
+        help("run `git tombstone verify` to see what differs; the log is append-only and must not be edited")
+    )]
+    Evidence { path: PathBuf, why: String },
+    #[error("I/O error on {}", path.display())]
+    #[diagnostic(code(tombstone::store::io))]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("stored content {sha256} is damaged: {why}")]
+    #[diagnostic(
+        code(tombstone::store::corrupt_blob),
+        help("restore falls back to the git object database; run `git tombstone verify` for a full check")
+    )]
+    CorruptBlob { sha256: String, why: String },
+}
+
+/// An open store.
+pub struct Store {
+    dir: PathBuf,
+    conn: Connection,
+}
+
+impl Store {
+    /// Open (creating and migrating as needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Create {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        crate::fsutil::clean_tmp(dir).map_err(|source| StoreError::Create {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join(DB_FILE);
+        let db_err = |source| StoreError::Database {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open(&path).map_err(db_err)?;
+        configure(&conn).map_err(db_err)?;
+        schema::migrate(&mut conn, &path)?;
+        let store = Store {
+            dir: dir.to_path_buf(),
+            conn,
+        };
+        Ok(store)
+    }
+
+    /// Open an existing store read-only; `None` when there is no store yet.
+    pub fn open_existing(dir: &Path) -> Result<Option<Store>, StoreError> {
+        let path = dir.join(DB_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let db_err = |source| StoreError::Database {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(db_err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db_err)?;
+        if version < schema::VERSION {
+            // An older store: open it writable once so it is migrated forward.
+            drop(conn);
+            return Store::open(dir).map(Some);
+        }
+        if version > schema::VERSION {
+            return Err(StoreError::Newer {
+                path,
+                found: version,
+                known: schema::VERSION,
+            });
+        }
+        Ok(Some(Store {
+            dir: dir.to_path_buf(),
+            conn,
+        }))
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The database connection, for reads.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Run `f` in one write transaction (`BEGIN IMMEDIATE`), then bring `evidence.jsonl` up to
+    /// date with the evidence rows the transaction added.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // Catch up first: a previous run may have committed and died before appending.
+        evidence::sync_file(&self.conn, &self.dir)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        crate::failpoint::hit("store:after-commit");
+        evidence::sync_file(&self.conn, &self.dir)?;
+        Ok(out)
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}

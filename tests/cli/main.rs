@@ -1,0 +1,13 @@
+//! Integration tests: the real binaries against real git repositories and real SQLite stores.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod archive;
+mod crash;
+mod help;
+mod init;
+mod list_show;
+mod restore;
+mod stub_check;
+mod verify;
