@@ -1,18 +1,34 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond cargo: git (the tests drive the real one).
-# Idempotent; safe to run on a developer machine or in CI.
+# Installs what the test suite needs beyond cargo, so a fresh machine (or CI) runs every test:
+#   git         the tests drive the real one
+#   git-lfs     our hooks must coexist with git-lfs's (tests/cli/interop.rs)
+#   ShellCheck  lints the hook shims (.ci/run)
+#   pre-commit  our .pre-commit-hooks.yaml is run by the real framework (tests/cli/interop.rs)
+# Idempotent; safe on a developer machine.
 set -euo pipefail
 have() { command -v "$1" >/dev/null 2>&1; }
+apt_updated=""
 apt_install() {
-  if have apt-get; then
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
-  else
+  if ! have apt-get; then
     echo "setup-test-deps: please install: $*" >&2
     exit 1
   fi
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if [ -z "$apt_updated" ]; then
+    $sudo apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
-have git || apt_install git
-echo "setup-test-deps: git $(git --version | awk '{print $3}')"
+missing=()
+have git || missing+=(git)
+have git-lfs || missing+=(git-lfs)
+have shellcheck || missing+=(shellcheck)
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+if ! have pre-commit; then
+  python3 -m pip install --quiet --disable-pip-version-check pre-commit
+  hash -r
+fi
+have pre-commit || { echo "setup-test-deps: pre-commit is installed but not on PATH" >&2; exit 1; }
+echo "setup-test-deps: git $(git --version | awk '{print $3}'), git-lfs $(git-lfs version | awk '{print $1}' | cut -d/ -f2), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'), pre-commit $(pre-commit --version | awk '{print $2}')"

@@ -53,6 +53,14 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Verify the evidence chain, stored content, and the stubs in HEAD
     Verify(VerifyArgs),
+    /// Install the git hooks (pre-commit, post-commit, post-rewrite), chaining any hook already there
+    Install(InstallArgs),
+    /// Remove the git hooks, putting back exactly the hooks that were there before
+    Uninstall(UninstallArgs),
+    /// Check hooks, the binary on PATH, the policy and the store; exit 1 with the fix if needed
+    Doctor(DoctorArgs),
+    /// Run one git hook (the installed shims call this; GIT_TOMBSTONE_SKIP=1 bypasses them)
+    Hook(HookArgs),
     /// Work with stub files
     #[command(subcommand)]
     Stub(StubCommand),
@@ -146,6 +154,41 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// When a foreign hook meets an already chained one, chain the current hook anyway (the older
+    /// chained hook is kept as *.tombstone-chained.old and no longer run)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {}
+
+/// The hooks git-tombstone implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HookName {
+    /// Capture staged deletions; write and stage stubs
+    PreCommit,
+    /// Bind captured records to the new commit; add a git note
+    PostCommit,
+    /// Move records to rewritten commits after amend or rebase (reads git's list on stdin)
+    PostRewrite,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// Which hook
+    #[arg(value_enum)]
+    pub name: HookName,
+    /// The arguments git passed to the hook
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<std::ffi::OsString>,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum StubCommand {

@@ -1,9 +1,17 @@
-//! Crash injection for tests: `GIT_TOMBSTONE_FAILPOINT=<name>` aborts the process at the named
-//! point, the way a kill or power loss would, so tests can show that a rerun completes the work.
+//! Failure injection for tests, through `GIT_TOMBSTONE_FAILPOINT`:
+//! - `<name>`: [`hit`] aborts the process there, the way a kill or power loss would, so tests
+//!   can show that a rerun completes the work;
+//! - `error:<name>`: [`error`] returns true there, so tests can show that an ordinary failure
+//!   at that point is reported and undone.
 
 /// Abort the process if `GIT_TOMBSTONE_FAILPOINT` names this point.
 pub fn hit(name: &str) {
     if std::env::var_os("GIT_TOMBSTONE_FAILPOINT").is_some_and(|v| v == name) {
         std::process::abort();
     }
+}
+
+/// Whether `GIT_TOMBSTONE_FAILPOINT` asks for an error at this point (`error:<name>`).
+pub fn error(name: &str) -> bool {
+    std::env::var("GIT_TOMBSTONE_FAILPOINT").is_ok_and(|v| v.strip_prefix("error:") == Some(name))
 }

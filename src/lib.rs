@@ -60,3 +60,4 @@ fn finish((out, outcome): (output::Output, error::Outcome)) -> i32 {
         }
     }
 }
+pub mod hooks;

@@ -60,7 +60,7 @@ pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
     let actor = ctx.actor(args.by.as_deref());
     let now = clock::now();
     let mut store = ctx.open_store()?;
-    let compression = ctx.policy.compression;
+    let compression = ctx.policy()?.compression;
     let results: Vec<Captured> = store.write(|tx| {
         plan.iter()
             .map(|p| capture::record(tx, &p.capture, &actor, &now, compression))
@@ -155,16 +155,17 @@ fn check_path(
         EntryKind::Gitlink => return Err(CommandError::Submodule { path: name }.into()),
         EntryKind::Tree => return Err(CommandError::Directory { path: name }.into()),
     };
-    let decision = ctx.policy.decide(path);
+    let policy = ctx.policy()?;
+    let decision = policy.decide(path);
     if decision.action == Action::Ignore {
         return Err(CommandError::PolicyIgnores { path: name }.into());
     }
     let bytes = ctx.repo.blob(&entry.id)?;
-    if decision.action == Action::Stub && bytes.len() as u64 > ctx.policy.max_file_size {
+    if decision.action == Action::Stub && bytes.len() as u64 > policy.max_file_size {
         return Err(CommandError::TooLarge {
             path: name,
             size: bytes.len() as u64,
-            max: ctx.policy.max_file_size,
+            max: policy.max_file_size,
         }
         .into());
     }

@@ -3,8 +3,11 @@
 
 pub mod archive;
 pub mod bind;
+pub mod doctor;
 pub mod evidence;
+pub mod hook;
 pub mod init;
+pub mod install;
 pub mod list;
 pub mod restore;
 pub mod show;
@@ -122,6 +125,9 @@ pub enum CommandError {
     #[error("there is no evidence line {seq}")]
     #[diagnostic(code(tombstone::evidence::no_line), help("the log has {last} lines"))]
     NoSuchEvidence { seq: i64, last: i64 },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Install(#[from] crate::hooks::install::InstallError),
     #[error("I/O error on {}", path.display())]
     #[diagnostic(code(tombstone::io))]
     Io {
@@ -161,6 +167,10 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
             Command::Show(a) => show::run(&a, &ctx),
             Command::Restore(a) => restore::run(&a, &ctx),
             Command::Verify(a) => verify::run(&a, &ctx),
+            Command::Install(a) => install::install(&a, &ctx),
+            Command::Uninstall(a) => install::uninstall(&a, &ctx),
+            Command::Doctor(a) => doctor::run(&a, &ctx),
+            Command::Hook(a) => hook::run(&a, &ctx),
             Command::Evidence(EvidenceCommand::Digest(a)) => evidence::digest(&a, &ctx),
             Command::Stub(StubCommand::Check(_)) => unreachable!("handled above"),
         }),
@@ -169,13 +179,16 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
 }
 
 /// What every repository command needs: the repository, its policy, the store location.
+///
+/// The policy (and so the store location, which it may set) is loaded on first use, so a
+/// hook with nothing to do never reads or parses `.tombstone.toml`.
 pub struct Ctx {
     pub repo: Repo,
-    pub policy: Policy,
-    pub store_dir: PathBuf,
     pub out: Output,
     /// The canonical current directory (paths on the command line are relative to it).
     pub cwd: PathBuf,
+    store_flag: Option<PathBuf>,
+    policy: std::cell::OnceCell<Policy>,
 }
 
 impl Ctx {
@@ -187,34 +200,49 @@ impl Ctx {
         })?;
         let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
         let repo = Repo::discover(&cwd)?;
-        let policy = Policy::load(repo.workdir())?;
-        let store_dir = match (&global.store, &policy.store_path) {
-            (Some(dir), _) => cwd.join(dir),
-            (None, Some(p)) => repo.workdir().join(p),
-            (None, None) => repo.common_dir().join("tombstone"),
-        };
         Ok(Ctx {
             repo,
-            policy,
-            store_dir,
             out,
+            store_flag: global.store.as_ref().map(|d| cwd.join(d)),
             cwd,
+            policy: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// The policy (`.tombstone.toml`, or the built-in default), loaded once.
+    pub fn policy(&self) -> Result<&Policy, Error> {
+        if let Some(p) = self.policy.get() {
+            return Ok(p);
+        }
+        let loaded = Policy::load(self.repo.workdir())?;
+        Ok(self.policy.get_or_init(|| loaded))
+    }
+
+    /// The store directory: `--store`/`GIT_TOMBSTONE_STORE`, else `store.path` of the policy,
+    /// else `<git common dir>/tombstone`.
+    pub fn store_dir(&self) -> Result<PathBuf, Error> {
+        if let Some(dir) = &self.store_flag {
+            return Ok(dir.clone());
+        }
+        Ok(match &self.policy()?.store_path {
+            Some(p) => self.repo.workdir().join(p),
+            None => self.repo.common_dir().join("tombstone"),
         })
     }
 
     /// Open the store for writing, creating it if needed.
     pub fn open_store(&self) -> Result<Store, Error> {
-        Ok(Store::open(&self.store_dir)?)
+        Ok(Store::open(&self.store_dir()?)?)
     }
 
     /// Open the store for reading; `None` if it does not exist yet.
     pub fn existing_store(&self) -> Result<Option<Store>, Error> {
-        Ok(Store::open_existing(&self.store_dir)?)
+        Ok(Store::open_existing(&self.store_dir()?)?)
     }
 
     /// Open the store for writing if it exists; `None` if there is no store yet.
     pub fn existing_store_writable(&self) -> Result<Option<Store>, Error> {
-        if !self.store_dir.join(crate::store::DB_FILE).exists() {
+        if !self.store_dir()?.join(crate::store::DB_FILE).exists() {
             return Ok(None);
         }
         self.open_store().map(Some)

@@ -114,7 +114,18 @@ pub fn run(_args: &VerifyArgs, ctx: &Ctx) -> Outcome {
                     ..Filter::default()
                 },
             )?;
-            for item in archived.iter().filter(|i| i.action == "stub") {
+            // Only items removed in HEAD's history, and whose stub no later commit deleted, must
+            // have their stub in HEAD (items of other branches live on those branches).
+            let history = ctx.repo.ancestors(&head)?;
+            let removed_stubs = evidence::ids_in(store.conn(), "stub-removed")?;
+            let expected = archived.iter().filter(|i| {
+                i.action == "stub"
+                    && i.removed_in_commit
+                        .as_ref()
+                        .is_some_and(|c| history.contains(c))
+                    && !removed_stubs.contains(&i.id)
+            });
+            for item in expected {
                 checked.archived_items += 1;
                 if !stub_ids.contains_key(&item.id) {
                     findings.push(Finding {

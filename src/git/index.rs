@@ -37,6 +37,15 @@ impl Repo {
         }))
     }
 
+    /// Whether the index has entries below directory `path` (so a file cannot be put there).
+    pub fn index_has_children(&self, path: &[u8]) -> Result<bool, GitError> {
+        let index = self.repo.index_or_empty()?;
+        let prefix = [path, b"/"].concat();
+        Ok(index
+            .prefixed_entries_range(prefix.as_slice().into())
+            .is_some())
+    }
+
     /// Apply `changes` to the index in one `git update-index --index-info` run.
     pub fn stage(&self, changes: &[Staged]) -> Result<(), GitError> {
         if changes.is_empty() {
@@ -58,11 +67,32 @@ impl Repo {
             }
             input.push(0);
         }
-        self.git(&["update-index", "-z", "--index-info"], &input)
+        self.git_run(&["update-index", "-z", "--index-info"], &input)
+    }
+
+    /// Run `git -C <workdir> args…` and return its stdout, failing with its stderr.
+    pub(crate) fn git_output(&self, args: &[&str]) -> Result<String, GitError> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&self.workdir)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| GitError::Command {
+                args: args.join(" "),
+                stderr: e.to_string(),
+            })?;
+        if !out.status.success() {
+            return Err(GitError::Command {
+                args: args.join(" "),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Run `git -C <workdir> args…` with `stdin`, failing with its stderr.
-    fn git(&self, args: &[&str], stdin: &[u8]) -> Result<(), GitError> {
+    pub(crate) fn git_run(&self, args: &[&str], stdin: &[u8]) -> Result<(), GitError> {
         let mut cmd = Command::new("git");
         cmd.arg("-C").arg(&self.workdir).args(args);
         // A relative GIT_INDEX_FILE is relative to our working directory; -C would move it.

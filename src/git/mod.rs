@@ -5,6 +5,7 @@
 //! extensions (split index, untracked cache, fsmonitor) and `GIT_INDEX_FILE` behave exactly as
 //! git's do inside `git commit`.
 
+mod deletions;
 mod index;
 mod objects;
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
 
+pub use deletions::{Deleted, StagedDeletions};
 pub use index::{IndexEntry, Staged};
 pub use objects::{EntryKind, TreeEntry};
 
@@ -122,6 +124,49 @@ impl Repo {
     pub fn identity(&self) -> Option<String> {
         let sig = self.repo.committer()?.ok()?;
         Some(format!("{} <{}>", sig.name, sig.email))
+    }
+
+    /// The directory git runs hooks from: `core.hooksPath` (a relative value is relative to
+    /// the work tree root, where git runs hooks), else `<common dir>/hooks`.
+    pub fn hooks_dir(&self) -> Result<PathBuf, GitError> {
+        let configured = self.repo.config_snapshot().trusted_path("core.hooksPath")?;
+        Ok(match configured {
+            Some(p) if p.is_absolute() => p,
+            Some(p) => self.workdir.join(p),
+            None => self.common_dir().join("hooks"),
+        })
+    }
+
+    /// The git directory of this worktree (differs from the common dir in linked worktrees).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.git_dir()
+    }
+
+    /// Attach `message` as the note of `commit` under `refs/notes/<notes_ref>` (replacing one).
+    pub fn set_note(&self, notes_ref: &str, commit: &str, message: &str) -> Result<(), GitError> {
+        let r = format!("--ref={notes_ref}");
+        self.git_run(
+            &["notes", &r, "add", "-f", "-F", "-", commit],
+            message.as_bytes(),
+        )
+    }
+
+    /// The note of `commit` under `refs/notes/<notes_ref>`, if any.
+    pub fn note(&self, notes_ref: &str, commit: &str) -> Option<String> {
+        let r = format!("--ref={notes_ref}");
+        self.git_output(&["notes", &r, "show", commit]).ok()
+    }
+
+    /// Every commit reachable from `tip` (its history), as hex ids.
+    pub fn ancestors(&self, tip: &str) -> Result<std::collections::HashSet<String>, GitError> {
+        let mut out = std::collections::HashSet::new();
+        for info in self.repo.rev_walk([self.object_id(tip)?]).all()? {
+            let info = info.map_err(|e| GitError::Gix {
+                message: e.to_string(),
+            })?;
+            out.insert(info.id.to_string());
+        }
+        Ok(out)
     }
 
     pub(crate) fn object_id(&self, hex: &str) -> Result<gix::ObjectId, GitError> {

@@ -16,7 +16,7 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    fn from_gix(kind: gix::object::tree::EntryKind) -> EntryKind {
+    pub(crate) fn from_gix(kind: gix::object::tree::EntryKind) -> EntryKind {
         use gix::object::tree::EntryKind as K;
         match kind {
             K::Blob => EntryKind::File,

@@ -297,6 +297,23 @@ pub fn line(conn: &Connection, seq: i64) -> Result<Option<(String, String)>, Sto
         .optional()?)
 }
 
+/// The `data.id` of every evidence line of operation `op`.
+pub fn ids_in(
+    conn: &Connection,
+    op: &str,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut stmt = conn.prepare("SELECT line FROM evidence WHERE op = ?1")?;
+    let lines = stmt.query_map([op], |r| r.get::<_, String>(0))?;
+    let mut ids = std::collections::HashSet::new();
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(&line?).unwrap_or_default();
+        if let Some(id) = v.pointer("/data/id").and_then(|i| i.as_str()) {
+            ids.insert(id.to_owned());
+        }
+    }
+    Ok(ids)
+}
+
 /// The highest seq recorded, 0 for an empty log.
 pub fn last_seq(conn: &Connection) -> Result<i64, StoreError> {
     Ok(

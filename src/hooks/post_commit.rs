@@ -1,0 +1,66 @@
+//! The post-commit hook: bind the records pre-commit captured to the new commit.
+//!
+//! Also adds a git note on the commit under `refs/notes/tombstone` listing the ids and the
+//! evidence digest of the bind, and, after a partial commit (`git commit <paths>`), puts the
+//! committed stub into the main index when git left the deletion there.
+
+use crate::bind::{self, Bound};
+use crate::clock;
+use crate::commands::{shown, Ctx};
+use crate::error::Error;
+use crate::git::Staged;
+use crate::hooks::NOTES_REF;
+use crate::store::items;
+
+/// Run the post-commit hook; `None` when there was nothing to do.
+pub fn run(ctx: &Ctx) -> Result<Option<Bound>, Error> {
+    let Some(head) = ctx.repo.head_commit()? else {
+        return Ok(None);
+    };
+    let Some(mut store) = ctx.existing_store_writable()? else {
+        return Ok(None);
+    };
+    let actor = ctx.actor(None);
+    let bound = bind::bind_to(&ctx.repo, &mut store, &head, &actor, &clock::now())?;
+    if bound.ids.is_empty() {
+        return Ok(None);
+    }
+    let mut note = String::from("git-tombstone v1\n");
+    let mut repair = Vec::new();
+    for id in &bound.ids {
+        let Some(item) = items::get(store.conn(), id)? else {
+            continue;
+        };
+        note.push_str(&format!("archived {id} {}\n", shown(&item.path)));
+        if item.action != "stub" {
+            continue;
+        }
+        // The index after a partial commit may still hold the deletion git prepared before
+        // the hook ran; the work tree and HEAD hold the stub.
+        let Some(in_head) = ctx.repo.entry_at(&head, &item.path)? else {
+            continue;
+        };
+        let in_index = ctx.repo.index_entry(&item.path)?;
+        if in_index.is_none() && !ctx.repo.index_has_children(&item.path)? {
+            let bytes = ctx.repo.blob(&in_head.id)?;
+            if std::fs::read(ctx.worktree_path(&item.path)).is_ok_and(|w| w == bytes) {
+                repair.push(Staged::File {
+                    path: item.path.clone(),
+                    bytes,
+                    mode: "100644",
+                });
+            }
+        }
+    }
+    if let Some(e) = &bound.evidence {
+        note.push_str(&format!("evidence seq {} sha256 {}\n", e.seq, e.digest));
+    }
+    ctx.repo.set_note(NOTES_REF, &head, &note)?;
+    ctx.repo.stage(&repair)?;
+    ctx.out.note(&format!(
+        "bound {} archived file(s) to {}",
+        bound.ids.len(),
+        &head[..12.min(head.len())]
+    ));
+    Ok(Some(bound))
+}

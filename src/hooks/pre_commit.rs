@@ -1,0 +1,249 @@
+//! The pre-commit hook: capture every file the commit deletes, before it is lost.
+//!
+//! Staged deletions are HEAD's tree vs the index git is committing. For each, the policy
+//! decides: `stub` captures the content and writes and stages the stub; `archive` captures and
+//! lets the deletion stand; `ignore` does nothing. A deleted blob re-added elsewhere in the same
+//! commit is a move (not archived unless `archive_moves`). Deleting a stub is recorded as a stub
+//! removal. A submodule deletion is recorded (its commit id) and never stubbed.
+//!
+//! Failure is loud and safe: everything is checked before anything is written; if capturing,
+//! writing a stub or staging fails, the stubs written so far are removed again and the error
+//! refuses the commit, leaving the index and work tree as they were.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::capture::{self, Capture, Captured};
+use crate::commands::{shown, CommandError, Ctx};
+use crate::error::Error;
+use crate::git::{EntryKind, Staged};
+use crate::output::human_bytes;
+use crate::policy::Action;
+use crate::store::evidence;
+use crate::stub::{Mode, Stub};
+use crate::{clock, failpoint, id};
+
+/// What the hook did.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub captured: Vec<Captured>,
+    /// Paths whose stub was written into the work tree and staged.
+    pub stubbed: Vec<String>,
+    /// Paths whose content was moved elsewhere in the same commit.
+    pub moves: Vec<String>,
+    /// Stubs deleted by the commit (recorded, not archived again).
+    pub stub_removals: Vec<String>,
+    /// Submodules deleted by the commit (recorded by commit id).
+    pub submodules: Vec<String>,
+    /// Paths the policy ignores.
+    pub ignored: Vec<String>,
+}
+
+struct Planned {
+    capture: Capture,
+    stub: Option<Vec<u8>>,
+}
+
+/// Run the pre-commit hook.
+pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
+    let staged = ctx.repo.staged_deletions()?;
+    let (Some(head), false) = (staged.head.as_deref(), staged.deleted.is_empty()) else {
+        return Ok(Summary::default());
+    };
+    let policy = ctx.policy()?;
+    let mut summary = Summary::default();
+    let moved = if policy.archive_moves {
+        HashSet::new()
+    } else {
+        let ids: HashSet<String> = staged
+            .deleted
+            .iter()
+            .filter(|d| d.kind != EntryKind::Gitlink)
+            .map(|d| d.id.clone())
+            .collect();
+        ctx.repo.readded_elsewhere(head, &ids)?
+    };
+
+    let mut plan = Vec::new();
+    let mut events = Vec::new();
+    for d in &staged.deleted {
+        let name = shown(&d.path);
+        let decision = policy.decide(&d.path);
+        if decision.action == Action::Ignore {
+            summary.ignored.push(name);
+            continue;
+        }
+        let mode = match d.kind {
+            EntryKind::File => Mode::File,
+            EntryKind::Executable => Mode::Executable,
+            EntryKind::Symlink => Mode::Symlink,
+            EntryKind::Gitlink | EntryKind::Tree => {
+                events.push((
+                    "submodule-removed",
+                    serde_json::json!({ "path": name, "commit": d.id, "from": head }),
+                ));
+                summary.submodules.push(name);
+                continue;
+            }
+        };
+        if moved.contains(&d.id) {
+            ctx.out
+                .note(&format!("{name} moved within this commit: not archived"));
+            summary.moves.push(name);
+            continue;
+        }
+        let bytes = ctx.repo.blob(&d.id)?;
+        if let Ok(stub) = Stub::parse(&d.path, &bytes) {
+            events.push((
+                "stub-removed",
+                serde_json::json!({ "id": stub.id, "path": name, "from": head }),
+            ));
+            summary.stub_removals.push(name);
+            continue;
+        }
+        if decision.action == Action::Stub && bytes.len() as u64 > policy.max_file_size {
+            return Err(CommandError::TooLarge {
+                path: name,
+                size: bytes.len() as u64,
+                max: policy.max_file_size,
+            }
+            .into());
+        }
+        // A stub needs the path free in the index (not replaced by a directory).
+        let stub_here = decision.action == Action::Stub && !ctx.repo.index_has_children(&d.path)?;
+        let stub = if stub_here {
+            let sha = id::sha256_hex(&bytes);
+            let s = Stub::new(
+                &d.path,
+                mode,
+                &sha,
+                bytes.len() as u64,
+                head,
+                &decision.reason,
+            );
+            Some(
+                s.render(&d.path)
+                    .map_err(|source| CommandError::Unrenderable {
+                        path: name.clone(),
+                        source,
+                    })?,
+            )
+        } else {
+            None
+        };
+        plan.push(Planned {
+            capture: Capture {
+                path: d.path.clone(),
+                mode,
+                bytes,
+                git_blob_id: d.id.clone(),
+                source_commit: head.to_owned(),
+                removed_in_commit: None,
+                action: if stub.is_some() {
+                    Action::Stub
+                } else {
+                    Action::Archive
+                },
+                category: decision.category,
+                reason: decision.reason,
+                tags: Vec::new(),
+                metadata: serde_json::Map::new(),
+            },
+            stub,
+        });
+    }
+    if plan.is_empty() && events.is_empty() {
+        return Ok(summary);
+    }
+
+    let actor = ctx.actor(None);
+    let now = clock::now();
+    let compression = policy.compression;
+    let mut store = ctx.open_store()?;
+    summary.captured = store.write(|tx| {
+        for (op, data) in &events {
+            evidence::append(tx, op, &actor, &now, data)?;
+        }
+        plan.iter()
+            .map(|p| capture::record(tx, &p.capture, &actor, &now, compression))
+            .collect()
+    })?;
+    failpoint::hit("pre-commit:after-store");
+
+    // Stubs go into the work tree only where the path is free: after `git rm --cached` the
+    // user's file is still there, and it is never overwritten.
+    let mut written = Vec::new();
+    let mut staged_stubs = Vec::new();
+    let result = (|| -> Result<(), Error> {
+        for p in &plan {
+            let Some(stub) = &p.stub else { continue };
+            let file = ctx.worktree_path(&p.capture.path);
+            if std::fs::symlink_metadata(&file).is_err() {
+                if let Some(parent) = file.parent() {
+                    std::fs::create_dir_all(parent).map_err(|source| CommandError::Io {
+                        path: parent.to_path_buf(),
+                        source,
+                    })?;
+                }
+                crate::fsutil::write_atomic(&file, stub, 0o644).map_err(|source| {
+                    CommandError::Io {
+                        path: file.clone(),
+                        source,
+                    }
+                })?;
+                written.push(file);
+            } else {
+                ctx.out.warn(&format!(
+                    "kept your work tree copy of {}; the commit records its stub",
+                    shown(&p.capture.path)
+                ));
+            }
+            staged_stubs.push(Staged::File {
+                path: p.capture.path.clone(),
+                bytes: stub.clone(),
+                mode: "100644",
+            });
+        }
+        failpoint::hit("pre-commit:before-stage");
+        if failpoint::error("pre-commit:stage") {
+            return Err(crate::git::GitError::Command {
+                args: "update-index (injected failure)".into(),
+                stderr: "GIT_TOMBSTONE_FAILPOINT=error:pre-commit:stage".into(),
+            }
+            .into());
+        }
+        ctx.repo.stage(&staged_stubs)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for file in &written {
+            let _ = std::fs::remove_file(file);
+        }
+        return Err(e);
+    }
+
+    for (p, c) in plan.iter().zip(&summary.captured) {
+        let what = if p.stub.is_some() {
+            summary.stubbed.push(c.path.clone());
+            "stub staged"
+        } else {
+            "deletion kept"
+        };
+        ctx.out.note(&format!(
+            "archived {} ({}, {} → {}), {what}",
+            c.path,
+            c.id,
+            human_bytes(c.size),
+            human_bytes(c.stored_size)
+        ));
+    }
+    for s in &summary.stub_removals {
+        ctx.out.note(&format!("stub {s} removed (recorded)"));
+    }
+    for s in &summary.submodules {
+        ctx.out
+            .note(&format!("submodule {s} removed (recorded, not stubbed)"));
+    }
+    Ok(summary)
+}

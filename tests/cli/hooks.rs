@@ -1,0 +1,686 @@
+//! The git hooks, always exercised through a real `git commit` firing the installed shims.
+
+use std::ffi::OsStr;
+
+use crate::support::*;
+use git_tombstone::stub::Stub;
+
+fn installed(files: &[(&str, &[u8])]) -> Repo {
+    let repo = Repo::with_files(files);
+    repo.tomb_ok(&["install"]);
+    repo
+}
+
+fn commit(repo: &Repo, args: &[&str]) -> std::process::Output {
+    let mut full = vec!["commit", "-q"];
+    full.extend_from_slice(args);
+    repo.command("git")
+        .args(&full)
+        .output()
+        .expect("git commit")
+}
+
+fn commit_ok(repo: &Repo, args: &[&str]) -> String {
+    let out = commit(repo, args);
+    assert_ok(&out, &format!("git commit {args:?}"));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The stub committed in HEAD at `path`.
+fn head_stub(repo: &Repo, path: &[u8]) -> Stub {
+    let spec = [b"HEAD:".as_slice(), path].concat();
+    let bytes = repo.git_bytes(&[OsStr::new("show"), os(&spec)]);
+    Stub::parse(path, &bytes)
+        .unwrap_or_else(|e| panic!("HEAD:{} is not a stub: {e}", String::from_utf8_lossy(path)))
+}
+
+fn item_field(repo: &Repo, id: &str, field: &str) -> Option<String> {
+    repo.db()
+        .query_row(
+            &format!("SELECT {field} FROM items WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .expect("item")
+}
+
+/// Index, work tree status and HEAD, to show a failed commit changed nothing.
+fn snapshot(repo: &Repo) -> (String, String, String) {
+    (
+        repo.git(&["ls-files", "-s"]),
+        repo.git(&["status", "--porcelain"]),
+        repo.head(),
+    )
+}
+
+#[test]
+fn git_rm_and_commit_leaves_a_stub_a_bound_record_and_a_note() {
+    let body = "x = 1\n".repeat(900);
+    let repo = installed(&[
+        ("src/legacy/billing.py", body.as_bytes()),
+        ("keep.txt", b"k"),
+    ]);
+    repo.git(&["rm", "-q", "src/legacy/billing.py"]);
+    let stderr = commit_ok(&repo, &["-m", "drop legacy billing"]);
+    assert!(
+        stderr.contains("archived src/legacy/billing.py (tb_"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("stub staged"), "{stderr}");
+    let stub = head_stub(&repo, b"src/legacy/billing.py");
+    let head = repo.head();
+    assert_eq!(
+        stub.source_commit,
+        repo.git(&["rev-parse", "HEAD~1"]).trim()
+    );
+    assert_eq!(
+        item_field(&repo, &stub.id, "state").as_deref(),
+        Some("archived")
+    );
+    assert_eq!(
+        item_field(&repo, &stub.id, "removed_in_commit").as_deref(),
+        Some(head.as_str())
+    );
+    let note = repo.git(&["notes", "--ref=tombstone", "show", "HEAD"]);
+    assert!(
+        note.contains(&stub.id) && note.contains("evidence seq"),
+        "{note}"
+    );
+    assert_eq!(
+        repo.git(&["status", "--porcelain"]),
+        "",
+        "nothing left over"
+    );
+    assert_ok(&repo.restore(&["src/legacy/billing.py"]), "restore");
+    assert_eq!(repo.read("src/legacy/billing.py"), body.as_bytes());
+}
+
+#[test]
+fn rm_and_commit_all() {
+    let repo = installed(&[("a.rs", b"fn a() {}\n"), ("b.txt", b"b")]);
+    std::fs::remove_file(repo.path("a.rs")).expect("rm");
+    commit_ok(&repo, &["-a", "-m", "commit -a"]);
+    head_stub(&repo, b"a.rs");
+    assert!(repo.read("a.rs").starts_with(b"// git-tombstone v1"));
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn partial_commit_with_a_temporary_index() {
+    let repo = installed(&[("a.py", b"a\n"), ("b.txt", b"b")]);
+    std::fs::remove_file(repo.path("a.py")).expect("rm");
+    repo.write("b.txt", b"unstaged edit");
+    commit_ok(&repo, &["-m", "only a.py", "a.py"]);
+    head_stub(&repo, b"a.py");
+    // The main index agrees with HEAD for a.py; b.txt keeps its unstaged edit.
+    assert_eq!(repo.git(&["status", "--porcelain"]), " M b.txt\n");
+}
+
+#[test]
+fn amend_captures_new_deletions_and_moves_bound_records() {
+    let repo = installed(&[("a.py", b"a\n"), ("b.py", b"b\n"), ("c.txt", b"c")]);
+    repo.git(&["rm", "-q", "a.py"]);
+    commit_ok(&repo, &["-m", "drop a"]);
+    let a = head_stub(&repo, b"a.py");
+    let old = repo.head();
+    repo.git(&["rm", "-q", "b.py"]);
+    commit_ok(&repo, &["--amend", "-m", "drop a and b"]);
+    let new = repo.head();
+    assert_ne!(old, new);
+    let b = head_stub(&repo, b"b.py");
+    assert_eq!(
+        item_field(&repo, &a.id, "removed_in_commit").as_deref(),
+        Some(new.as_str()),
+        "remapped"
+    );
+    assert_eq!(
+        item_field(&repo, &b.id, "removed_in_commit").as_deref(),
+        Some(new.as_str())
+    );
+    let note = repo.git(&["notes", "--ref=tombstone", "show", "HEAD"]);
+    assert!(
+        note.contains(&b.id) && note.contains(&a.id),
+        "both records noted: {note}"
+    );
+    assert!(repo
+        .evidence_lines()
+        .iter()
+        .any(|l| l.contains("\"op\":\"rewrite\"")));
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items"),
+        2,
+        "nothing archived twice"
+    );
+}
+
+#[test]
+fn rebase_moves_records_to_the_new_commits() {
+    let repo = installed(&[("a.py", b"a\n"), ("base.txt", b"0")]);
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    repo.git(&["rm", "-q", "a.py"]);
+    commit_ok(&repo, &["-m", "drop a"]);
+    let a = head_stub(&repo, b"a.py");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("base.txt", b"1");
+    commit_ok(&repo, &["-am", "main moves on"]);
+    repo.git(&["checkout", "-q", "topic"]);
+    repo.git(&["rebase", "-q", "main"]);
+    let rebased = repo.head();
+    assert_eq!(
+        item_field(&repo, &a.id, "removed_in_commit").as_deref(),
+        Some(rebased.as_str())
+    );
+    assert_ok(&repo.tomb(&["verify"]), "verify after rebase");
+}
+
+#[test]
+fn the_first_commit_of_a_repository_deletes_nothing() {
+    let repo = Repo::empty();
+    repo.tomb_ok(&["install"]);
+    repo.write("a.txt", b"a");
+    repo.git(&["add", "a.txt"]);
+    commit_ok(&repo, &["-m", "root"]);
+    assert!(
+        !repo.store_dir().join("archive.sqlite").exists(),
+        "nothing to capture, no store"
+    );
+}
+
+#[test]
+fn awkward_names_binary_executable_and_symlink() {
+    let binary: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    let repo = Repo::with_files(&[
+        ("with space.md", b"# doc\n"),
+        ("ünïcödé.txt", b"u\n"),
+        ("data.bin", &binary),
+        ("run.sh", b"#!/bin/sh\n"),
+    ]);
+    std::fs::set_permissions(
+        repo.path("run.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    std::os::unix::fs::symlink("run.sh", repo.path("link")).expect("symlink");
+    let odd: &[u8] = b"caf\xe9.py";
+    std::fs::write(repo.path(os(odd)), b"latin1 = True\n").expect("odd");
+    repo.commit_all("special files");
+    repo.tomb_ok(&["install"]);
+    repo.git(&[
+        "rm",
+        "-q",
+        "--",
+        "with space.md",
+        "ünïcödé.txt",
+        "data.bin",
+        "run.sh",
+        "link",
+    ]);
+    repo.git_bytes(&[
+        OsStr::new("rm"),
+        OsStr::new("-q"),
+        OsStr::new("--"),
+        os(odd),
+    ]);
+    commit_ok(&repo, &["-m", "drop them all"]);
+    for path in [
+        b"with space.md".as_slice(),
+        "ünïcödé.txt".as_bytes(),
+        b"data.bin",
+        b"run.sh",
+        b"link",
+        odd,
+    ] {
+        head_stub(&repo, path);
+        let out = repo
+            .command(RESTORE)
+            .arg(os(path))
+            .output()
+            .expect("restore");
+        assert_ok(&out, &String::from_utf8_lossy(path));
+    }
+    assert_eq!(repo.read("data.bin"), binary);
+    assert_eq!(
+        std::fs::read(repo.path(os(odd))).expect("odd"),
+        b"latin1 = True\n"
+    );
+    assert_eq!(
+        std::fs::read_link(repo.path("link")).expect("symlink"),
+        std::path::Path::new("run.sh")
+    );
+    let mode = std::fs::metadata(repo.path("run.sh"))
+        .expect("meta")
+        .permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o111,
+        0o111
+    );
+}
+
+#[test]
+fn a_submodule_deletion_is_recorded_but_never_stubbed() {
+    let repo = Repo::with_files(&[("a.txt", b"a")]);
+    let head = repo.head();
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{head},vendor/lib"),
+    ]);
+    repo.git(&["commit", "-qm", "add submodule"]);
+    repo.tomb_ok(&["install"]);
+    repo.git(&["rm", "-q", "--cached", "vendor/lib"]);
+    commit_ok(&repo, &["-m", "drop submodule"]);
+    assert_eq!(repo.git(&["ls-tree", "HEAD", "vendor/lib"]), "", "no stub");
+    let lines = repo.evidence_lines();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("submodule-removed") && l.contains(&head)),
+        "{lines:?}"
+    );
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 0);
+}
+
+#[test]
+fn moves_are_not_archived_unless_the_policy_says_so() {
+    let repo = installed(&[("old/name.py", b"moved content\n")]);
+    std::fs::create_dir_all(repo.path("new")).expect("mkdir");
+    repo.git(&["mv", "old/name.py", "new/name.py"]);
+    let stderr = commit_ok(&repo, &["-m", "move"]);
+    assert!(stderr.contains("moved within this commit"), "{stderr}");
+    assert_eq!(
+        repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]),
+        "new/name.py\n"
+    );
+    repo.write(".tombstone.toml", b"archive_moves = true\n");
+    repo.git(&["add", ".tombstone.toml"]);
+    commit_ok(&repo, &["-m", "policy"]);
+    repo.git(&["mv", "new/name.py", "newer.py"]);
+    commit_ok(&repo, &["-m", "move again"]);
+    head_stub(&repo, b"new/name.py");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 1);
+}
+
+#[test]
+fn deleting_a_stub_is_recorded_not_archived_again() {
+    let repo = installed(&[("a.py", b"a\n")]);
+    repo.git(&["rm", "-q", "a.py"]);
+    commit_ok(&repo, &["-m", "stub it"]);
+    repo.git(&["rm", "-q", "a.py"]);
+    let stderr = commit_ok(&repo, &["-m", "drop the stub"]);
+    assert!(stderr.contains("stub a.py removed"), "{stderr}");
+    assert_eq!(repo.git(&["ls-tree", "HEAD", "a.py"]), "");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 1);
+    assert!(repo
+        .evidence_lines()
+        .iter()
+        .any(|l| l.contains("stub-removed")));
+}
+
+#[test]
+fn archive_and_ignore_actions() {
+    let repo = installed(&[
+        ("logs/run.log", b"log\n"),
+        ("vendor/x.c", b"int x;\n"),
+        ("a.txt", b"a"),
+    ]);
+    repo.write(".tombstone.toml", b"[[rules]]\npaths = [\"vendor/**\"]\naction = \"ignore\"\n[[rules]]\npaths = [\"logs/**\"]\naction = \"archive\"\ncategory = \"logs\"\n");
+    repo.git(&["add", ".tombstone.toml"]);
+    repo.git(&["rm", "-q", "logs/run.log", "vendor/x.c"]);
+    commit_ok(&repo, &["-m", "drop log and vendor"]);
+    assert_eq!(
+        repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]),
+        ".tombstone.toml\na.txt\n"
+    );
+    let state: (String, String, String) = repo
+        .db()
+        .query_row("SELECT category, action, state FROM items", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("one item");
+    assert_eq!(state, ("logs".into(), "archive".into(), "archived".into()));
+}
+
+#[test]
+fn git_rm_cached_keeps_the_users_file() {
+    let repo = installed(&[("secret.env", b"TOKEN=1\n")]);
+    repo.git(&["rm", "-q", "--cached", "secret.env"]);
+    let stderr = commit_ok(&repo, &["-m", "untrack"]);
+    assert!(stderr.contains("kept your work tree copy"), "{stderr}");
+    assert_eq!(repo.read("secret.env"), b"TOKEN=1\n", "never overwritten");
+    head_stub(&repo, b"secret.env");
+}
+
+fn assert_refused(repo: &Repo, env: &[(&str, &str)], expected: &str) {
+    let before = snapshot(repo);
+    let mut cmd = repo.command("git");
+    cmd.args(["commit", "-q", "-m", "should be refused"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("commit");
+    assert!(!out.status.success(), "commit must be refused ({expected})");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in:\n{stderr}"
+    );
+    assert_eq!(
+        snapshot(repo),
+        before,
+        "index, work tree and HEAD exactly as before"
+    );
+}
+
+#[test]
+fn failures_refuse_the_commit_and_leave_everything_as_it_was() {
+    let repo = installed(&[
+        ("a.py", b"a\n"),
+        ("big.py", &[b'#'; 2048]),
+        ("not-a-dir", b"file"),
+    ]);
+    repo.git(&["rm", "-q", "a.py"]);
+    assert_refused(
+        &repo,
+        &[("GIT_TOMBSTONE_STORE", "not-a-dir/store")],
+        "cannot create the store",
+    );
+    assert_refused(
+        &repo,
+        &[("GIT_TOMBSTONE_FAILPOINT", "error:pre-commit:stage")],
+        "injected failure",
+    );
+    assert!(
+        !repo.path("a.py").exists(),
+        "the stub written before the failure was removed"
+    );
+    repo.write(".tombstone.toml", b"max_file_size = 1024\n");
+    repo.git(&["add", ".tombstone.toml"]);
+    repo.git(&["rm", "-q", "big.py"]);
+    assert_refused(&repo, &[], "larger than max_file_size");
+    repo.write(".tombstone.toml", b"default_action = \"shred\"\n");
+    assert_refused(&repo, &[], "invalid policy");
+}
+
+#[test]
+fn skip_bypasses_the_hook_visibly() {
+    let repo = installed(&[("a.py", b"a\n")]);
+    repo.git(&["rm", "-q", "a.py"]);
+    let out = repo
+        .command("git")
+        .args(["commit", "-q", "-m", "skip"])
+        .env("GIT_TOMBSTONE_SKIP", "1")
+        .output()
+        .expect("commit");
+    assert_ok(&out, "skipped commit");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GIT_TOMBSTONE_SKIP=1"));
+    assert_eq!(
+        repo.git(&["ls-tree", "HEAD", "a.py"]),
+        "",
+        "a plain deletion"
+    );
+}
+
+#[test]
+fn an_aborted_commit_leaves_records_pending_and_the_next_commit_settles_them() {
+    let repo = installed(&[("a.py", b"a\n"), ("b.txt", b"b")]);
+    let commit_msg = repo.path(".git/hooks/commit-msg");
+    std::fs::write(
+        &commit_msg,
+        "#!/bin/sh\necho 'commit-msg: no' >&2\nexit 1\n",
+    )
+    .expect("hook");
+    std::fs::set_permissions(
+        &commit_msg,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    repo.git(&["rm", "-q", "a.py"]);
+    assert!(!commit(&repo, &["-m", "blocked"]).status.success());
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items WHERE state = 'pending'"),
+        1
+    );
+    // An empty message aborts too.
+    assert!(!commit(&repo, &["-m", ""]).status.success());
+    std::fs::remove_file(&commit_msg).expect("rm hook");
+    commit_ok(&repo, &["-m", "now"]);
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 1, "archived once");
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items WHERE state = 'archived'"),
+        1
+    );
+    assert_eq!(
+        repo.count("SELECT count(*) FROM evidence WHERE op = 'archive'"),
+        1
+    );
+}
+
+#[test]
+fn a_custom_hook_still_runs_and_can_still_block() {
+    let repo = Repo::with_files(&[("a.py", b"a\n")]);
+    let hook = repo.path(".git/hooks/pre-commit");
+    let text = "#!/bin/sh\necho custom-hook-ran >&2\n[ -f BLOCK ] && { echo blocked-by-custom >&2; exit 1; }\nexit 0\n";
+    std::fs::write(&hook, text).expect("hook");
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    repo.tomb_ok(&["install"]);
+    repo.write("BLOCK", b"");
+    repo.git(&["rm", "-q", "a.py"]);
+    let out = commit(&repo, &["-m", "blocked"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Ours ran first (captured and staged the stub), then the chained hook blocked the commit.
+    assert!(
+        stderr.contains("archived a.py") && stderr.contains("blocked-by-custom"),
+        "{stderr}"
+    );
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items WHERE state = 'pending'"),
+        1
+    );
+    std::fs::remove_file(repo.path("BLOCK")).expect("unblock");
+    let stderr = commit_ok(&repo, &["-m", "allowed"]);
+    assert!(
+        stderr.contains("custom-hook-ran") && stderr.contains("bound 1"),
+        "{stderr}"
+    );
+    head_stub(&repo, b"a.py");
+    repo.tomb_ok(&["uninstall"]);
+    assert_eq!(
+        std::fs::read_to_string(&hook).expect("restored"),
+        text,
+        "byte for byte"
+    );
+    let names: Vec<String> = std::fs::read_dir(repo.path(".git/hooks"))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".sample"))
+        .collect();
+    assert_eq!(names, ["pre-commit"]);
+}
+
+#[test]
+fn reinstall_is_idempotent_and_upgrades_old_shims() {
+    let repo = installed(&[("a.py", b"a\n")]);
+    let out = repo.tomb_ok(&["--json", "install"]);
+    assert_eq!(out.matches("\"unchanged\"").count(), 3, "{out}");
+    let hook = repo.path(".git/hooks/pre-commit");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\n# git-tombstone hook v1\n# an older shim\ngit-tombstone hook pre-commit\n",
+    )
+    .expect("old");
+    let out = repo.tomb_ok(&["install"]);
+    assert!(out.contains("pre-commit    upgraded"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&hook).expect("hook"),
+        git_tombstone::hooks::SHIMS[0].1
+    );
+    assert!(
+        !repo
+            .path(".git/hooks/pre-commit.tombstone-chained")
+            .exists(),
+        "our old shim is not chained"
+    );
+}
+
+#[test]
+fn a_missing_binary_blocks_with_instructions() {
+    let repo = installed(&[("a.py", b"a\n")]);
+    repo.git(&["rm", "-q", "a.py"]);
+    let before = snapshot(&repo);
+    let git_dir = std::path::Path::new(
+        &String::from_utf8_lossy(
+            &std::process::Command::new("sh")
+                .args(["-c", "command -v git"])
+                .output()
+                .expect("which git")
+                .stdout,
+        )
+        .trim()
+        .to_owned(),
+    )
+    .parent()
+    .expect("dir")
+    .to_path_buf();
+    let out = repo
+        .command("git")
+        .args(["commit", "-q", "-m", "no binary"])
+        .env("PATH", format!("{}:/usr/bin:/bin", git_dir.display()))
+        .output()
+        .expect("commit");
+    assert!(!out.status.success(), "never passes silently");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("needs git-tombstone on PATH") && stderr.contains("GIT_TOMBSTONE_SKIP=1"),
+        "{stderr}"
+    );
+    assert_eq!(snapshot(&repo), before);
+}
+
+#[test]
+fn core_hooks_path_relative_to_the_work_tree() {
+    let repo = Repo::with_files(&[("a.py", b"a\n")]);
+    repo.git(&["config", "core.hooksPath", ".githooks"]);
+    repo.tomb_ok(&["install"]);
+    assert!(repo.path(".githooks/pre-commit").exists());
+    assert!(!repo.path(".git/hooks/pre-commit").exists());
+    repo.git(&["rm", "-q", "a.py"]);
+    // Commit from a subdirectory: git still runs hooks from the work tree root.
+    std::fs::create_dir_all(repo.path("sub")).expect("mkdir");
+    let out = repo
+        .command("git")
+        .current_dir(repo.path("sub"))
+        .args(["commit", "-q", "-m", "x"])
+        .output()
+        .expect("commit");
+    assert_ok(&out, "commit from subdir");
+    head_stub(&repo, b"a.py");
+}
+
+#[test]
+fn linked_worktrees_share_hooks_and_store() {
+    let repo = installed(&[("a.py", b"a\n"), ("b.py", b"b\n")]);
+    let wt = repo.home.join("wt");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "side",
+        wt.to_str().expect("utf-8"),
+    ]);
+    let out = repo
+        .command("git")
+        .current_dir(&wt)
+        .args(["rm", "-q", "b.py"])
+        .output()
+        .expect("rm");
+    assert_ok(&out, "rm in worktree");
+    let out = repo
+        .command("git")
+        .current_dir(&wt)
+        .args(["commit", "-q", "-m", "drop b in worktree"])
+        .output()
+        .expect("commit");
+    assert_ok(&out, "commit in worktree");
+    assert!(std::fs::read(wt.join("b.py"))
+        .expect("stub")
+        .starts_with(b"# git-tombstone v1"));
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items WHERE state = 'archived'"),
+        1,
+        "one shared store"
+    );
+}
+
+#[test]
+fn two_worktrees_committing_at_once_both_succeed() {
+    let files: Vec<(String, Vec<u8>)> = (0..40)
+        .map(|i| (format!("f{i:02}.py"), format!("v = {i}\n").into_bytes()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    let repo = installed(&refs);
+    let wt = repo.home.join("wt2");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "other",
+        wt.to_str().expect("utf-8"),
+    ]);
+    // Worktree 1 deletes the even files, worktree 2 the odd ones.
+    for (i, (p, _)) in files.iter().enumerate() {
+        let dir = if i % 2 == 0 {
+            repo.root.clone()
+        } else {
+            wt.clone()
+        };
+        let out = repo
+            .command("git")
+            .current_dir(&dir)
+            .args(["rm", "-q", p])
+            .output()
+            .expect("rm");
+        assert_ok(&out, "rm");
+    }
+    let spawn = |dir: std::path::PathBuf, msg: &'static str| {
+        let mut cmd = repo.command("git");
+        cmd.current_dir(dir).args(["commit", "-q", "-m", msg]);
+        std::thread::spawn(move || cmd.output().expect("commit"))
+    };
+    let a = spawn(repo.root.clone(), "evens");
+    let b = spawn(wt.clone(), "odds");
+    assert_ok(&a.join().expect("thread"), "commit in worktree 1");
+    assert_ok(&b.join().expect("thread"), "commit in worktree 2");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 40);
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items WHERE state = 'archived'"),
+        40
+    );
+    let lines = repo.evidence_lines();
+    assert_eq!(
+        lines.len() as i64,
+        repo.count("SELECT count(*) FROM evidence")
+    );
+    assert_ok(&repo.tomb(&["verify"]), "verify in worktree 1");
+}
+
+#[test]
+fn doctor_reports_what_needs_fixing() {
+    let repo = Repo::with_files(&[("a.py", b"a\n")]);
+    let out = repo.tomb(&["doctor"]);
+    assert_code(&out, 1, "doctor before install");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("git tombstone install"));
+    repo.tomb_ok(&["install"]);
+    let out = repo.tomb(&["--json", "doctor"]);
+    assert_ok(&out, "doctor after install");
+    assert_eq!(json_lines(&out)[0]["ok"], true);
+    repo.write(".tombstone.toml", b"nonsense = [\n");
+    assert_code(&repo.tomb(&["doctor"]), 1, "bad policy");
+}

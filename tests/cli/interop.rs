@@ -1,0 +1,151 @@
+//! Our hooks next to other tools' hooks: git-lfs and the pre-commit framework, for real.
+//! Both tools are installed by `scripts/setup-test-deps.sh` (run by `.ci/run`).
+
+use crate::support::*;
+
+fn require(tool: &str) {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "{tool} is required for this test: run scripts/setup-test-deps.sh"
+    );
+}
+
+fn commit_deletion_with_trace(repo: &Repo, path: &str) -> String {
+    repo.git(&["rm", "-q", path]);
+    let out = repo
+        .command("git")
+        .args(["commit", "-q", "-m", &format!("drop {path}")])
+        .env("GIT_TRACE", "1")
+        .output()
+        .expect("commit");
+    assert_ok(&out, "commit");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_stubbed(repo: &Repo, path: &str) {
+    let bytes = repo.git_bytes(&[
+        std::ffi::OsStr::new("show"),
+        std::ffi::OsStr::new(&format!("HEAD:{path}")),
+    ]);
+    assert!(
+        git_tombstone::stub::Stub::parse(path.as_bytes(), &bytes).is_ok(),
+        "HEAD:{path} is a stub"
+    );
+}
+
+#[test]
+fn git_lfs_installed_first_keeps_running_after_ours() {
+    require("git-lfs");
+    let repo = Repo::with_files(&[("a.py", b"a\n"), ("b.py", b"b\n")]);
+    repo.git(&["lfs", "install", "--local"]);
+    let lfs_post_commit = repo.read(".git/hooks/post-commit");
+    let out = repo.tomb_ok(&["install"]);
+    assert!(out.contains("post-commit   chained"), "{out}");
+    let trace = commit_deletion_with_trace(&repo, "a.py");
+    assert!(
+        trace.contains("lfs post-commit"),
+        "git-lfs's post-commit ran:\n{trace}"
+    );
+    assert_stubbed(&repo, "a.py");
+    repo.tomb_ok(&["uninstall"]);
+    assert_eq!(
+        repo.read(".git/hooks/post-commit"),
+        lfs_post_commit,
+        "lfs hook restored byte for byte"
+    );
+    assert!(
+        repo.read(".git/hooks/pre-push").starts_with(b"#!/bin/sh"),
+        "lfs's other hooks untouched"
+    );
+}
+
+#[test]
+fn git_lfs_installed_second_is_chained_on_reinstall() {
+    require("git-lfs");
+    let repo = Repo::with_files(&[("a.py", b"a\n")]);
+    repo.tomb_ok(&["install"]);
+    // git-lfs refuses to replace a hook it does not own; it installs the rest and says so.
+    let out = repo
+        .command("git")
+        .args(["lfs", "install", "--local"])
+        .output()
+        .expect("lfs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Hook already exists: post-commit"));
+    // The documented way: let lfs write its hook, then reinstall ours, which chains it.
+    repo.git(&["lfs", "install", "--local", "--force"]);
+    let out = repo.tomb_ok(&["install"]);
+    assert!(out.contains("post-commit   chained"), "{out}");
+    let trace = commit_deletion_with_trace(&repo, "a.py");
+    assert!(
+        trace.contains("lfs post-commit"),
+        "git-lfs's post-commit ran:\n{trace}"
+    );
+    assert!(
+        trace.contains("bound 1 archived file"),
+        "ours ran:\n{trace}"
+    );
+    assert_stubbed(&repo, "a.py");
+    assert_ok(&repo.tomb(&["doctor"]), "doctor is happy with the chain");
+}
+
+#[test]
+fn pre_commit_framework_runs_our_manifest() {
+    require("pre-commit");
+    // A hook repository holding our manifest, as pre-commit would clone it.
+    let hook_repo = Repo::empty();
+    let manifest = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.pre-commit-hooks.yaml"
+    ))
+    .expect("manifest");
+    hook_repo.write(".pre-commit-hooks.yaml", &manifest);
+    hook_repo.commit_all("manifest");
+    let rev = hook_repo.head();
+
+    let repo = Repo::with_files(&[("src/legacy.py", b"legacy = True\n"), ("keep.txt", b"k")]);
+    let config = format!(
+        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: git-tombstone\n      - id: git-tombstone-post-commit\n",
+        hook_repo.root.display()
+    );
+    repo.write(".pre-commit-config.yaml", config.as_bytes());
+    repo.commit_all("pre-commit config");
+    let out = repo
+        .command("pre-commit")
+        .args([
+            "install",
+            "--hook-type",
+            "pre-commit",
+            "--hook-type",
+            "post-commit",
+        ])
+        .output()
+        .expect("pre-commit install");
+    assert_ok(&out, "pre-commit install");
+    repo.git(&["rm", "-q", "src/legacy.py"]);
+    let out = repo
+        .command("git")
+        .args(["commit", "-m", "drop legacy"])
+        .output()
+        .expect("commit");
+    assert_ok(&out, "commit through pre-commit");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("git-tombstone (archive deleted files"),
+        "{all}"
+    );
+    assert_stubbed(&repo, "src/legacy.py");
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items WHERE state = 'archived'"),
+        1,
+        "bound by post-commit"
+    );
+}
