@@ -26,7 +26,8 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Atomically replace `path` with `bytes`, with permission bits `mode` (e.g. 0o644).
+/// Atomically and durably replace `path` with `bytes`, with permission bits `mode` (e.g.
+/// 0o644): temp file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let tmp = tmp_path(path);
     let result = (|| {
@@ -40,6 +41,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
         f.sync_all()?;
         drop(f);
         replace(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Atomically create or replace `path` with `bytes` (temp file, rename), created with `mode`
+/// less the umask, without fsync: the durability git gives the files it checks out.
+///
+/// The pre-commit hook writes work tree stubs this way: a stub's bytes are also staged in the
+/// index, and the archived content is committed to the fsynced store before the index changes,
+/// so after a power loss the worst case is a stub that `git checkout` restores. An fsync per
+/// stub would cost more than the rest of the hook.
+pub fn write_atomic_checkout(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let tmp = tmp_path(path);
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        drop(f);
+        fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

@@ -26,6 +26,7 @@ pub mod output;
 pub mod policy;
 pub mod store;
 pub mod stub;
+pub mod trace;
 
 use clap::Parser;
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use gix::bstr::{BStr, ByteSlice};
+use gix::bstr::ByteSlice;
 use gix_index_ext::Tree as CacheTree;
 
 use super::objects::EntryKind;
@@ -67,13 +67,18 @@ impl Repo {
         if cache.is_some_and(|c| c.num_entries.is_some() && c.id == tree_id) {
             return Ok(());
         }
-        // Nothing of the index lives under this directory: all of it is deleted.
-        if !prefix.is_empty() {
+        // The index entries under this directory (all of them at the root); none means the
+        // directory is deleted whole.
+        let range = if prefix.is_empty() {
+            0..index.entries().len()
+        } else {
             let dir_prefix = [prefix.as_slice(), b"/"].concat();
-            if index.prefixed_entries_range(dir_prefix.as_bstr()).is_none() {
-                return self.all_files(tree_id, prefix, out);
+            match index.prefixed_entries_range(dir_prefix.as_bstr()) {
+                Some(r) => r,
+                None => return self.all_files(tree_id, prefix, out),
             }
-        }
+        };
+        let entries = &index.entries()[range];
         let tree = self.repo.find_tree(tree_id)?;
         for entry in tree.iter() {
             let entry = entry.map_err(|e| GitError::Gix {
@@ -93,8 +98,8 @@ impl Repo {
                         .find(|t| t.name.as_slice() == name.as_bytes())
                 });
                 self.walk(entry.object_id(), prefix, child, index, out)?;
-            } else if index
-                .entry_index_by_path(BStr::new(prefix.as_slice()))
+            } else if entries
+                .binary_search_by(|e| e.path(index).as_bytes().cmp(prefix.as_slice()))
                 .is_err()
             {
                 out.push(Deleted {
@@ -137,10 +142,15 @@ impl Repo {
         ids: &HashSet<String>,
     ) -> Result<HashSet<String>, GitError> {
         let index = self.repo.index_or_empty()?;
+        let wanted: HashSet<gix::ObjectId> =
+            ids.iter().filter_map(|i| self.object_id(i).ok()).collect();
         let mut moved = HashSet::new();
         for e in index.entries() {
+            if !wanted.contains(&e.id) {
+                continue;
+            }
             let id = e.id.to_string();
-            if !ids.contains(&id) || moved.contains(&id) {
+            if moved.contains(&id) {
                 continue;
             }
             let path = e.path(&index);

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use miette::Diagnostic;
 
 pub use deletions::{Deleted, StagedDeletions};
-pub use index::{IndexEntry, Staged};
+pub use index::{IndexEntry, PreparedIndex, Staged};
 pub use objects::{EntryKind, TreeEntry};
 
 /// Errors from git, with what to do about them.
@@ -66,6 +66,22 @@ impl From<gix::Error> for GitError {
     }
 }
 
+/// A [`Repo`] in transit to another thread.
+pub struct SendableRepo {
+    repo: gix::ThreadSafeRepository,
+    workdir: PathBuf,
+}
+
+impl SendableRepo {
+    /// The repository, usable on this thread.
+    pub fn open(self) -> Repo {
+        Repo {
+            repo: self.repo.to_thread_local(),
+            workdir: self.workdir,
+        }
+    }
+}
+
 /// An open repository with a work tree.
 pub struct Repo {
     repo: gix::Repository,
@@ -88,6 +104,14 @@ impl Repo {
             .to_path_buf();
         let workdir = std::fs::canonicalize(&workdir).unwrap_or(workdir);
         Ok(Repo { repo, workdir })
+    }
+
+    /// A handle on the same repository that can be sent to another thread.
+    pub fn duplicate(&self) -> SendableRepo {
+        SendableRepo {
+            repo: self.repo.clone().into_sync(),
+            workdir: self.workdir.clone(),
+        }
     }
 
     /// The root of the work tree (canonical).

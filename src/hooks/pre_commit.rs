@@ -47,7 +47,9 @@ struct Planned {
 
 /// Run the pre-commit hook.
 pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
+    let mut phases = crate::trace::Phases::start();
     let staged = ctx.repo.staged_deletions()?;
+    phases.lap("staged-deletions");
     let (Some(head), false) = (staged.head.as_deref(), staged.deleted.is_empty()) else {
         return Ok(Summary::default());
     };
@@ -64,6 +66,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             .collect();
         ctx.repo.readded_elsewhere(head, &ids)?
     };
+    phases.lap("moves");
 
     let mut plan = Vec::new();
     let mut events = Vec::new();
@@ -157,54 +160,80 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         return Ok(summary);
     }
 
+    phases.lap("plan");
+
+    // Where stubs go: into the work tree only where the path is free (after `git rm --cached`
+    // the user's file is still there, and it is never overwritten), into the index always.
+    let mut to_write = Vec::new();
+    let mut staged_stubs = Vec::new();
+    for p in &plan {
+        let Some(stub) = &p.stub else { continue };
+        let file = ctx.worktree_path(&p.capture.path);
+        if std::fs::symlink_metadata(&file).is_err() {
+            to_write.push((file, stub.clone(), 0o644));
+        } else {
+            ctx.out.warn(&format!(
+                "kept your work tree copy of {}; the commit records its stub",
+                shown(&p.capture.path)
+            ));
+        }
+        staged_stubs.push(Staged::File {
+            path: p.capture.path.clone(),
+            bytes: stub.clone(),
+            mode: "100644",
+        });
+    }
+
+    // Two threads: this one makes the capture durable in the store; the other writes stubs
+    // into the work tree (paths that were empty) and builds the new index. Both pull stubs to
+    // write from one counter, so the main thread helps once the store is committed. The index
+    // is only replaced once all of it succeeded; on any failure the stubs are removed again.
     let actor = ctx.actor(None);
     let now = clock::now();
     let compression = policy.compression;
-    let mut store = ctx.open_store()?;
-    summary.captured = store.write(|tx| {
-        for (op, data) in &events {
-            evidence::append(tx, op, &actor, &now, data)?;
-        }
-        plan.iter()
-            .map(|p| capture::record(tx, &p.capture, &actor, &now, compression))
-            .collect()
-    })?;
-    failpoint::hit("pre-commit:after-store");
-
-    // Stubs go into the work tree only where the path is free: after `git rm --cached` the
-    // user's file is still there, and it is never overwritten.
-    let mut written = Vec::new();
-    let mut staged_stubs = Vec::new();
-    let result = (|| -> Result<(), Error> {
-        for p in &plan {
-            let Some(stub) = &p.stub else { continue };
-            let file = ctx.worktree_path(&p.capture.path);
-            if std::fs::symlink_metadata(&file).is_err() {
-                if let Some(parent) = file.parent() {
-                    std::fs::create_dir_all(parent).map_err(|source| CommandError::Io {
-                        path: parent.to_path_buf(),
-                        source,
-                    })?;
-                }
-                crate::fsutil::write_atomic(&file, stub, 0o644).map_err(|source| {
-                    CommandError::Io {
-                        path: file.clone(),
-                        source,
-                    }
-                })?;
-                written.push(file);
-            } else {
-                ctx.out.warn(&format!(
-                    "kept your work tree copy of {}; the commit records its stub",
-                    shown(&p.capture.path)
-                ));
+    let worker = ctx.repo.duplicate();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let write_stubs = || -> Result<(), Error> {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some((file, bytes, mode)) = to_write.get(i) else {
+                return Ok(());
+            };
+            let io = |source| CommandError::Io {
+                path: file.clone(),
+                source,
+            };
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
             }
-            staged_stubs.push(Staged::File {
-                path: p.capture.path.clone(),
-                bytes: stub.clone(),
-                mode: "100644",
-            });
+            crate::fsutil::write_atomic_checkout(file, bytes, *mode).map_err(io)?;
         }
+    };
+    let result = std::thread::scope(|scope| -> Result<(), Error> {
+        let side = scope.spawn(|| -> Result<crate::git::PreparedIndex, Error> {
+            write_stubs()?;
+            Ok(worker.open().prepare_stage(&staged_stubs)?)
+        });
+        let stored = (|| -> Result<(), Error> {
+            let mut store = ctx.open_store()?;
+            summary.captured = store.write(|tx| {
+                for (op, data) in &events {
+                    evidence::append(tx, op, &actor, &now, data)?;
+                }
+                plan.iter()
+                    .map(|p| capture::record(tx, &p.capture, &actor, &now, compression))
+                    .collect()
+            })?;
+            failpoint::hit("pre-commit:after-store");
+            phases.lap("store");
+            write_stubs()
+        })();
+        let prepared = side.join().map_err(|_| crate::git::GitError::Gix {
+            message: "preparing the index failed (thread panicked)".into(),
+        })?;
+        phases.lap("stubs-and-index");
+        stored?;
+        let prepared = prepared?;
         failpoint::hit("pre-commit:before-stage");
         if failpoint::error("pre-commit:stage") {
             return Err(crate::git::GitError::Command {
@@ -213,11 +242,12 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             }
             .into());
         }
-        ctx.repo.stage(&staged_stubs)?;
+        prepared.write(&ctx.repo)?;
+        phases.lap("stage");
         Ok(())
-    })();
+    });
     if let Err(e) = result {
-        for file in &written {
+        for (file, _, _) in &to_write {
             let _ = std::fs::remove_file(file);
         }
         return Err(e);
@@ -237,6 +267,9 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             human_bytes(c.size),
             human_bytes(c.stored_size)
         ));
+    }
+    if let Some(line) = phases.report() {
+        ctx.out.warn(&line);
     }
     for s in &summary.stub_removals {
         ctx.out.note(&format!("stub {s} removed (recorded)"));

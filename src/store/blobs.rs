@@ -22,10 +22,27 @@ pub struct Put {
     pub new: bool,
 }
 
+thread_local! {
+    /// One zstd context per thread and level: creating a context per file costs more than
+    /// compressing a small file.
+    static ZSTD: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn zstd_compress(bytes: &[u8], level: i32) -> Option<Vec<u8>> {
+    ZSTD.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(l, _)| *l != level) {
+            *slot = Some((level, zstd::bulk::Compressor::new(level).ok()?));
+        }
+        slot.as_mut().and_then(|(_, c)| c.compress(bytes).ok())
+    })
+}
+
 /// Compress `bytes`; returns the method actually used and the stored bytes.
 pub fn compress(bytes: &[u8], how: Compression) -> (&'static str, Vec<u8>) {
     let packed = match how {
-        Compression::Zstd(level) => zstd::bulk::compress(bytes, level).ok().map(|b| ("zstd", b)),
+        Compression::Zstd(level) => zstd_compress(bytes, level).map(|b| ("zstd", b)),
         Compression::Gzip(level) => {
             let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
             e.write_all(bytes)
@@ -71,11 +88,8 @@ pub fn put(
 ) -> Result<Put, StoreError> {
     let sha256 = sha256_hex(bytes);
     let existing: Option<(Option<i64>, i64)> = tx
-        .query_row(
-            "SELECT length(bytes), stored_size FROM blobs WHERE sha256 = ?1",
-            [&sha256],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT length(bytes), stored_size FROM blobs WHERE sha256 = ?1")?
+        .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let size = bytes.len() as u64;
     match existing {
@@ -101,11 +115,11 @@ pub fn put(
         }
         None => {
             let (method, stored) = compress(bytes, how);
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![sha256, size as i64, method, stored.len() as i64, stored, git_blob_id, now],
-            )?;
+            )?
+            .execute(params![sha256, size as i64, method, stored.len() as i64, stored, git_blob_id, now])?;
             Ok(Put {
                 sha256,
                 size,

@@ -53,11 +53,8 @@ pub fn append(
     data: &serde_json::Value,
 ) -> Result<Appended, StoreError> {
     let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, digest FROM evidence ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, digest FROM evidence ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev) = match &last {
         Some((s, d)) => (s + 1, d.as_str()),
@@ -76,10 +73,8 @@ pub fn append(
         why: format!("cannot encode: {e}"),
     })?;
     let digest = sha256_hex(line.as_bytes());
-    tx.execute(
-        "INSERT INTO evidence (seq, op, line, digest) VALUES (?1, ?2, ?3, ?4)",
-        params![seq, op, line, digest],
-    )?;
+    tx.prepare_cached("INSERT INTO evidence (seq, op, line, digest) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![seq, op, line, digest])?;
     Ok(Appended { seq, digest })
 }
 

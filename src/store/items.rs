@@ -99,13 +99,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
 
 /// Insert a new item; `Ok(false)` if an item with this id already exists (idempotent rerun).
 pub fn insert(tx: &Transaction<'_>, item: &Item) -> Result<bool, StoreError> {
-    let n = tx.execute(
+    let n = tx.prepare_cached(
         "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines, binary, size,
             sha256, git_blob_id, category, action, reason, actor, source_commit, removed_in_commit,
             archived_at, updated_at, state, legal_hold, tags, metadata)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
             ?19, ?20, ?21, ?22, ?23)",
-        params![
+    )?
+    .execute(params![
             item.id,
             item.path,
             item.path_text,
@@ -129,8 +130,7 @@ pub fn insert(tx: &Transaction<'_>, item: &Item) -> Result<bool, StoreError> {
             item.legal_hold,
             serde_json::Value::from(item.tags.clone()).to_string(),
             serde_json::Value::Object(item.metadata.clone()).to_string(),
-        ],
-    )?;
+        ])?;
     Ok(n == 1)
 }
 

@@ -684,3 +684,49 @@ fn doctor_reports_what_needs_fixing() {
     repo.write(".tombstone.toml", b"nonsense = [\n");
     assert_code(&repo.tomb(&["doctor"]), 1, "bad policy");
 }
+
+/// Regression guard for the in-process index writer: a cache-tree left valid after staging
+/// would make `git write-tree` (and so the commit) silently keep the old subtree.
+#[test]
+fn staging_invalidates_the_cache_tree() {
+    let repo = Repo::with_files(&[("a/b/c/deep.py", b"deep = 1\n"), ("a/b/other.py", b"o\n"), ("top.txt", b"t")]);
+    repo.git(&["write-tree"]); // prime a fully valid cache-tree
+    assert_ok(&repo.tomb(&["archive", "a/b/c/deep.py"]), "archive");
+    let tree = repo.git(&["write-tree"]).trim().to_owned();
+    let staged = repo.git(&["rev-parse", &format!("{tree}:a/b/c/deep.py")]).trim().to_owned();
+    let stub_blob = repo.git(&["rev-parse", ":a/b/c/deep.py"]).trim().to_owned();
+    assert_eq!(staged, stub_blob, "write-tree sees the staged stub");
+    assert_ne!(tree, repo.git(&["rev-parse", "HEAD^{tree}"]).trim());
+}
+
+#[test]
+fn the_index_we_write_is_one_git_accepts() {
+    let repo = installed(&[("x/a.py", b"a\n"), ("x/b.py", b"b\n"), ("y.txt", b"y")]);
+    repo.git(&["config", "core.untrackedCache", "true"]);
+    repo.git(&["update-index", "--untracked-cache"]);
+    repo.git(&["rm", "-q", "x/a.py"]);
+    commit_ok(&repo, &["-m", "drop a"]);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    repo.git(&["fsck", "--strict", "--no-dangling"]);
+    assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "");
+    // A file replaced by a directory in the same commit cannot take a stub: captured only.
+    repo.git(&["rm", "-q", "y.txt"]);
+    repo.write("y.txt/inner.txt", b"now a dir");
+    repo.git(&["add", "y.txt/inner.txt"]);
+    commit_ok(&repo, &["-m", "file becomes dir"]);
+    assert_eq!(repo.git(&["ls-tree", "-r", "--name-only", "HEAD", "y.txt"]), "y.txt/inner.txt\n");
+    assert_eq!(repo.count("SELECT count(*) FROM items WHERE path = CAST('y.txt' AS BLOB) AND action = 'archive'"), 1);
+}
+
+#[test]
+fn a_split_index_is_staged_through_git() {
+    let repo = installed(&[("a.py", b"a\n"), ("b.py", b"b\n")]);
+    repo.git(&["update-index", "--split-index"]);
+    repo.git(&["rm", "-q", "a.py"]);
+    commit_ok(&repo, &["-m", "drop a with a split index"]);
+    head_stub(&repo, b"a.py");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    assert!(std::fs::read_dir(repo.path(".git"))
+        .expect("git dir")
+        .any(|e| e.expect("entry").file_name().to_string_lossy().starts_with("sharedindex.")));
+}
