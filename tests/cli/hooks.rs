@@ -689,11 +689,18 @@ fn doctor_reports_what_needs_fixing() {
 /// would make `git write-tree` (and so the commit) silently keep the old subtree.
 #[test]
 fn staging_invalidates_the_cache_tree() {
-    let repo = Repo::with_files(&[("a/b/c/deep.py", b"deep = 1\n"), ("a/b/other.py", b"o\n"), ("top.txt", b"t")]);
+    let repo = Repo::with_files(&[
+        ("a/b/c/deep.py", b"deep = 1\n"),
+        ("a/b/other.py", b"o\n"),
+        ("top.txt", b"t"),
+    ]);
     repo.git(&["write-tree"]); // prime a fully valid cache-tree
     assert_ok(&repo.tomb(&["archive", "a/b/c/deep.py"]), "archive");
     let tree = repo.git(&["write-tree"]).trim().to_owned();
-    let staged = repo.git(&["rev-parse", &format!("{tree}:a/b/c/deep.py")]).trim().to_owned();
+    let staged = repo
+        .git(&["rev-parse", &format!("{tree}:a/b/c/deep.py")])
+        .trim()
+        .to_owned();
     let stub_blob = repo.git(&["rev-parse", ":a/b/c/deep.py"]).trim().to_owned();
     assert_eq!(staged, stub_blob, "write-tree sees the staged stub");
     assert_ne!(tree, repo.git(&["rev-parse", "HEAD^{tree}"]).trim());
@@ -714,8 +721,16 @@ fn the_index_we_write_is_one_git_accepts() {
     repo.write("y.txt/inner.txt", b"now a dir");
     repo.git(&["add", "y.txt/inner.txt"]);
     commit_ok(&repo, &["-m", "file becomes dir"]);
-    assert_eq!(repo.git(&["ls-tree", "-r", "--name-only", "HEAD", "y.txt"]), "y.txt/inner.txt\n");
-    assert_eq!(repo.count("SELECT count(*) FROM items WHERE path = CAST('y.txt' AS BLOB) AND action = 'archive'"), 1);
+    assert_eq!(
+        repo.git(&["ls-tree", "-r", "--name-only", "HEAD", "y.txt"]),
+        "y.txt/inner.txt\n"
+    );
+    assert_eq!(
+        repo.count(
+            "SELECT count(*) FROM items WHERE path = CAST('y.txt' AS BLOB) AND action = 'archive'"
+        ),
+        1
+    );
 }
 
 #[test]
@@ -728,5 +743,84 @@ fn a_split_index_is_staged_through_git() {
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
     assert!(std::fs::read_dir(repo.path(".git"))
         .expect("git dir")
-        .any(|e| e.expect("entry").file_name().to_string_lossy().starts_with("sharedindex.")));
+        .any(|e| e
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .starts_with("sharedindex.")));
+}
+
+#[test]
+fn a_chained_post_rewrite_hook_gets_the_same_arguments_and_stdin() {
+    let repo = Repo::with_files(&[("a.py", b"a\n")]);
+    let hook = repo.path(".git/hooks/post-rewrite");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\n{ echo \"args: $*\"; cat; } > \"$(git rev-parse --git-dir)/rewrite-seen\"\n",
+    )
+    .expect("hook");
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    repo.tomb_ok(&["install"]);
+    let old = repo.head();
+    commit_ok(&repo, &["--amend", "-m", "amended"]);
+    let seen = String::from_utf8(repo.read(".git/rewrite-seen")).expect("utf-8");
+    assert!(seen.starts_with("args: amend\n"), "{seen}");
+    assert!(
+        seen.contains(&format!("{old} {}", repo.head())),
+        "stdin passed through: {seen}"
+    );
+}
+
+#[test]
+fn a_shallow_clone_archives_and_restores_and_says_what_it_lacks() {
+    let origin = Repo::with_files(&[("old.py", b"old = 1\n"), ("keep.txt", b"k")]);
+    let first = origin.head();
+    origin.tomb_ok(&["archive", "old.py"]);
+    origin.commit_all("stub old.py");
+    origin.write("new.py", b"new = 2\n");
+    origin.commit_all("more history");
+    // A clone with only the last commit: the stub's source commit is not in it.
+    let clone = Repo::empty();
+    let url = format!("file://{}", origin.root.display());
+    std::fs::remove_dir_all(&clone.root).expect("rm");
+    let out = clone
+        .command("git")
+        .current_dir(&clone.home)
+        .args([
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &url,
+            clone.root.to_str().expect("utf-8"),
+        ])
+        .output()
+        .expect("clone");
+    assert_ok(&out, "shallow clone");
+    assert_eq!(
+        clone.git(&["rev-parse", "--is-shallow-repository"]).trim(),
+        "true"
+    );
+    // Archiving in a shallow clone works: HEAD's content is there.
+    assert_ok(
+        &clone.tomb(&["archive", "new.py"]),
+        "archive in a shallow clone",
+    );
+    clone.commit_all("stub new.py");
+    assert_ok(&clone.restore(&["new.py"]), "restore from the local store");
+    // A stub whose source commit is beyond the shallow boundary, with no local record.
+    let out = clone.restore(&["--json", "old.py"]);
+    let err = assert_code(&out, 1, "content beyond the shallow boundary");
+    let v: serde_json::Value = serde_json::from_str(err.trim()).expect("JSON error");
+    let message = v["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains(&format!("commit {first} is not in this clone")),
+        "{message}"
+    );
+    assert_eq!(v["error"]["code"], "tombstone::restore::unavailable");
+    assert!(v["error"]["help"]
+        .as_str()
+        .expect("help")
+        .contains("fetch the commit"));
 }
