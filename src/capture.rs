@@ -59,6 +59,26 @@ pub struct Captured {
     pub evidence: Option<Appended>,
 }
 
+/// The CPU-heavy half of a capture (hash, compress, describe), which can run on any thread.
+#[derive(Debug, Clone)]
+pub struct Packed {
+    pub sha256: String,
+    pub method: &'static str,
+    pub stored: Vec<u8>,
+    pub info: content::ContentInfo,
+}
+
+/// Hash, compress and describe `c`'s content.
+pub fn pack(c: &Capture, compression: Compression) -> Packed {
+    let (method, stored) = blobs::compress(&c.bytes, compression);
+    Packed {
+        sha256: id::sha256_hex(&c.bytes),
+        method,
+        stored,
+        info: content::describe(&c.path, &c.bytes),
+    }
+}
+
 /// Record `c` (content, item, evidence line) inside `tx`.
 pub fn record(
     tx: &Transaction<'_>,
@@ -67,8 +87,28 @@ pub fn record(
     now: &str,
     compression: Compression,
 ) -> Result<Captured, StoreError> {
-    let put = blobs::put(tx, &c.bytes, Some(&c.git_blob_id), compression, now)?;
-    let info = content::describe(&c.path, &c.bytes);
+    record_packed(tx, c, &pack(c, compression), actor, now)
+}
+
+/// Record `c`, already [`pack`]ed, inside `tx`. An item that exists and is `pending` is bound
+/// when `c` knows the commit that removed it.
+pub fn record_packed(
+    tx: &Transaction<'_>,
+    c: &Capture,
+    packed: &Packed,
+    actor: &str,
+    now: &str,
+) -> Result<Captured, StoreError> {
+    let put = blobs::put_packed(
+        tx,
+        &packed.sha256,
+        c.bytes.len() as u64,
+        packed.method,
+        &packed.stored,
+        Some(&c.git_blob_id),
+        now,
+    )?;
+    let info = &packed.info;
     let id = id::tombstone_id(&c.path, &put.sha256, &c.source_commit);
     let initial_state = if c.removed_in_commit.is_some() {
         state::ARCHIVED
@@ -127,7 +167,14 @@ pub fn record(
     let current_state = if new_item {
         initial_state.to_owned()
     } else {
-        items::get(tx, &id)?.map_or_else(|| initial_state.to_owned(), |i| i.state)
+        let existing = items::get(tx, &id)?.map_or_else(|| initial_state.to_owned(), |i| i.state);
+        match &c.removed_in_commit {
+            Some(commit) if existing == state::PENDING => {
+                items::set_state(tx, &id, state::ARCHIVED, Some(commit), now)?;
+                state::ARCHIVED.to_owned()
+            }
+            _ => existing,
+        }
     };
     Ok(Captured {
         id,

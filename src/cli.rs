@@ -53,6 +53,8 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Verify the evidence chain, stored content, and the stubs in HEAD
     Verify(VerifyArgs),
+    /// Archive every deletion in a range of history; report deletions that skipped their stub
+    Scan(ScanArgs),
     /// Install the git hooks (pre-commit, post-commit, post-rewrite), chaining any hook already there
     Install(InstallArgs),
     /// Remove the git hooks, putting back exactly the hooks that were there before
@@ -154,6 +156,44 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {}
+
+/// Archive every deletion in a range of history (CI's backstop for bypassed hooks).
+///
+/// Semantics match `git log --no-renames --diff-filter=D` over the same revisions: each
+/// non-merge commit is diffed against its parent, root commits delete nothing, merges add no
+/// events of their own. Files replaced by a stub bind (or capture) the stub's record.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// `A..B` (commits reachable from B but not A), or one commit (its whole history); default:
+    /// HEAD's history
+    #[arg(value_name = "RANGE", conflicts_with_all = ["all", "since_last"])]
+    pub range: Option<String>,
+    /// Scan all of HEAD's history (the default)
+    #[arg(long)]
+    pub all: bool,
+    /// Scan from the commit the last `--all`/`--since-last` scan ended at, to HEAD
+    #[arg(long, conflicts_with = "all")]
+    pub since_last: bool,
+    /// Follow first parents only, and diff merges against their first parent (what a merged
+    /// branch deleted is then reported at the merge)
+    #[arg(long)]
+    pub first_parent: bool,
+    /// Report format (`--json` is the same as `--format json`)
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::report::Format,
+    /// Write the report to FILE instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 if any deletion skipped the stub its policy requires
+    #[arg(long)]
+    pub fail_on_violation: bool,
+    /// Commit the missing stubs (for violations whose path is still free in HEAD)
+    #[arg(long)]
+    pub write_stubs: bool,
+    /// Who scans (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+}
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {

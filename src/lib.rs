@@ -24,6 +24,8 @@ pub mod git;
 pub mod id;
 pub mod output;
 pub mod policy;
+pub mod report;
+pub mod scan;
 pub mod store;
 pub mod stub;
 pub mod trace;

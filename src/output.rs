@@ -32,6 +32,12 @@ impl Output {
         let _ = writeln!(out, "{line}");
     }
 
+    /// Text on stdout exactly as given (a rendered report).
+    pub fn raw(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+    }
+
     /// One JSON object on its own line on stdout (JSON mode only).
     pub fn json<T: Serialize>(&self, value: &T) {
         if self.json {
@@ -59,6 +65,26 @@ impl Output {
     pub fn note(&self, msg: &str) {
         if !self.quiet {
             let _ = writeln!(std::io::stderr(), "git-tombstone: {msg}");
+        }
+    }
+
+    /// Progress on stderr, redrawn in place, only when stderr is a terminal (and not quiet).
+    pub fn progress(&self, what: &str, done: usize, total: usize) {
+        use std::io::IsTerminal;
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        let width = 30;
+        let filled = (done * width).checked_div(total).unwrap_or(width);
+        let _ = write!(
+            err,
+            "\rgit-tombstone: {what} [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+        if done >= total {
+            let _ = writeln!(err);
         }
     }
 

@@ -10,6 +10,7 @@ pub mod init;
 pub mod install;
 pub mod list;
 pub mod restore;
+pub mod scan;
 pub mod show;
 pub mod stub;
 pub mod verify;
@@ -167,6 +168,7 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
             Command::Show(a) => show::run(&a, &ctx),
             Command::Restore(a) => restore::run(&a, &ctx),
             Command::Verify(a) => verify::run(&a, &ctx),
+            Command::Scan(a) => scan::run(&a, &ctx),
             Command::Install(a) => install::install(&a, &ctx),
             Command::Uninstall(a) => install::uninstall(&a, &ctx),
             Command::Doctor(a) => doctor::run(&a, &ctx),

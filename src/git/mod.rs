@@ -6,6 +6,7 @@
 //! git's do inside `git commit`.
 
 mod deletions;
+mod history;
 mod index;
 mod objects;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use miette::Diagnostic;
 
 pub use deletions::{Deleted, StagedDeletions};
+pub use history::{CommitChanges, CommitInfo, Replaced};
 pub use index::{IndexEntry, PreparedIndex, Staged};
 pub use objects::{EntryKind, TreeEntry};
 
@@ -191,6 +193,37 @@ impl Repo {
             out.insert(info.id.to_string());
         }
         Ok(out)
+    }
+
+    /// Commit `paths` (only those, whatever else is staged) with `message`, without running
+    /// hooks; returns the new HEAD.
+    pub fn commit_paths(&self, message: &str, paths: &[Vec<u8>]) -> Result<String, GitError> {
+        let mut list = tempfile::NamedTempFile::new().map_err(|e| GitError::Command {
+            args: "commit".into(),
+            stderr: e.to_string(),
+        })?;
+        for p in paths {
+            std::io::Write::write_all(&mut list, p)
+                .and_then(|_| std::io::Write::write_all(&mut list, b"\0"))
+                .map_err(|e| GitError::Command {
+                    args: "commit".into(),
+                    stderr: e.to_string(),
+                })?;
+        }
+        let spec = format!("--pathspec-from-file={}", list.path().display());
+        self.git_run(
+            &[
+                "commit",
+                "--quiet",
+                "--no-verify",
+                "-F",
+                "-",
+                "--pathspec-file-nul",
+                &spec,
+            ],
+            message.as_bytes(),
+        )?;
+        self.head_commit()?.ok_or(GitError::Unborn)
     }
 
     pub(crate) fn object_id(&self, hex: &str) -> Result<gix::ObjectId, GitError> {

@@ -86,26 +86,46 @@ pub fn put(
     how: Compression,
     now: &str,
 ) -> Result<Put, StoreError> {
-    let sha256 = sha256_hex(bytes);
+    let (method, stored) = compress(bytes, how);
+    put_packed(
+        tx,
+        &sha256_hex(bytes),
+        bytes.len() as u64,
+        method,
+        &stored,
+        git_blob_id,
+        now,
+    )
+}
+
+/// Store content already hashed and compressed elsewhere (deduplicated by `sha256`).
+pub fn put_packed(
+    tx: &Transaction<'_>,
+    sha256: &str,
+    size: u64,
+    method: &str,
+    stored: &[u8],
+    git_blob_id: Option<&str>,
+    now: &str,
+) -> Result<Put, StoreError> {
+    let sha256 = sha256.to_owned();
     let existing: Option<(Option<i64>, i64)> = tx
         .prepare_cached("SELECT length(bytes), stored_size FROM blobs WHERE sha256 = ?1")?
         .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let size = bytes.len() as u64;
     match existing {
-        Some((Some(_), stored)) => Ok(Put {
+        Some((Some(_), stored_size)) => Ok(Put {
             sha256,
             size,
-            stored_size: stored as u64,
+            stored_size: stored_size as u64,
             new: false,
         }),
         Some((None, _)) => {
             // Content whose bytes were vacuumed is captured again by a new deletion.
-            let (method, stored) = compress(bytes, how);
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = ?4 WHERE sha256 = ?1",
-                params![sha256, method, stored.len() as i64, stored],
-            )?;
+            )?
+            .execute(params![sha256, method, stored.len() as i64, stored])?;
             Ok(Put {
                 sha256,
                 size,
@@ -114,7 +134,6 @@ pub fn put(
             })
         }
         None => {
-            let (method, stored) = compress(bytes, how);
             tx.prepare_cached(
                 "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -61,6 +61,14 @@ const MIGRATIONS: &[&str] = &[
         digest  TEXT NOT NULL
     );
     "#,
+    // 2: scan checkpoints (`scan --since-last`).
+    r#"
+    CREATE TABLE checkpoints (
+        name       TEXT PRIMARY KEY NOT NULL,
+        commit_id  TEXT NOT NULL,
+        at         TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -11,5 +11,6 @@ mod init;
 mod interop;
 mod list_show;
 mod restore;
+mod scan;
 mod stub_check;
 mod verify;

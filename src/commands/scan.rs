@@ -1,0 +1,262 @@
+//! `git tombstone scan [RANGE | --all | --since-last]`: archive the deletions of a range of
+//! history and report those that skipped their stub.
+
+use rusqlite::OptionalExtension;
+
+use crate::cli::ScanArgs;
+use crate::commands::{CommandError, Ctx};
+use crate::error::{Error, Outcome, FAILURE};
+use crate::git::Staged;
+use crate::report::{self, Format};
+use crate::scan::{self, Report};
+use crate::store::{evidence, items, Store};
+use crate::stub::{Mode, Stub};
+use crate::{clock, fsutil};
+
+/// The checkpoint name `--since-last` reads and HEAD scans write.
+pub const CHECKPOINT: &str = "head";
+
+/// What to scan: commits reachable from `tips` but not from `hidden`.
+#[derive(Debug, Clone)]
+pub struct Range {
+    pub tips: Vec<String>,
+    pub hidden: Vec<String>,
+    /// Whether this is (a continuation of) HEAD's history, so the checkpoint moves.
+    pub moves_checkpoint: bool,
+    pub label: String,
+}
+
+/// Resolve the command line's range.
+pub fn resolve(
+    ctx: &Ctx,
+    store: &Store,
+    range: Option<&str>,
+    since_last: bool,
+) -> Result<Range, Error> {
+    let head = || ctx.repo.head_commit()?.ok_or(crate::git::GitError::Unborn);
+    if let Some(spec) = range {
+        if let Some((a, b)) = spec.split_once("..") {
+            if b.starts_with('.') {
+                return Err(CommandError::Invalid {
+                    what: "range".into(),
+                    why: format!("`{spec}`: symmetric ranges (A...B) are not supported; use A..B"),
+                }
+                .into());
+            }
+            let a = ctx
+                .repo
+                .resolve_commit(if a.is_empty() { "HEAD" } else { a })?;
+            let b = ctx
+                .repo
+                .resolve_commit(if b.is_empty() { "HEAD" } else { b })?;
+            return Ok(Range {
+                tips: vec![b],
+                hidden: vec![a],
+                moves_checkpoint: false,
+                label: spec.to_owned(),
+            });
+        }
+        return Ok(Range {
+            tips: vec![ctx.repo.resolve_commit(spec)?],
+            hidden: Vec::new(),
+            moves_checkpoint: false,
+            label: spec.to_owned(),
+        });
+    }
+    let head = head()?;
+    if since_last {
+        let last: Option<String> = store
+            .conn()
+            .query_row(
+                "SELECT commit_id FROM checkpoints WHERE name = ?1",
+                [CHECKPOINT],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(crate::store::StoreError::from)?;
+        if let Some(last) = last.filter(|c| ctx.repo.has_object(c)) {
+            return Ok(Range {
+                label: format!("{}..HEAD (since last scan)", &last[..12.min(last.len())]),
+                tips: vec![head],
+                hidden: vec![last],
+                moves_checkpoint: true,
+            });
+        }
+    }
+    Ok(Range {
+        tips: vec![head],
+        hidden: Vec::new(),
+        moves_checkpoint: true,
+        label: "HEAD (all history)".into(),
+    })
+}
+
+/// Scan `range` into the store and record the checkpoint.
+pub fn scan_range(
+    ctx: &Ctx,
+    store: &mut Store,
+    range: &Range,
+    first_parent: bool,
+    actor: &str,
+) -> Result<Report, Error> {
+    let commits = ctx.repo.commits(&range.tips, &range.hidden, first_parent)?;
+    let now = clock::now();
+    let out = ctx.out;
+    let report = scan::run(
+        &ctx.repo,
+        store,
+        ctx.policy()?,
+        &commits,
+        first_parent,
+        actor,
+        &now,
+        &|done, total| out.progress("scanning commits", done, total),
+    )?;
+    store.write(|tx| {
+        if let (true, Some(tip)) = (range.moves_checkpoint, &report.tip) {
+            tx.execute(
+                "INSERT INTO checkpoints (name, commit_id, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET commit_id = excluded.commit_id, at = excluded.at",
+                [CHECKPOINT, tip.as_str(), now.as_str()],
+            )?;
+        }
+        if report.archived > 0 || !report.violations.is_empty() || report.stubbed > 0 {
+            let data = serde_json::json!({
+                "range": range.label,
+                "tip": report.tip,
+                "commits": report.commits,
+                "deletions": report.deletions,
+                "archived": report.archived,
+                "stubbed": report.stubbed,
+                "violations": report.violations.iter().map(|v| &v.id).collect::<Vec<_>>(),
+            });
+            evidence::append(tx, "scan", actor, &now, &data)?;
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}
+
+/// Run `scan`.
+pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
+    let mut store = ctx.open_store()?;
+    let range = resolve(ctx, &store, args.range.as_deref(), args.since_last)?;
+    let actor = ctx.actor(args.by.as_deref());
+    let report = scan_range(ctx, &mut store, &range, args.first_parent, &actor)?;
+    let format = if ctx.out.json {
+        Format::Json
+    } else {
+        args.format
+    };
+    let rendered = report::render(&report, format);
+    match &args.output {
+        Some(path) => {
+            let path = ctx.cwd.join(path);
+            fsutil::write_atomic(&path, rendered.as_bytes(), 0o644)
+                .map_err(|source| CommandError::Io { path, source })?;
+        }
+        None => ctx.out.raw(&rendered),
+    }
+    if args.write_stubs && !report.violations.is_empty() {
+        let written = write_stubs(ctx, &mut store, &report, &actor)?;
+        ctx.out.note(&written);
+    }
+    Ok(if args.fail_on_violation && !report.violations.is_empty() {
+        FAILURE
+    } else {
+        0
+    })
+}
+
+/// Add the stubs the violations lack, in one commit of their own.
+fn write_stubs(
+    ctx: &Ctx,
+    store: &mut Store,
+    report: &Report,
+    actor: &str,
+) -> Result<String, Error> {
+    let head = ctx
+        .repo
+        .head_commit()?
+        .ok_or(crate::git::GitError::Unborn)?;
+    let mut staged = Vec::new();
+    let mut ids = Vec::new();
+    let mut paths: Vec<Vec<u8>> = Vec::new();
+    // The newest deletion of a path gets its stub (violations are in commit order).
+    for v in report.violations.iter().rev() {
+        if paths.contains(&v.path_bytes) {
+            continue;
+        }
+        if ctx.repo.entry_at(&head, &v.path_bytes)?.is_some()
+            || ctx.repo.index_has_children(&v.path_bytes)?
+        {
+            continue; // the path holds something again
+        }
+        let Some(item) = items::get(store.conn(), &v.id)? else {
+            continue;
+        };
+        let mode = Mode::parse(&item.mode).unwrap_or(Mode::File);
+        let stub = Stub::new(
+            &item.path,
+            mode,
+            &item.sha256,
+            item.size,
+            &item.source_commit,
+            &item.reason,
+        );
+        let Ok(bytes) = stub.render(&item.path) else {
+            continue;
+        };
+        let file = ctx.worktree_path(&item.path);
+        if std::fs::symlink_metadata(&file).is_err() {
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| CommandError::Io {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            fsutil::write_atomic(&file, &bytes, 0o644).map_err(|source| CommandError::Io {
+                path: file.clone(),
+                source,
+            })?;
+        }
+        staged.push(Staged::File {
+            path: item.path.clone(),
+            bytes,
+            mode: "100644",
+        });
+        paths.push(item.path.clone());
+        ids.push(item.id);
+    }
+    if staged.is_empty() {
+        return Ok("no missing stub could be written (the paths are in use again)".into());
+    }
+    ctx.repo.stage(&staged)?;
+    let message = format!(
+        "git-tombstone: add {} missing tombstone stub(s)\n\nThese files were deleted without the stub the policy requires; their content is\narchived. Restore one with `git archive-restore <path>`.\n",
+        ids.len()
+    );
+    let commit = ctx.repo.commit_paths(&message, &paths)?;
+    let now = clock::now();
+    store.write(|tx| {
+        for id in &ids {
+            tx.execute(
+                "UPDATE items SET action = 'stub', updated_at = ?2 WHERE id = ?1",
+                [id.as_str(), now.as_str()],
+            )?;
+        }
+        evidence::append(
+            tx,
+            "stubs-written",
+            actor,
+            &now,
+            &serde_json::json!({ "commit": commit, "ids": ids }),
+        )?;
+        Ok(())
+    })?;
+    Ok(format!(
+        "committed {} missing stub(s) as {}",
+        ids.len(),
+        &commit[..12]
+    ))
+}

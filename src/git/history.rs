@@ -1,0 +1,172 @@
+//! History: which files each commit of a range deleted, the way
+//! `git log --no-renames --diff-filter=D` sees it, plus the files a commit replaced by a stub.
+//!
+//! Each non-merge commit is diffed against its parent; a root commit deletes nothing; a merge
+//! adds no events of its own. With `first_parent`, only the first-parent chain is walked and
+//! every commit on it, merges included, is diffed against its first parent, so what a merged
+//! branch deleted shows up at the merge.
+
+use gix::bstr::ByteSlice;
+
+use super::objects::EntryKind;
+use super::{Deleted, GitError, Repo};
+
+/// A commit to scan, with its parents.
+#[derive(Debug, Clone)]
+pub struct CommitInfo {
+    pub id: String,
+    pub parents: Vec<String>,
+}
+
+/// A file whose content a commit replaced by something small enough to be a stub.
+#[derive(Debug, Clone)]
+pub struct Replaced {
+    pub path: Vec<u8>,
+    pub old_kind: EntryKind,
+    pub old_id: String,
+    pub new_bytes: Vec<u8>,
+}
+
+/// What one commit removed.
+#[derive(Debug, Clone, Default)]
+pub struct CommitChanges {
+    pub commit: String,
+    pub parent: String,
+    pub deleted: Vec<Deleted>,
+    /// Blob ids the commit added (at any path), to tell moves from deletions.
+    pub added: std::collections::HashSet<String>,
+    pub replaced: Vec<Replaced>,
+}
+
+impl Repo {
+    /// Commits reachable from `tips` and not from `hidden`, oldest first.
+    pub fn commits(
+        &self,
+        tips: &[String],
+        hidden: &[String],
+        first_parent: bool,
+    ) -> Result<Vec<CommitInfo>, GitError> {
+        let tips = tips
+            .iter()
+            .map(|t| self.object_id(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let hidden = hidden
+            .iter()
+            .map(|t| self.object_id(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut walk = self
+            .repo
+            .rev_walk(tips)
+            .sorting(gix::revision::walk::Sorting::BreadthFirst)
+            .with_hidden(hidden);
+        if first_parent {
+            walk = walk.first_parent_only();
+        }
+        let mut out = Vec::new();
+        for info in walk.all()? {
+            let info = info.map_err(|e| GitError::Gix {
+                message: e.to_string(),
+            })?;
+            out.push(CommitInfo {
+                id: info.id.to_string(),
+                parents: info.parent_ids.iter().map(|p| p.to_string()).collect(),
+            });
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The deletions (and stub replacements) of `commit` against its (first) parent; `None` for
+    /// a root commit, or a merge unless `first_parent`.
+    pub fn changes_of(
+        &self,
+        commit: &CommitInfo,
+        first_parent: bool,
+    ) -> Result<Option<CommitChanges>, GitError> {
+        let parent = match commit.parents.as_slice() {
+            [] => return Ok(None),
+            [p] => p,
+            [p, ..] if first_parent => p,
+            _ => return Ok(None),
+        };
+        let old = self.repo.find_commit(self.object_id(parent)?)?.tree()?;
+        let new = self.repo.find_commit(self.object_id(&commit.id)?)?.tree()?;
+        let mut out = CommitChanges {
+            commit: commit.id.clone(),
+            parent: parent.clone(),
+            ..CommitChanges::default()
+        };
+        let mut small_modified = Vec::new();
+        old.changes()?
+            .options(|o| {
+                o.track_path().track_rewrites(None);
+            })
+            .for_each_to_obtain_tree(
+                &new,
+                |change| -> gix::Result<gix::object::tree::diff::Action> {
+                    use gix::object::tree::diff::Change;
+                    match change {
+                        Change::Deletion {
+                            location,
+                            entry_mode,
+                            id,
+                            ..
+                        } => {
+                            let kind = EntryKind::from_gix(entry_mode.kind());
+                            if kind != EntryKind::Tree {
+                                out.deleted.push(Deleted {
+                                    path: location.to_vec(),
+                                    kind,
+                                    id: id.to_string(),
+                                });
+                            }
+                        }
+                        Change::Addition { entry_mode, id, .. } => {
+                            if entry_mode.is_blob_or_symlink() {
+                                out.added.insert(id.to_string());
+                            }
+                        }
+                        Change::Modification {
+                            location,
+                            previous_entry_mode,
+                            previous_id,
+                            entry_mode,
+                            id,
+                        } => {
+                            if entry_mode.is_blob() && previous_entry_mode.is_blob_or_symlink() {
+                                small_modified.push((
+                                    location.to_vec(),
+                                    EntryKind::from_gix(previous_entry_mode.kind()),
+                                    previous_id.detach(),
+                                    id.detach(),
+                                ));
+                            }
+                        }
+                        Change::Rewrite { .. } => {}
+                    }
+                    Ok(gix::object::tree::diff::Action::Continue(()))
+                },
+            )?;
+        for (path, old_kind, old_id, new_id) in small_modified {
+            let header = self.repo.find_header(new_id)?;
+            if header.size() as usize > crate::stub::MAX_STUB_SIZE {
+                continue;
+            }
+            let bytes = self.repo.find_blob(new_id)?.detach().data;
+            if crate::stub::may_be_stub(path.as_bytes(), header.size(), &bytes) {
+                out.replaced.push(Replaced {
+                    path,
+                    old_kind,
+                    old_id: old_id.to_string(),
+                    new_bytes: bytes,
+                });
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Whether HEAD's repository is a shallow clone.
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow().unwrap_or(false)
+    }
+}

@@ -1,0 +1,333 @@
+//! Scanning history: archive every deletion in a range of commits, as CI's backstop for hooks
+//! that were bypassed (`--no-verify`, `GIT_TOMBSTONE_SKIP=1`, edits on the web, other tools).
+//!
+//! For each commit (see [`crate::git`]'s history module for the exact semantics), every deleted
+//! file is archived with `source_commit` = the parent and `removed_in_commit` = the commit, and
+//! a file replaced by a valid stub binds (or captures) the stub's item. Ids are those the hook
+//! would have made, so hook and scan records merge, and a second scan adds nothing.
+//!
+//! A deletion the policy says to `stub` that landed without a stub is a **violation**: it is
+//! archived anyway and reported. Moves (the same blob added elsewhere in the commit) and stub
+//! removals are archived (moves) or skipped (stubs) but never violations.
+//!
+//! Diffing, reading blobs, hashing and compressing run on worker threads (one per core); the
+//! results are written to the store in commit order, in batches, by the calling thread.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::capture::{self, Capture, Packed};
+use crate::error::Error;
+use crate::git::{CommitChanges, CommitInfo, EntryKind, Repo};
+use crate::policy::{Action, Compression, Policy};
+use crate::store::{evidence, Store};
+use crate::stub::{Mode, Stub};
+
+/// A deletion that should have left a stub and did not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Violation {
+    #[serde(skip)]
+    pub path_bytes: Vec<u8>,
+    pub commit: String,
+    pub path: String,
+    pub blob: String,
+    pub id: String,
+    pub category: String,
+}
+
+/// The summary of a scan.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub commits: usize,
+    /// Deletions seen (the set `git log --no-renames --diff-filter=D` reports).
+    pub deletions: usize,
+    /// New items recorded by this scan.
+    pub archived: usize,
+    /// Deletions already in the store (from a hook or an earlier scan).
+    pub already: usize,
+    /// Files replaced by stubs whose items were bound or captured.
+    pub stubbed: usize,
+    pub moves: usize,
+    pub stub_removals: usize,
+    pub ignored: usize,
+    pub submodules: usize,
+    pub violations: Vec<Violation>,
+    /// The newest commit scanned (the next `--since-last` starts after it).
+    pub tip: Option<String>,
+}
+
+/// The events of each commit of a chunk, tagged with the commit's position.
+type Positioned = Vec<(usize, Vec<Event>)>;
+
+/// One thing to record, in commit order.
+enum Event {
+    Capture {
+        capture: Box<Capture>,
+        packed: Box<Packed>,
+        kind: EventKind,
+    },
+    Submodule {
+        path: String,
+        commit: String,
+        id: String,
+    },
+    Count(EventKind),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EventKind {
+    Deletion,
+    Violation,
+    Move,
+    Stubbed,
+    StubRemoval,
+    Ignored,
+}
+
+/// Scan `commits` (oldest first) into `store`.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    repo: &Repo,
+    store: &mut Store,
+    policy: &Policy,
+    commits: &[CommitInfo],
+    first_parent: bool,
+    actor: &str,
+    now: &str,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Report, Error> {
+    let mut report = Report {
+        commits: commits.len(),
+        ..Report::default()
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let compression = policy.compression;
+    let batch = 2000usize;
+    let mut done = 0usize;
+    for chunk in commits.chunks(batch) {
+        // Workers take interleaved commits; results come back in commit order.
+        let per_worker: Vec<Result<Positioned, Error>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let repo = repo.duplicate();
+                    scope.spawn(move || -> Result<Positioned, Error> {
+                        let repo = repo.open();
+                        let mut out = Vec::new();
+                        for (i, commit) in chunk.iter().enumerate().skip(w).step_by(workers) {
+                            let events = match repo.changes_of(commit, first_parent)? {
+                                Some(changes) => events_of(&repo, policy, compression, &changes)?,
+                                None => Vec::new(),
+                            };
+                            out.push((i, events));
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(crate::git::GitError::Gix {
+                            message: "a scan worker panicked".into(),
+                        }
+                        .into())
+                    })
+                })
+                .collect()
+        });
+        let mut ordered: Positioned = Vec::new();
+        for r in per_worker {
+            ordered.extend(r?);
+        }
+        ordered.sort_by_key(|(i, _)| *i);
+        store.write(|tx| {
+            for (_, events) in &ordered {
+                for event in events {
+                    match event {
+                        Event::Capture { capture, packed, kind } => {
+                            let c = capture::record_packed(tx, capture, packed, actor, now)?;
+                            match kind {
+                                EventKind::Stubbed => report.stubbed += 1,
+                                _ => {
+                                    report.deletions += 1;
+                                    if c.new_item {
+                                        report.archived += 1;
+                                    } else {
+                                        report.already += 1;
+                                    }
+                                }
+                            }
+                            match kind {
+                                EventKind::Move => report.moves += 1,
+                                EventKind::Violation => report.violations.push(Violation {
+                                    path_bytes: capture.path.clone(),
+                                    commit: capture.removed_in_commit.clone().unwrap_or_default(),
+                                    path: c.path.clone(),
+                                    blob: capture.git_blob_id.clone(),
+                                    id: c.id.clone(),
+                                    category: capture.category.clone(),
+                                }),
+                                _ => {}
+                            }
+                        }
+                        Event::Submodule { path, commit, id } => {
+                            report.deletions += 1;
+                            report.submodules += 1;
+                            let data = serde_json::json!({ "path": path, "commit": id, "removed_in_commit": commit });
+                            let seen: i64 = tx
+                                .prepare_cached("SELECT count(*) FROM evidence WHERE op = 'submodule-removed' AND line LIKE ?1")?
+                                .query_row([format!("%\"removed_in_commit\":\"{commit}\"%")], |r| r.get(0))?;
+                            if seen == 0 {
+                                evidence::append(tx, "submodule-removed", actor, now, &data)?;
+                            }
+                        }
+                        Event::Count(kind) => match kind {
+                            EventKind::StubRemoval => {
+                                report.deletions += 1;
+                                report.stub_removals += 1;
+                            }
+                            EventKind::Ignored => {
+                                report.deletions += 1;
+                                report.ignored += 1;
+                            }
+                            _ => {}
+                        },
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        done += chunk.len();
+        progress(done, commits.len());
+    }
+    report.tip = commits.last().map(|c| c.id.clone());
+    Ok(report)
+}
+
+fn mode_of(kind: EntryKind) -> Option<Mode> {
+    match kind {
+        EntryKind::File => Some(Mode::File),
+        EntryKind::Executable => Some(Mode::Executable),
+        EntryKind::Symlink => Some(Mode::Symlink),
+        EntryKind::Gitlink | EntryKind::Tree => None,
+    }
+}
+
+fn events_of(
+    repo: &Repo,
+    policy: &Policy,
+    compression: Compression,
+    ch: &CommitChanges,
+) -> Result<Vec<Event>, Error> {
+    let mut events = Vec::new();
+    let mut bound_paths: HashSet<&[u8]> = HashSet::new();
+    for r in &ch.replaced {
+        let Ok(stub) = Stub::parse(&r.path, &r.new_bytes) else {
+            continue;
+        };
+        let Some(mode) = mode_of(r.old_kind) else {
+            continue;
+        };
+        if stub.path != r.path {
+            continue;
+        }
+        let bytes = repo.blob(&r.old_id)?;
+        if Stub::parse(&r.path, &bytes).is_ok() {
+            continue; // a stub replaced by another stub
+        }
+        // The stub names the content and the commit it came from; trust it only if the bytes
+        // match, so the id is the one the hook made.
+        let sha = crate::id::sha256_hex(&bytes);
+        let source = if sha == stub.sha256 {
+            stub.source_commit.clone()
+        } else {
+            ch.parent.clone()
+        };
+        let decision = policy.decide(&r.path);
+        let capture = Capture {
+            path: r.path.clone(),
+            mode,
+            git_blob_id: r.old_id.clone(),
+            source_commit: source,
+            removed_in_commit: Some(ch.commit.clone()),
+            action: Action::Stub,
+            category: decision.category,
+            reason: stub.reason.clone(),
+            tags: Vec::new(),
+            metadata: serde_json::Map::new(),
+            bytes,
+        };
+        let packed = capture::pack(&capture, compression);
+        bound_paths.insert(&r.path);
+        events.push(Event::Capture {
+            capture: Box::new(capture),
+            packed: Box::new(packed),
+            kind: EventKind::Stubbed,
+        });
+    }
+    for d in &ch.deleted {
+        if bound_paths.contains(d.path.as_slice()) {
+            continue;
+        }
+        let decision = policy.decide(&d.path);
+        if decision.action == Action::Ignore {
+            events.push(Event::Count(EventKind::Ignored));
+            continue;
+        }
+        let Some(mode) = mode_of(d.kind) else {
+            events.push(Event::Submodule {
+                path: crate::stub::encode_path(&d.path),
+                commit: ch.commit.clone(),
+                id: d.id.clone(),
+            });
+            continue;
+        };
+        let bytes = repo.blob(&d.id)?;
+        if Stub::parse(&d.path, &bytes).is_ok() {
+            events.push(Event::Count(EventKind::StubRemoval));
+            continue;
+        }
+        let kind = if ch.added.contains(&d.id) {
+            EventKind::Move
+        } else if decision.action == Action::Stub {
+            EventKind::Violation
+        } else {
+            EventKind::Deletion
+        };
+        let mut metadata = serde_json::Map::new();
+        if kind == EventKind::Move {
+            metadata.insert("moved".into(), serde_json::Value::Bool(true));
+        }
+        let capture = Capture {
+            path: d.path.clone(),
+            mode,
+            git_blob_id: d.id.clone(),
+            source_commit: ch.parent.clone(),
+            removed_in_commit: Some(ch.commit.clone()),
+            action: if decision.action == Action::Stub
+                && kind != EventKind::Violation
+                && kind != EventKind::Move
+            {
+                Action::Stub
+            } else {
+                Action::Archive
+            },
+            category: decision.category,
+            reason: decision.reason,
+            tags: Vec::new(),
+            metadata,
+            bytes,
+        };
+        let packed = capture::pack(&capture, compression);
+        events.push(Event::Capture {
+            capture: Box::new(capture),
+            packed: Box::new(packed),
+            kind,
+        });
+    }
+    Ok(events)
+}

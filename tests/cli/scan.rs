@@ -1,0 +1,272 @@
+//! `git tombstone scan`: correctness against `git log` on a scripted history, idempotence,
+//! violations and reports.
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+
+use crate::support::*;
+
+fn history() -> Repo {
+    let repo = Repo::empty();
+    std::fs::remove_dir_all(repo.root.join(".git")).expect("fresh dir");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/make_history.sh"
+    );
+    let out = repo.command("bash").arg(script).output().expect("fixture");
+    assert_ok(&out, "make_history.sh");
+    repo
+}
+
+/// (commit, path bytes, blob) for every deletion `git log --no-renames --diff-filter=D` shows.
+fn git_log_deletions(repo: &Repo) -> BTreeSet<(String, Vec<u8>, String)> {
+    let raw = repo.git_bytes(&[
+        OsStr::new("log"),
+        OsStr::new("--no-renames"),
+        OsStr::new("--diff-filter=D"),
+        OsStr::new("--raw"),
+        OsStr::new("--no-abbrev"),
+        OsStr::new("-z"),
+        OsStr::new("--format=commit %H"),
+        OsStr::new("HEAD"),
+    ]);
+    let mut out = BTreeSet::new();
+    let mut commit = String::new();
+    let mut tokens = raw.split(|&b| b == 0).peekable();
+    while let Some(tok) = tokens.next() {
+        let tok = tok.strip_prefix(b"\n").unwrap_or(tok);
+        if let Some(c) = tok.strip_prefix(b"commit ") {
+            commit = String::from_utf8_lossy(c).trim().to_owned();
+        } else if tok.starts_with(b":") {
+            let fields: Vec<&str> = std::str::from_utf8(tok)
+                .expect("raw line")
+                .split(' ')
+                .collect();
+            let path = tokens.next().expect("path after raw line").to_vec();
+            out.insert((commit.clone(), path, fields[2].to_owned()));
+        }
+    }
+    out
+}
+
+fn item_bytes_path(v: &serde_json::Value) -> Vec<u8> {
+    match v["path_bytes_hex"].as_str() {
+        Some(hex) => (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect(),
+        None => v["path"].as_str().expect("path").as_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn scan_all_matches_git_log_and_every_item_restores_byte_for_byte() {
+    let repo = history();
+    let expected = git_log_deletions(&repo);
+    assert!(
+        expected.len() >= 9,
+        "the fixture deletes enough: {expected:?}"
+    );
+    let out = repo.tomb(&["--json", "scan", "--all"]);
+    assert_ok(&out, "scan --all");
+    let summary = &json_lines(&out)[0];
+    assert_eq!(summary["deletions"].as_u64(), Some(expected.len() as u64));
+
+    let listed = json_lines(&repo.tomb(&["--json", "list"]));
+    let got: BTreeSet<(String, Vec<u8>, String)> = listed
+        .iter()
+        .map(|v| {
+            (
+                v["removed_in_commit"].as_str().expect("bound").to_owned(),
+                item_bytes_path(v),
+                v["git_blob_id"].as_str().expect("blob").to_owned(),
+            )
+        })
+        .collect();
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nextra {extra:?}"
+    );
+    // source_commit is the parent of the removing commit.
+    for v in &listed {
+        let removed = v["removed_in_commit"].as_str().expect("removed");
+        let parent = repo.git(&["rev-parse", &format!("{removed}^")]);
+        assert_eq!(v["source_commit"].as_str(), Some(parent.trim()));
+    }
+    // Every item restores to exactly what git has for its blob.
+    for (i, v) in listed.iter().enumerate() {
+        let id = v["id"].as_str().expect("id");
+        let target = format!("restored-{i}");
+        assert_ok(
+            &repo.restore(&[id, "--output", &target]),
+            &format!("restore {id}"),
+        );
+        let blob = v["git_blob_id"].as_str().expect("blob");
+        let expected =
+            repo.git_bytes(&[OsStr::new("cat-file"), OsStr::new("blob"), OsStr::new(blob)]);
+        let restored = if v["mode"] == "120000" {
+            use std::os::unix::ffi::OsStrExt;
+            std::fs::read_link(repo.path(&target))
+                .expect("symlink")
+                .as_os_str()
+                .as_bytes()
+                .to_vec()
+        } else {
+            repo.read(&target)
+        };
+        assert_eq!(restored, expected, "{id} ({})", v["path"]);
+        if v["mode"] == "100755" {
+            let mode = std::fs::metadata(repo.path(&target))
+                .expect("meta")
+                .permissions();
+            assert_eq!(
+                std::os::unix::fs::PermissionsExt::mode(&mode) & 0o111,
+                0o111,
+                "executable"
+            );
+        }
+    }
+    // A second scan adds nothing.
+    let again = json_lines(&repo.tomb(&["--json", "scan", "--all"]));
+    assert_eq!(again[0]["archived"], 0);
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items"),
+        expected.len() as i64
+    );
+}
+
+#[test]
+fn ranges_first_parent_and_since_last() {
+    let repo = history();
+    let all = git_log_deletions(&repo);
+    // A range: only what the last two commits deleted.
+    let out = repo.tomb(&["--json", "scan", "HEAD~2..HEAD"]);
+    assert_ok(&out, "range");
+    assert_eq!(
+        json_lines(&out)[0]["deletions"],
+        4,
+        "docs, latin-1, binary, log"
+    );
+    // --first-parent: the merge is diffed against main, so the branch's rename and deletion
+    // are reported at the merge commit instead of the branch commits.
+    let fp = repo.tomb(&["--store", "../fp-store", "--json", "scan", "--first-parent"]);
+    assert_ok(&fp, "first-parent");
+    let merge = repo.git(&["rev-parse", "HEAD~2"]).trim().to_owned();
+    let listed: Vec<serde_json::Value> =
+        json_lines(&repo.tomb(&["--store", "../fp-store", "--json", "list"]));
+    let paths: BTreeSet<&str> = listed
+        .iter()
+        .filter(|v| v["removed_in_commit"].as_str() == Some(merge.as_str()))
+        .map(|v| v["path"].as_str().expect("path"))
+        .collect();
+    assert_eq!(
+        paths,
+        BTreeSet::from(["src/a.py"]),
+        "gone.txt was added and deleted on the branch: no net deletion"
+    );
+    // --since-last after --all scans nothing new, then only new commits.
+    assert_ok(&repo.tomb(&["scan", "--all"]), "all");
+    repo.write("late.txt", b"late");
+    repo.commit_all("add late");
+    repo.git(&["rm", "-q", "late.txt"]);
+    repo.git(&["commit", "-qm", "delete late"]);
+    let out = repo.tomb(&["--json", "scan", "--since-last"]);
+    let s = &json_lines(&out)[0];
+    assert_eq!(
+        (s["commits"].as_u64(), s["deletions"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items"),
+        all.len() as i64 + 1
+    );
+}
+
+#[test]
+fn violations_reports_and_write_stubs() {
+    let repo = history();
+    let out = repo.tomb(&["scan", "--fail-on-violation"]);
+    assert_code(&out, 1, "violations fail");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("violation: src/b.py deleted in"), "{text}");
+    assert!(
+        !text.contains("violation: build.log"),
+        "the log's policy is archive, not stub: {text}"
+    );
+    assert!(
+        !text.contains("violation: src/a.py"),
+        "a move is not a violation: {text}"
+    );
+
+    let sarif = repo.tomb(&["scan", "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF is JSON");
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    assert!(results.iter().all(|r| r["ruleId"] == "TS001"
+        && r["partialFingerprints"]["deletionWithoutStub/v1"].is_string()));
+    let md = repo.tomb_ok(&["scan", "--format", "markdown", "--output", "report.md"]);
+    assert!(md.is_empty());
+    assert!(String::from_utf8_lossy(&repo.read("report.md"))
+        .contains("Deletions without a tombstone stub"));
+
+    let before = repo.head();
+    assert_ok(&repo.tomb(&["scan", "--write-stubs"]), "write stubs");
+    assert_eq!(
+        repo.git(&["rev-parse", "HEAD~1"]).trim(),
+        before,
+        "one follow-up commit"
+    );
+    let added = repo.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        added.contains("docs/guide.md") && added.contains("bin/tool"),
+        "{added}"
+    );
+    assert!(
+        !added.contains("src/b.py\n") || repo.git(&["ls-tree", "HEAD~1", "src/b.py"]).is_empty()
+    );
+    assert_ok(&repo.tomb(&["verify"]), "verify after writing stubs");
+}
+
+#[test]
+fn hook_and_scan_records_merge() {
+    let repo = Repo::with_files(&[("a.py", b"a\n"), ("b.py", b"b\n")]);
+    repo.tomb_ok(&["install"]);
+    repo.git(&["rm", "-q", "a.py"]);
+    repo.git(&["commit", "-qm", "hooked"]);
+    repo.git(&["rm", "-q", "b.py"]);
+    let out = repo
+        .command("git")
+        .args(["commit", "-qm", "bypassed"])
+        .env("GIT_TOMBSTONE_SKIP", "1")
+        .output()
+        .expect("commit");
+    assert_ok(&out, "bypassed commit");
+    let s = &json_lines(&repo.tomb(&["--json", "scan"]))[0];
+    assert_eq!(s["stubbed"], 1, "the hook's stub is recognised");
+    assert_eq!(s["archived"], 1, "only the bypassed deletion is new");
+    assert_eq!(s["violations"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items"),
+        2,
+        "no duplicate of the hook's record"
+    );
+    // A fresh store (CI) captures the stubbed file too, with the hook's id.
+    let hook_id: String = repo
+        .db()
+        .query_row(
+            "SELECT id FROM items WHERE path = CAST('a.py' AS BLOB)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("id");
+    assert_ok(
+        &repo.tomb(&["--store", "../ci-store", "scan"]),
+        "scan into a fresh store",
+    );
+    let ci =
+        json_lines(&repo.tomb(&["--store", "../ci-store", "--json", "list", "--path", "a.py"]));
+    assert_eq!(ci[0]["id"].as_str(), Some(hook_id.as_str()));
+}
