@@ -57,9 +57,6 @@ pub struct Report {
     pub tip: Option<String>,
 }
 
-/// The events of each commit of a chunk, tagged with the commit's position.
-type Positioned = Vec<(usize, Vec<Event>)>;
-
 /// One thing to record, in commit order.
 enum Event {
     Capture {
@@ -105,107 +102,146 @@ pub fn run(
         .map_or(2, |n| n.get())
         .clamp(1, 8);
     let compression = policy.compression;
-    let batch = 2000usize;
-    let mut done = 0usize;
-    for chunk in commits.chunks(batch) {
-        // Workers take interleaved commits; results come back in commit order.
-        let per_worker: Vec<Result<Positioned, Error>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|w| {
-                    let repo = repo.duplicate();
-                    scope.spawn(move || -> Result<Positioned, Error> {
-                        let repo = repo.open();
-                        let mut out = Vec::new();
-                        for (i, commit) in chunk.iter().enumerate().skip(w).step_by(workers) {
-                            let events = match repo.changes_of(commit, first_parent)? {
-                                Some(changes) => events_of(&repo, policy, compression, &changes)?,
-                                None => Vec::new(),
-                            };
-                            out.push((i, events));
+    // Each worker takes a contiguous run of history, so the trees a commit shares with its
+    // parent are still in its object cache; results stream back and are written in order.
+    let per = commits.len().div_ceil(workers).max(1);
+    // Results travel in batches: one message per commit would cost a wakeup per commit.
+    let (sender, receiver) =
+        std::sync::mpsc::sync_channel::<Result<Vec<(usize, Vec<Event>)>, Error>>(64);
+    std::thread::scope(|scope| -> Result<(), Error> {
+        for (w, run) in commits.chunks(per).enumerate() {
+            let sender = sender.clone();
+            let repo = repo.duplicate();
+            scope.spawn(move || {
+                let repo = repo.open_for_history();
+                let mut batch = Vec::with_capacity(256);
+                for (k, commit) in run.iter().enumerate() {
+                    let events = repo
+                        .changes_of(commit, first_parent)
+                        .map_err(Error::from)
+                        .and_then(|c| match c {
+                            Some(changes) => events_of(&repo, policy, compression, &changes),
+                            None => Ok(Vec::new()),
+                        });
+                    match events {
+                        Ok(e) => batch.push((w * per + k, e)),
+                        Err(e) => {
+                            let _ = sender.send(Err(e));
+                            return;
                         }
-                        Ok(out)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(crate::git::GitError::Gix {
-                            message: "a scan worker panicked".into(),
-                        }
-                        .into())
-                    })
-                })
-                .collect()
-        });
-        let mut ordered: Positioned = Vec::new();
-        for r in per_worker {
-            ordered.extend(r?);
-        }
-        ordered.sort_by_key(|(i, _)| *i);
-        store.write(|tx| {
-            for (_, events) in &ordered {
-                for event in events {
-                    match event {
-                        Event::Capture { capture, packed, kind } => {
-                            let c = capture::record_packed(tx, capture, packed, actor, now)?;
-                            match kind {
-                                EventKind::Stubbed => report.stubbed += 1,
-                                _ => {
-                                    report.deletions += 1;
-                                    if c.new_item {
-                                        report.archived += 1;
-                                    } else {
-                                        report.already += 1;
-                                    }
-                                }
-                            }
-                            match kind {
-                                EventKind::Move => report.moves += 1,
-                                EventKind::Violation => report.violations.push(Violation {
-                                    path_bytes: capture.path.clone(),
-                                    commit: capture.removed_in_commit.clone().unwrap_or_default(),
-                                    path: c.path.clone(),
-                                    blob: capture.git_blob_id.clone(),
-                                    id: c.id.clone(),
-                                    category: capture.category.clone(),
-                                }),
-                                _ => {}
-                            }
-                        }
-                        Event::Submodule { path, commit, id } => {
-                            report.deletions += 1;
-                            report.submodules += 1;
-                            let data = serde_json::json!({ "path": path, "commit": id, "removed_in_commit": commit });
-                            let seen: i64 = tx
-                                .prepare_cached("SELECT count(*) FROM evidence WHERE op = 'submodule-removed' AND line LIKE ?1")?
-                                .query_row([format!("%\"removed_in_commit\":\"{commit}\"%")], |r| r.get(0))?;
-                            if seen == 0 {
-                                evidence::append(tx, "submodule-removed", actor, now, &data)?;
-                            }
-                        }
-                        Event::Count(kind) => match kind {
-                            EventKind::StubRemoval => {
-                                report.deletions += 1;
-                                report.stub_removals += 1;
-                            }
-                            EventKind::Ignored => {
-                                report.deletions += 1;
-                                report.ignored += 1;
-                            }
-                            _ => {}
-                        },
+                    }
+                    if batch.len() == 256 && sender.send(Ok(std::mem::take(&mut batch))).is_err() {
+                        return; // the receiver stopped after an error
                     }
                 }
+                let _ = sender.send(Ok(batch));
+            });
+        }
+        drop(sender);
+        let mut pending: std::collections::BTreeMap<usize, Vec<Event>> =
+            std::collections::BTreeMap::new();
+        let mut next = 0usize;
+        let mut ready: Vec<Vec<Event>> = Vec::new();
+        let mut ready_events = 0usize;
+        let mut received = 0usize;
+        loop {
+            let message = receiver.recv();
+            let finished = message.is_err();
+            if let Ok(message) = message {
+                for (i, events) in message? {
+                    received += 1;
+                    pending.insert(i, events);
+                }
+                while let Some(events) = pending.remove(&next) {
+                    ready_events += events.len();
+                    ready.push(events);
+                    next += 1;
+                }
             }
-            Ok(())
-        })?;
-        done += chunk.len();
-        progress(done, commits.len());
-    }
+            if finished || ready_events >= 1000 {
+                write_batch(store, &ready, actor, now, &mut report)?;
+                ready.clear();
+                ready_events = 0;
+                progress(received, commits.len());
+            }
+            if finished {
+                return Ok(());
+            }
+        }
+    })?;
     report.tip = commits.last().map(|c| c.id.clone());
     Ok(report)
+}
+
+/// Record the events of consecutive commits in one transaction.
+fn write_batch(
+    store: &mut Store,
+    batch: &[Vec<Event>],
+    actor: &str,
+    now: &str,
+    report: &mut Report,
+) -> Result<(), Error> {
+    if batch.iter().all(Vec::is_empty) {
+        return Ok(());
+    }
+    store.write(|tx| {
+        for events in batch {
+            for event in events {
+                match event {
+                    Event::Capture { capture, packed, kind } => {
+                        let c = capture::record_packed(tx, capture, packed, actor, now)?;
+                        match kind {
+                            EventKind::Stubbed => report.stubbed += 1,
+                            _ => {
+                                report.deletions += 1;
+                                if c.new_item {
+                                    report.archived += 1;
+                                } else {
+                                    report.already += 1;
+                                }
+                            }
+                        }
+                        match kind {
+                            EventKind::Move => report.moves += 1,
+                            EventKind::Violation => report.violations.push(Violation {
+                                path_bytes: capture.path.clone(),
+                                commit: capture.removed_in_commit.clone().unwrap_or_default(),
+                                path: c.path.clone(),
+                                blob: capture.git_blob_id.clone(),
+                                id: c.id.clone(),
+                                category: capture.category.clone(),
+                            }),
+                            _ => {}
+                        }
+                    }
+                    Event::Submodule { path, commit, id } => {
+                        report.deletions += 1;
+                        report.submodules += 1;
+                        let data = serde_json::json!({ "path": path, "commit": id, "removed_in_commit": commit });
+                        let seen: i64 = tx
+                            .prepare_cached("SELECT count(*) FROM evidence WHERE op = 'submodule-removed' AND line LIKE ?1")?
+                            .query_row([format!("%\"removed_in_commit\":\"{commit}\"%")], |r| r.get(0))?;
+                        if seen == 0 {
+                            evidence::append(tx, "submodule-removed", actor, now, &data)?;
+                        }
+                    }
+                    Event::Count(kind) => match kind {
+                        EventKind::StubRemoval => {
+                            report.deletions += 1;
+                            report.stub_removals += 1;
+                        }
+                        EventKind::Ignored => {
+                            report.deletions += 1;
+                            report.ignored += 1;
+                        }
+                        _ => {}
+                    },
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 fn mode_of(kind: EntryKind) -> Option<Mode> {

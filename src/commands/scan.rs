@@ -99,7 +99,9 @@ pub fn scan_range(
     first_parent: bool,
     actor: &str,
 ) -> Result<Report, Error> {
+    let mut phases = crate::trace::Phases::start();
     let commits = ctx.repo.commits(&range.tips, &range.hidden, first_parent)?;
+    phases.lap("walk");
     let now = clock::now();
     let out = ctx.out;
     let report = scan::run(
@@ -112,6 +114,7 @@ pub fn scan_range(
         &now,
         &|done, total| out.progress("scanning commits", done, total),
     )?;
+    phases.lap("diff-and-store");
     store.write(|tx| {
         if let (true, Some(tip)) = (range.moves_checkpoint, &report.tip) {
             tx.execute(
@@ -134,6 +137,10 @@ pub fn scan_range(
         }
         Ok(())
     })?;
+    phases.lap("checkpoint");
+    if let Some(line) = phases.report() {
+        ctx.out.warn(&line);
+    }
     Ok(report)
 }
 

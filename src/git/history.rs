@@ -96,57 +96,63 @@ impl Repo {
             parent: parent.clone(),
             ..CommitChanges::default()
         };
+        // gix-diff's plain tree diff: the high-level `Tree::changes()` builds a diff resource
+        // cache (attributes and all) per call, which costs more than the diff itself.
+        let mut recorder = gix::diff::tree::Recorder::default();
+        gix::diff::tree(
+            gix::objs::TreeRefIter::from_bytes(&old.data, old.id.kind()),
+            gix::objs::TreeRefIter::from_bytes(&new.data, new.id.kind()),
+            &mut gix::diff::tree::State::default(),
+            &self.repo.objects,
+            &mut recorder,
+        )
+        .map_err(|e| GitError::Gix {
+            message: e.to_string(),
+        })?;
         let mut small_modified = Vec::new();
-        old.changes()?
-            .options(|o| {
-                o.track_path().track_rewrites(None);
-            })
-            .for_each_to_obtain_tree(
-                &new,
-                |change| -> gix::Result<gix::object::tree::diff::Action> {
-                    use gix::object::tree::diff::Change;
-                    match change {
-                        Change::Deletion {
-                            location,
-                            entry_mode,
-                            id,
-                            ..
-                        } => {
-                            let kind = EntryKind::from_gix(entry_mode.kind());
-                            if kind != EntryKind::Tree {
-                                out.deleted.push(Deleted {
-                                    path: location.to_vec(),
-                                    kind,
-                                    id: id.to_string(),
-                                });
-                            }
-                        }
-                        Change::Addition { entry_mode, id, .. } => {
-                            if entry_mode.is_blob_or_symlink() {
-                                out.added.insert(id.to_string());
-                            }
-                        }
-                        Change::Modification {
-                            location,
-                            previous_entry_mode,
-                            previous_id,
-                            entry_mode,
-                            id,
-                        } => {
-                            if entry_mode.is_blob() && previous_entry_mode.is_blob_or_symlink() {
-                                small_modified.push((
-                                    location.to_vec(),
-                                    EntryKind::from_gix(previous_entry_mode.kind()),
-                                    previous_id.detach(),
-                                    id.detach(),
-                                ));
-                            }
-                        }
-                        Change::Rewrite { .. } => {}
+        for change in recorder.records {
+            use gix::diff::tree::recorder::Change;
+            match change {
+                Change::Deletion {
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } => {
+                    let kind = EntryKind::from_gix(entry_mode.kind());
+                    if kind != EntryKind::Tree {
+                        out.deleted.push(Deleted {
+                            path: path.into(),
+                            kind,
+                            id: oid.to_string(),
+                        });
                     }
-                    Ok(gix::object::tree::diff::Action::Continue(()))
-                },
-            )?;
+                }
+                Change::Addition {
+                    entry_mode, oid, ..
+                } => {
+                    if entry_mode.is_blob_or_symlink() {
+                        out.added.insert(oid.to_string());
+                    }
+                }
+                Change::Modification {
+                    previous_entry_mode,
+                    previous_oid,
+                    entry_mode,
+                    oid,
+                    path,
+                } => {
+                    if entry_mode.is_blob() && previous_entry_mode.is_blob_or_symlink() {
+                        small_modified.push((
+                            Vec::from(path),
+                            EntryKind::from_gix(previous_entry_mode.kind()),
+                            previous_oid,
+                            oid,
+                        ));
+                    }
+                }
+            }
+        }
         for (path, old_kind, old_id, new_id) in small_modified {
             let header = self.repo.find_header(new_id)?;
             if header.size() as usize > crate::stub::MAX_STUB_SIZE {

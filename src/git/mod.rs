@@ -82,6 +82,14 @@ impl SendableRepo {
             workdir: self.workdir,
         }
     }
+
+    /// The repository, with a cache of decoded objects for walking much history (trees shared
+    /// by consecutive commits are decoded once).
+    pub fn open_for_history(self) -> Repo {
+        let mut repo = self.open();
+        repo.repo.object_cache_size_if_unset(64 * 1024 * 1024);
+        repo
+    }
 }
 
 /// An open repository with a work tree.
