@@ -55,6 +55,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Archive every deletion in a range of history; report deletions that skipped their stub
     Scan(ScanArgs),
+    /// Run in GitHub Actions: scan the event's commit range, report, and publish the archive
+    Ci(CiArgs),
+    /// Publish the store's portable form to an archive branch (no checkout) and push it
+    Publish(PublishArgs),
     /// Install the git hooks (pre-commit, post-commit, post-rewrite), chaining any hook already there
     Install(InstallArgs),
     /// Remove the git hooks, putting back exactly the hooks that were there before
@@ -193,6 +197,57 @@ pub struct ScanArgs {
     /// Who scans (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
     #[arg(long)]
     pub by: Option<String>,
+}
+
+/// Run in GitHub Actions (what `action/action.yml` calls).
+///
+/// Derives the range from the event (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`): push →
+/// `before..after` (a new branch: what is not on the default branch; a force push: from the
+/// merge base), pull_request → `base..head`, anything else → since the last scan. Deepens a
+/// shallow clone until the range resolves, or fails (never passing vacuously). Writes a job
+/// summary, step outputs and annotations.
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Exit 1 if any deletion skipped the stub its policy requires
+    #[arg(long)]
+    pub fail_on_violation: bool,
+    /// Commit the missing stubs (the workflow pushes the commit)
+    #[arg(long)]
+    pub write_stubs: bool,
+    /// Publish the archive branch and push it to the remote
+    #[arg(long)]
+    pub publish: bool,
+    /// The archive branch for --publish
+    #[arg(long, value_name = "NAME")]
+    pub archive_branch: Option<String>,
+    /// Format of the report file
+    #[arg(long, value_enum, default_value = "sarif")]
+    pub report_format: crate::report::Format,
+    /// Where to write the report (default: $RUNNER_TEMP/tombstone-report.<ext>, else ./)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// The remote to deepen from and publish to
+    #[arg(long, default_value = "origin")]
+    pub remote: String,
+    /// The event name (default: GITHUB_EVENT_NAME)
+    #[arg(long, env = "GITHUB_EVENT_NAME", value_name = "NAME")]
+    pub event_name: Option<String>,
+    /// The event payload (default: GITHUB_EVENT_PATH)
+    #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
+    pub event_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The archive branch (default: GIT_TOMBSTONE_ARCHIVE_BRANCH, else tombstone-archive)
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// The remote to push to (default: origin, when it exists)
+    #[arg(long, value_name = "REMOTE")]
+    pub remote: Option<String>,
+    /// Commit the branch locally only
+    #[arg(long, conflicts_with = "remote")]
+    pub no_push: bool,
 }
 
 #[derive(Debug, Args)]

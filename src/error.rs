@@ -69,6 +69,18 @@ impl Error {
 /// Result of a command: the exit code to end with (0, or 1 for "checked and found problems").
 pub type Outcome = Result<i32, Error>;
 
+impl From<crate::publish::PublishError> for Error {
+    fn from(e: crate::publish::PublishError) -> Self {
+        match e {
+            crate::publish::PublishError::Git(g) => Error::Git(g),
+            crate::publish::PublishError::Store(s) => Error::Store(s),
+            e @ crate::publish::PublishError::Contended { .. } => {
+                Error::Command(CommandError::Publish(e))
+            }
+        }
+    }
+}
+
 impl From<crate::bind::BindError> for Error {
     fn from(e: crate::bind::BindError) -> Self {
         match e {

@@ -24,6 +24,7 @@ pub mod git;
 pub mod id;
 pub mod output;
 pub mod policy;
+pub mod publish;
 pub mod report;
 pub mod scan;
 pub mod store;

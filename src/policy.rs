@@ -152,6 +152,18 @@ impl Policy {
         }
     }
 
+    /// Load the policy from `path` (`GIT_TOMBSTONE_POLICY`); it must exist.
+    pub fn load_file(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Policy::parse(&text, &path.display().to_string()).map(|mut p| {
+            p.file = Some(path.to_path_buf());
+            p
+        })
+    }
+
     /// The built-in default policy (the template).
     pub fn builtin() -> Result<Policy, PolicyError> {
         Policy::parse(TEMPLATE, "templates/tombstone.toml")

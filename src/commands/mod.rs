@@ -3,12 +3,14 @@
 
 pub mod archive;
 pub mod bind;
+pub mod ci;
 pub mod doctor;
 pub mod evidence;
 pub mod hook;
 pub mod init;
 pub mod install;
 pub mod list;
+pub mod publish;
 pub mod restore;
 pub mod scan;
 pub mod show;
@@ -123,12 +125,21 @@ pub enum CommandError {
         #[source]
         source: crate::stub::StubError,
     },
+    #[error("the commit range {range} cannot be resolved in this clone: {why}")]
+    #[diagnostic(
+        code(tombstone::ci::range),
+        help("fetch the whole history: `actions/checkout` with `fetch-depth: 0` (git-tombstone never passes a range it could not see)")
+    )]
+    RangeUnavailable { range: String, why: String },
     #[error("there is no evidence line {seq}")]
     #[diagnostic(code(tombstone::evidence::no_line), help("the log has {last} lines"))]
     NoSuchEvidence { seq: i64, last: i64 },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Install(#[from] crate::hooks::install::InstallError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Publish(crate::publish::PublishError),
     #[error("I/O error on {}", path.display())]
     #[diagnostic(code(tombstone::io))]
     Io {
@@ -169,6 +180,8 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
             Command::Restore(a) => restore::run(&a, &ctx),
             Command::Verify(a) => verify::run(&a, &ctx),
             Command::Scan(a) => scan::run(&a, &ctx),
+            Command::Ci(a) => ci::run(&a, &ctx),
+            Command::Publish(a) => publish::run(&a, &ctx),
             Command::Install(a) => install::install(&a, &ctx),
             Command::Uninstall(a) => install::uninstall(&a, &ctx),
             Command::Doctor(a) => doctor::run(&a, &ctx),
@@ -216,7 +229,10 @@ impl Ctx {
         if let Some(p) = self.policy.get() {
             return Ok(p);
         }
-        let loaded = Policy::load(self.repo.workdir())?;
+        let loaded = match std::env::var_os("GIT_TOMBSTONE_POLICY") {
+            Some(file) => Policy::load_file(&self.cwd.join(file))?,
+            None => Policy::load(self.repo.workdir())?,
+        };
         Ok(self.policy.get_or_init(|| loaded))
     }
 

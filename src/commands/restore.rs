@@ -52,6 +52,26 @@ impl Target {
         }
     }
 
+    /// From an item record on the archive branch (as `list --json` writes it).
+    fn from_branch(v: &serde_json::Value) -> Option<Target> {
+        let hex = v["path_bytes_hex"].as_str()?;
+        let path = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        crate::stub::check_relative(&path).ok()?;
+        Some(Target {
+            id: v["id"].as_str()?.to_owned(),
+            path,
+            sha256: v["sha256"].as_str()?.to_owned(),
+            size: v["size"].as_u64()?,
+            mode: Mode::parse(v["mode"].as_str()?)?,
+            source_commit: v["source_commit"].as_str()?.to_owned(),
+            git_blob_id: v["git_blob_id"].as_str().map(str::to_owned),
+            state: None,
+        })
+    }
+
     fn from_stub(s: &Stub) -> Target {
         Target {
             id: s.id.clone(),
@@ -156,7 +176,14 @@ fn find(ctx: &Ctx, store: Option<&Store>, target: &OsStr) -> Result<Target, Erro
         }
     }
     if let Some(target) = target.to_str().filter(|t| is_tombstone_id(t)) {
-        // No local record: a stub committed in HEAD may still carry this id.
+        // No local record: the team's archive branch may have it.
+        if let Some(t) = crate::publish::items_on_branch(&ctx.repo, |v| v["id"] == target)
+            .last()
+            .and_then(Target::from_branch)
+        {
+            return Ok(t);
+        }
+        // Or a stub committed in HEAD may still carry this id.
         if let Some(head) = ctx.repo.head_commit()? {
             for (path, bytes) in ctx.repo.stub_candidates(&head)? {
                 if let Ok(stub) = Stub::parse(&path, &bytes) {
@@ -182,7 +209,14 @@ fn find(ctx: &Ctx, store: Option<&Store>, target: &OsStr) -> Result<Target, Erro
                     .into()
                 })
         }
-        _ => Err(not_found().into()),
+        _ => {
+            let text = String::from_utf8_lossy(&path).into_owned();
+            crate::publish::items_on_branch(&ctx.repo, |v| v["path"] == text.as_str())
+                .last()
+                .and_then(Target::from_branch)
+                .filter(|t| t.path == path)
+                .ok_or_else(|| not_found().into())
+        }
     }
 }
 
@@ -198,6 +232,11 @@ fn content(ctx: &Ctx, store: Option<&Store>, t: &Target) -> Result<(Vec<u8>, &'s
                     .warn(&format!("{e}; trying the git object database"));
                 why.push(e.to_string());
             }
+        }
+    }
+    if let Some(bytes) = crate::publish::blob_on_branch(&ctx.repo, &t.sha256) {
+        if bytes.len() as u64 == t.size {
+            return Ok((bytes, "archive-branch"));
         }
     }
     let mut candidates = Vec::new();

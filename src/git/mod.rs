@@ -9,6 +9,7 @@ mod deletions;
 mod history;
 mod index;
 mod objects;
+mod plumbing;
 
 use std::path::{Path, PathBuf};
 

@@ -147,6 +147,15 @@ impl Store {
         }))
     }
 
+    /// This store's id (16 hex digits, made when the store was created).
+    pub fn id(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// The store directory.
     pub fn dir(&self) -> &Path {
         &self.dir

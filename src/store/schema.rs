@@ -61,12 +61,19 @@ const MIGRATIONS: &[&str] = &[
         digest  TEXT NOT NULL
     );
     "#,
-    // 2: scan checkpoints (`scan --since-last`).
+    // 3 is below (meta); 2: scan checkpoints (`scan --since-last`).
     r#"
     CREATE TABLE checkpoints (
         name       TEXT PRIMARY KEY NOT NULL,
         commit_id  TEXT NOT NULL,
         at         TEXT NOT NULL
+    );
+    "#,
+    // 3: facts about the store itself (its id, under which it publishes).
+    r#"
+    CREATE TABLE meta (
+        key    TEXT PRIMARY KEY NOT NULL,
+        value  TEXT NOT NULL
     );
     "#,
 ];
@@ -89,6 +96,18 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
+    // A store's id names its files on the archive branch; made once, never changed.
+    let seed = format!(
+        "{}\0{}\0{:?}\0{:?}",
+        path.display(),
+        std::process::id(),
+        std::time::SystemTime::now(),
+        std::thread::current().id()
+    );
+    tx.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?1)",
+        [&crate::id::sha256_hex(seed.as_bytes())[..16]],
+    )?;
     tx.commit()?;
     Ok(())
 }

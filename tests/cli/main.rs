@@ -4,6 +4,7 @@
 mod support;
 
 mod archive;
+mod ci;
 mod crash;
 mod help;
 mod hooks;

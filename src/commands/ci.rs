@@ -1,0 +1,408 @@
+//! `git tombstone ci`: the GitHub Actions entry point.
+//!
+//! Event → range:
+//! - `push`: `before..after`. An all-zero `before` is a new branch: what is not on the default
+//!   branch (on the default branch itself: its whole history). A force push (`before` not an
+//!   ancestor of `after`): from their merge base, or the whole history when `before` is gone.
+//! - `pull_request` / `pull_request_target`: `base.sha..head.sha`.
+//! - anything else (`schedule`, `workflow_dispatch`, …): since the last scan of this store.
+//!
+//! A shallow clone is deepened (`git fetch --deepen`, doubling, then `--unshallow`) until every
+//! commit of the range and its parents are present; a boundary commit would otherwise look
+//! like a root that deletes nothing. If the range still cannot be resolved the command fails
+//! and names the fix; it never passes vacuously.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use crate::cli::CiArgs;
+use crate::commands::scan::{self as scan_cmd, Range};
+use crate::commands::{CommandError, Ctx};
+use crate::error::{Error, Outcome, FAILURE};
+use crate::report::{self, Format};
+use crate::scan::Report;
+
+const ZERO: &str = "0000000000000000000000000000000000000000";
+
+/// Run `ci`.
+pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
+    let event_name = args.event_name.clone().unwrap_or_default();
+    let event: serde_json::Value = match &args.event_path {
+        Some(p) => {
+            let text = std::fs::read(p).map_err(|source| CommandError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            serde_json::from_slice(&text).map_err(|e| CommandError::Invalid {
+                what: "GITHUB_EVENT_PATH".into(),
+                why: format!("{}: {e}", p.display()),
+            })?
+        }
+        None => serde_json::Value::Null,
+    };
+    let mut store = ctx.open_store()?;
+    let spec = range_for(ctx, &args.remote, &event_name, &event)?;
+    let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
+    ctx.out
+        .note(&format!("{event_name}: scanning {}", range.label));
+    let actor = ctx.actor(None);
+    let report = scan_cmd::scan_range(ctx, &mut store, &range, false, &actor)?;
+
+    let report_path = write_report(ctx, args, &report)?;
+    github_outputs(args, &report, &report_path)?;
+    for v in &report.violations {
+        let level = if args.fail_on_violation {
+            "error"
+        } else {
+            "warning"
+        };
+        ctx.out.line(&format!(
+            "::{level} file={},title=Deletion without tombstone stub::{} was deleted in {} without the stub its policy requires; the content is archived as {}",
+            escape_property(&v.path),
+            escape_data(&v.path),
+            &v.commit[..12.min(v.commit.len())],
+            v.id
+        ));
+    }
+    if args.write_stubs && !report.violations.is_empty() {
+        let status = crate::commands::scan::run(
+            &crate::cli::ScanArgs {
+                range: Some(format!(
+                    "{}..{}",
+                    range.hidden.first().map(String::as_str).unwrap_or(""),
+                    range.tips[0]
+                ))
+                .filter(|_| !range.hidden.is_empty()),
+                all: range.hidden.is_empty(),
+                since_last: false,
+                first_parent: false,
+                format: Format::Text,
+                output: Some(report_path.with_extension("stubs.txt")),
+                fail_on_violation: false,
+                write_stubs: true,
+                by: None,
+            },
+            ctx,
+        )?;
+        let _ = status;
+    }
+    if args.publish {
+        drop(store);
+        let store = ctx.open_store()?;
+        let branch = args
+            .archive_branch
+            .clone()
+            .unwrap_or_else(crate::publish::branch_name);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let published =
+            crate::publish::publish(&ctx.repo, &store, &branch, Some(&args.remote), now)?;
+        ctx.out.note(&format!(
+            "published {} item(s) to {branch}{}",
+            published.items,
+            published
+                .pushed_to
+                .map(|r| format!(" on {r}"))
+                .unwrap_or_default()
+        ));
+    }
+    ctx.out.text(&report::render(&report, Format::Text));
+    ctx.out.json(&report);
+    Ok(if args.fail_on_violation && !report.violations.is_empty() {
+        FAILURE
+    } else {
+        0
+    })
+}
+
+/// What the event asks to scan: `(tip, Some(base))` for a range, `(tip, None)` for history.
+#[derive(Debug, Clone)]
+enum Spec {
+    Range { base: String, tip: String },
+    History { tip: String },
+    SinceLast,
+}
+
+fn sha(v: &serde_json::Value) -> Option<String> {
+    v.as_str()
+        .filter(|s| crate::id::is_lower_hex(s, 40) || crate::id::is_lower_hex(s, 64))
+        .map(str::to_owned)
+}
+
+fn range_for(
+    ctx: &Ctx,
+    remote: &str,
+    event_name: &str,
+    event: &serde_json::Value,
+) -> Result<Spec, Error> {
+    let head = || -> Result<String, Error> {
+        Ok(ctx
+            .repo
+            .head_commit()?
+            .ok_or(crate::git::GitError::Unborn)?)
+    };
+    Ok(match event_name {
+        "push" => {
+            let after = sha(&event["after"])
+                .or_else(|| std::env::var("GITHUB_SHA").ok())
+                .map_or_else(head, Ok)?;
+            let before = sha(&event["before"]).unwrap_or_else(|| ZERO.to_owned());
+            let default = event["repository"]["default_branch"]
+                .as_str()
+                .unwrap_or("main");
+            let on_default = event["ref"].as_str() == Some(&format!("refs/heads/{default}"));
+            if before.chars().all(|c| c == '0') {
+                if on_default {
+                    Spec::History { tip: after }
+                } else {
+                    let _ = ctx.repo.run_git(&[
+                        "fetch",
+                        "--quiet",
+                        "--no-tags",
+                        remote,
+                        &format!("+refs/heads/{default}:refs/remotes/{remote}/{default}"),
+                    ]);
+                    match ctx
+                        .repo
+                        .ref_commit(&format!("refs/remotes/{remote}/{default}"))
+                    {
+                        Some(base) => Spec::Range { base, tip: after },
+                        None => Spec::History { tip: after },
+                    }
+                }
+            } else {
+                Spec::Range {
+                    base: before,
+                    tip: after,
+                }
+            }
+        }
+        "pull_request" | "pull_request_target" => {
+            let base = sha(&event["pull_request"]["base"]["sha"]);
+            let tip = sha(&event["pull_request"]["head"]["sha"]);
+            match (base, tip) {
+                (Some(base), Some(tip)) => Spec::Range { base, tip },
+                _ => {
+                    return Err(CommandError::Invalid {
+                        what: "pull_request event".into(),
+                        why: "pull_request.base.sha / pull_request.head.sha are missing".into(),
+                    }
+                    .into())
+                }
+            }
+        }
+        _ => Spec::SinceLast,
+    })
+}
+
+/// Commits listed in the shallow file: their parents are not in this clone.
+fn shallow_boundary(ctx: &Ctx) -> std::collections::HashSet<String> {
+    std::fs::read_to_string(ctx.repo.common_dir().join("shallow"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+/// Turn the spec into a range whose every commit (and parent) is present, deepening a shallow
+/// clone as needed.
+fn resolve_deepening(
+    ctx: &Ctx,
+    remote: &str,
+    store: &crate::store::Store,
+    spec: &Spec,
+) -> Result<Range, Error> {
+    let label = match spec {
+        Spec::Range { base, tip } => format!(
+            "{}..{}",
+            &base[..12.min(base.len())],
+            &tip[..12.min(tip.len())]
+        ),
+        Spec::History { tip } => format!("the history of {}", &tip[..12.min(tip.len())]),
+        Spec::SinceLast => "since the last scan".into(),
+    };
+    let mut depth = 50u32;
+    let mut why = String::new();
+    for attempt in 0..8 {
+        match try_resolve(ctx, store, spec) {
+            Ok(Some(range)) => return Ok(range),
+            Ok(None) => why = "some of its commits or their parents are not in this clone".into(),
+            Err(e) => why = e,
+        }
+        let shallow = ctx.repo.is_shallow() || ctx.repo.common_dir().join("shallow").exists();
+        if !shallow && attempt > 0 {
+            break;
+        }
+        let deepen = if attempt < 5 {
+            format!("--deepen={depth}")
+        } else {
+            "--unshallow".to_owned()
+        };
+        ctx.out.note(&format!(
+            "the range {label} is not complete in this clone: git fetch {deepen}"
+        ));
+        let mut fetch = vec!["fetch", "--quiet", "--no-tags", deepen.as_str(), remote];
+        if let Spec::Range { base, tip } = spec {
+            // Ask for the endpoints too (a force-pushed `before` may be reachable only by id).
+            let _ = ctx
+                .repo
+                .run_git(&["fetch", "--quiet", "--no-tags", remote, base, tip]);
+        }
+        if !shallow {
+            fetch.retain(|a| !a.starts_with("--deepen") && *a != "--unshallow");
+        }
+        if ctx.repo.run_git(&fetch).is_err() && deepen == "--unshallow" {
+            break;
+        }
+        depth = depth.saturating_mul(2);
+    }
+    Err(CommandError::RangeUnavailable { range: label, why }.into())
+}
+
+/// `Ok(None)`: not complete yet (deepen and retry); `Err`: cannot be resolved as asked.
+fn try_resolve(
+    ctx: &Ctx,
+    store: &crate::store::Store,
+    spec: &Spec,
+) -> Result<Option<Range>, String> {
+    let present = |c: &str| ctx.repo.has_object(c);
+    let range = match spec {
+        Spec::SinceLast => scan_cmd::resolve(ctx, store, None, true).map_err(|e| e.to_string())?,
+        Spec::History { tip } => {
+            if !present(tip) {
+                return Ok(None);
+            }
+            Range {
+                tips: vec![tip.clone()],
+                hidden: Vec::new(),
+                moves_checkpoint: false,
+                label: format!("history of {tip}"),
+            }
+        }
+        Spec::Range { base, tip } => {
+            if !present(tip) {
+                return Ok(None);
+            }
+            if !present(base) {
+                if !shallow_boundary(ctx).is_empty() {
+                    return Ok(None); // may be further back: deepen
+                }
+                // A complete clone without `before`: force-pushed away. Scan everything.
+                return Ok(Some(Range {
+                    tips: vec![tip.clone()],
+                    hidden: Vec::new(),
+                    moves_checkpoint: false,
+                    label: format!("history of {tip} (before is gone: force push)"),
+                }));
+            }
+            // A force push: scan from the merge base (or everything, if there is none).
+            let is_ancestor = ctx
+                .repo
+                .run_git(&["merge-base", "--is-ancestor", base, tip])
+                .is_ok();
+            let base = if is_ancestor {
+                Some(base.clone())
+            } else {
+                ctx.repo
+                    .run_git(&["merge-base", base, tip])
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+            };
+            Range {
+                tips: vec![tip.clone()],
+                hidden: base.iter().cloned().collect(),
+                moves_checkpoint: false,
+                label: format!("{}..{tip}", base.as_deref().unwrap_or("(root)")),
+            }
+        }
+    };
+    let boundary = shallow_boundary(ctx);
+    if boundary.is_empty() {
+        return Ok(Some(range));
+    }
+    let commits = ctx
+        .repo
+        .commits(&range.tips, &range.hidden, false)
+        .map_err(|e| e.to_string())?;
+    if commits.iter().any(|c| boundary.contains(&c.id)) {
+        return Ok(None);
+    }
+    Ok(Some(range))
+}
+
+fn write_report(ctx: &Ctx, args: &CiArgs, report: &Report) -> Result<PathBuf, Error> {
+    let ext = match args.report_format {
+        Format::Text => "txt",
+        Format::Json => "json",
+        Format::Sarif => "sarif",
+        Format::Markdown => "md",
+    };
+    let path = match &args.report {
+        Some(p) => ctx.cwd.join(p),
+        None => std::env::var_os("RUNNER_TEMP")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| ctx.cwd.clone())
+            .join(format!("tombstone-report.{ext}")),
+    };
+    crate::fsutil::write_atomic(
+        &path,
+        report::render(report, args.report_format).as_bytes(),
+        0o644,
+    )
+    .map_err(|source| CommandError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+fn append(var: &str, text: &str) -> Result<(), Error> {
+    let Some(path) = std::env::var_os(var) else {
+        return Ok(());
+    };
+    let path = PathBuf::from(path);
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|source| CommandError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    f.write_all(text.as_bytes())
+        .map_err(|source| CommandError::Io { path, source })?;
+    Ok(())
+}
+
+fn github_outputs(
+    args: &CiArgs,
+    report: &Report,
+    report_path: &std::path::Path,
+) -> Result<(), Error> {
+    append(
+        "GITHUB_STEP_SUMMARY",
+        &report::render(report, Format::Markdown),
+    )?;
+    append(
+        "GITHUB_OUTPUT",
+        &format!(
+            "archived={}\nviolations={}\ndeletions={}\nreport={}\nreport-format={}\n",
+            report.archived,
+            report.violations.len(),
+            report.deletions,
+            report_path.display(),
+            format!("{:?}", args.report_format).to_lowercase()
+        ),
+    )
+}
+
+/// Workflow-command escaping for a message (`%`, CR, LF).
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Workflow-command escaping for a property value (also `:` and `,`).
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -1,0 +1,341 @@
+//! Publishing the store's portable form to an archive branch the whole team can restore from.
+//!
+//! The branch (default `tombstone-archive`) is an orphan history that never touches the work
+//! tree or index; commits are built with `git fast-import`. Its tree:
+//!
+//! ```text
+//! README.md                       what this branch is
+//! blobs/<aa>/<sha256>             archived content, raw (git compresses and deltas it)
+//! items/<store-id>.jsonl          one item per line (as `list --json`), from one store
+//! evidence/<store-id>.jsonl       that store's evidence log, line for line
+//! ```
+//!
+//! Every store writes only its own `items/` and `evidence/` files and content is addressed by
+//! hash, so two publishers never conflict: when a push is rejected, the remote branch is
+//! fetched, a merge commit takes the union, and the push is retried. No run loses another
+//! run's records. Purged or vacuumed content (no bytes in the store) is never published.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::git::{GitError, Repo};
+use crate::store::items::{self, Filter};
+use crate::store::{Store, StoreError};
+
+/// The default branch name.
+pub const DEFAULT_BRANCH: &str = "tombstone-archive";
+
+/// Errors of publishing.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PublishError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] StoreError),
+    #[error("the push to {remote} was rejected {attempts} times")]
+    #[diagnostic(
+        code(tombstone::publish::contended),
+        help("other runs keep publishing at the same moment; rerun, or serialise runs (a `concurrency` group in the workflow)")
+    )]
+    Contended { remote: String, attempts: u32 },
+}
+
+/// What publishing did.
+#[derive(Debug, Serialize, Default)]
+pub struct Published {
+    pub branch: String,
+    pub commit: Option<String>,
+    pub items: usize,
+    pub new_blobs: usize,
+    pub pushed_to: Option<String>,
+    pub merges: u32,
+    /// False when the branch already held exactly this store's records.
+    pub changed: bool,
+}
+
+struct Files {
+    store_id: String,
+    items: Vec<u8>,
+    evidence: Vec<u8>,
+    /// (sha256, bytes) of every content the store still holds.
+    blobs: Vec<(String, Vec<u8>)>,
+    count: usize,
+}
+
+fn collect(store: &Store) -> Result<Files, PublishError> {
+    let list = items::list(store.conn(), &Filter::default())?;
+    let mut items_out = Vec::new();
+    let mut shas = Vec::new();
+    for item in &list {
+        let mut value = serde_json::to_value(item).unwrap_or_default();
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("path_bytes_hex".into(), crate::id::hex(&item.path).into());
+        }
+        items_out.extend_from_slice(value.to_string().as_bytes());
+        items_out.push(b'\n');
+        shas.push(item.sha256.clone());
+    }
+    shas.sort();
+    shas.dedup();
+    let mut blobs = Vec::new();
+    for sha in shas {
+        if let Some(bytes) = crate::store::blobs::get(store.conn(), &sha)? {
+            blobs.push((sha, bytes));
+        }
+    }
+    let mut evidence = Vec::new();
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT line FROM evidence ORDER BY seq")
+        .map_err(StoreError::from)?;
+    for line in stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(StoreError::from)?
+    {
+        evidence.extend_from_slice(line.map_err(StoreError::from)?.as_bytes());
+        evidence.push(b'\n');
+    }
+    Ok(Files {
+        store_id: store.id()?,
+        items: items_out,
+        evidence,
+        blobs,
+        count: list.len(),
+    })
+}
+
+fn blob_path(sha: &str) -> String {
+    format!("blobs/{}/{sha}", &sha[..2])
+}
+
+fn data(stream: &mut Vec<u8>, path: &str, bytes: &[u8]) {
+    stream.extend_from_slice(format!("M 100644 inline {path}\ndata {}\n", bytes.len()).as_bytes());
+    stream.extend_from_slice(bytes);
+    stream.push(b'\n');
+}
+
+const README: &str = "# tombstone-archive\n\nThe portable form of git-tombstone archives: content in `blobs/<aa>/<sha256>`, records in\n`items/<store>.jsonl`, evidence logs in `evidence/<store>.jsonl`. `git archive-restore <path|id>`\nreads it when the local store lacks an item. Written by `git tombstone publish`; do not edit.\n";
+
+/// Write a commit with this store's files on top of `parent` (and `merge`, if any) to
+/// `refs/heads/<branch>`; `None` when `parent` already holds exactly them.
+fn write_commit(
+    repo: &Repo,
+    branch: &str,
+    files: &Files,
+    parent: Option<&str>,
+    merge: Option<&str>,
+    now_unix: i64,
+) -> Result<(Option<String>, usize), PublishError> {
+    let items_path = format!("items/{}.jsonl", files.store_id);
+    let evidence_path = format!("evidence/{}.jsonl", files.store_id);
+    let existing: HashSet<Vec<u8>> = match parent {
+        Some(p) => repo.files_under(p, b"blobs")?,
+        None => HashSet::new(),
+    };
+    let new_blobs: Vec<&(String, Vec<u8>)> = files
+        .blobs
+        .iter()
+        .filter(|(sha, _)| !existing.contains(format!("{}/{sha}", &sha[..2]).as_bytes()))
+        .collect();
+    if merge.is_none() && new_blobs.is_empty() {
+        if let Some(p) = parent {
+            let same_items =
+                repo.file_at(p, items_path.as_bytes())?.as_deref() == Some(&files.items[..]);
+            let same_evidence =
+                repo.file_at(p, evidence_path.as_bytes())?.as_deref() == Some(&files.evidence[..]);
+            if same_items && same_evidence {
+                return Ok((None, 0));
+            }
+        }
+    }
+    let mut message = String::new();
+    let _ = write!(
+        message,
+        "git-tombstone: publish {} item(s) from store {}\n\n{} new content blob(s).\n",
+        files.count,
+        files.store_id,
+        new_blobs.len()
+    );
+    let mut stream = Vec::new();
+    stream.extend_from_slice(format!("commit refs/heads/{branch}\ncommitter git-tombstone <git-tombstone@localhost> {now_unix} +0000\ndata {}\n{message}\n", message.len()).as_bytes());
+    match parent {
+        Some(p) => stream.extend_from_slice(format!("from {p}\n").as_bytes()),
+        None => data(&mut stream, "README.md", README.as_bytes()),
+    }
+    if let Some(m) = merge {
+        stream.extend_from_slice(format!("merge {m}\n").as_bytes());
+    }
+    for (sha, bytes) in &new_blobs {
+        data(&mut stream, &blob_path(sha), bytes);
+    }
+    data(&mut stream, &items_path, &files.items);
+    data(&mut stream, &evidence_path, &files.evidence);
+    stream.extend_from_slice(b"\ndone\n");
+    repo.fast_import(&stream)?;
+    Ok((
+        repo.ref_commit(&format!("refs/heads/{branch}")),
+        new_blobs.len(),
+    ))
+}
+
+/// Publish the store to `branch`, and push it to `remote` if given.
+pub fn publish(
+    repo: &Repo,
+    store: &Store,
+    branch: &str,
+    remote: Option<&str>,
+    now_unix: i64,
+) -> Result<Published, PublishError> {
+    let files = collect(store)?;
+    let local_ref = format!("refs/heads/{branch}");
+    let mut out = Published {
+        branch: branch.to_owned(),
+        items: files.count,
+        ..Published::default()
+    };
+    let remote_tip = match remote {
+        Some(r) => {
+            if repo.fetch_branch(r, branch)? {
+                repo.ref_commit(&format!("refs/remotes/{r}/{branch}"))
+            } else {
+                None
+            }
+        }
+        None => None,
+    };
+    // Start from the local branch, or the remote one when the local branch is missing or behind.
+    let mut parent = repo.ref_commit(&local_ref);
+    let mut merge = None;
+    if let Some(tip) = &remote_tip {
+        match &parent {
+            None => parent = Some(tip.clone()),
+            Some(local) if local != tip => {
+                let base = repo
+                    .run_git(&["merge-base", local, tip])
+                    .ok()
+                    .map(|s| s.trim().to_owned());
+                if base.as_deref() == Some(local.as_str()) {
+                    parent = Some(tip.clone()); // fast-forward
+                } else if base.as_deref() != Some(tip.as_str()) {
+                    merge = Some(local.clone());
+                    parent = Some(tip.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let (commit, new_blobs) = write_commit(
+        repo,
+        branch,
+        &files,
+        parent.as_deref(),
+        merge.as_deref(),
+        now_unix,
+    )?;
+    out.changed = commit.is_some();
+    out.new_blobs = new_blobs;
+    out.commit = commit.or(parent);
+    if merge.is_some() {
+        out.merges += 1;
+    }
+    let Some(remote) = remote else { return Ok(out) };
+    const ATTEMPTS: u32 = 5;
+    for attempt in 1..=ATTEMPTS {
+        if repo.push_branch(remote, branch)? {
+            out.pushed_to = Some(remote.to_owned());
+            out.commit = repo.ref_commit(&local_ref);
+            return Ok(out);
+        }
+        // Someone published in between: take their branch and ours together, and retry.
+        repo.fetch_branch(remote, branch)?;
+        let theirs = repo.ref_commit(&format!("refs/remotes/{remote}/{branch}"));
+        let ours = repo.ref_commit(&local_ref);
+        let (Some(theirs), Some(ours)) = (theirs, ours) else {
+            continue;
+        };
+        write_commit(
+            repo,
+            branch,
+            &files,
+            Some(&theirs),
+            Some(&ours),
+            now_unix + i64::from(attempt),
+        )?;
+        out.merges += 1;
+        out.changed = true;
+    }
+    Err(PublishError::Contended {
+        remote: remote.to_owned(),
+        attempts: ATTEMPTS,
+    })
+}
+
+/// The archive branch name: `GIT_TOMBSTONE_ARCHIVE_BRANCH`, else [`DEFAULT_BRANCH`].
+pub fn branch_name() -> String {
+    std::env::var("GIT_TOMBSTONE_ARCHIVE_BRANCH")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| DEFAULT_BRANCH.to_owned())
+}
+
+/// The commits of the archive branch to read from: the local branch, then `origin/`'s.
+pub fn branch_tips(repo: &Repo) -> Vec<String> {
+    let branch = branch_name();
+    let mut tips = Vec::new();
+    for r in [
+        format!("refs/heads/{branch}"),
+        format!("refs/remotes/origin/{branch}"),
+    ] {
+        if let Some(c) = repo.ref_commit(&r) {
+            if !tips.contains(&c) {
+                tips.push(c);
+            }
+        }
+    }
+    tips
+}
+
+/// Content with this SHA-256 from the archive branch, verified.
+pub fn blob_on_branch(repo: &Repo, sha256: &str) -> Option<Vec<u8>> {
+    if !crate::id::is_lower_hex(sha256, 64) {
+        return None;
+    }
+    branch_tips(repo).into_iter().find_map(|tip| {
+        repo.file_at(&tip, blob_path(sha256).as_bytes())
+            .ok()
+            .flatten()
+            .filter(|b| crate::id::sha256_hex(b) == sha256)
+    })
+}
+
+/// Item records (as JSON) on the archive branch that `matches`, newest `archived_at` last.
+pub fn items_on_branch(
+    repo: &Repo,
+    matches: impl Fn(&serde_json::Value) -> bool,
+) -> Vec<serde_json::Value> {
+    let mut found = Vec::new();
+    for tip in branch_tips(repo) {
+        let Ok(files) = repo.files_under(&tip, b"items") else {
+            continue;
+        };
+        for name in files {
+            let path = [b"items/".as_slice(), &name].concat();
+            let Ok(Some(bytes)) = repo.file_at(&tip, &path) else {
+                continue;
+            };
+            for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) {
+                    if matches(&v) {
+                        found.push(v);
+                    }
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| a["archived_at"].as_str().cmp(&b["archived_at"].as_str()));
+    found
+}

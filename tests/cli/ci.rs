@@ -1,0 +1,278 @@
+//! `git tombstone ci` with realistic GitHub event payloads, against a bare "origin", and
+//! `publish` / restore from the archive branch.
+
+use crate::support::*;
+
+/// A bare origin with history pushed by a developer whose hooks were bypassed.
+fn origin_with_history() -> (Repo, std::path::PathBuf, String, String) {
+    let dev = Repo::with_files(&[
+        ("src/keep.py", b"k\n"),
+        ("src/old.py", b"old\n"),
+        ("docs/a.md", b"# a\n"),
+    ]);
+    let origin = dev.home.join("origin.git");
+    dev.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        origin.to_str().expect("utf-8"),
+    ]);
+    dev.git(&["remote", "add", "origin", origin.to_str().expect("utf-8")]);
+    dev.git(&["push", "-q", "origin", "main"]);
+    let before = dev.head();
+    for i in 0..5 {
+        dev.write(format!("filler{i}.txt"), b"x");
+        dev.commit_all(&format!("filler {i}"));
+    }
+    dev.git(&["rm", "-q", "src/old.py", "docs/a.md"]);
+    dev.git(&["commit", "-qm", "delete without hooks"]);
+    dev.git(&["push", "-q", "origin", "main"]);
+    let after = dev.head();
+    (dev, origin, before, after)
+}
+
+fn ci_clone(dev: &Repo, origin: &std::path::Path, depth: Option<u32>) -> Repo {
+    let ci = Repo::empty();
+    std::fs::remove_dir_all(&ci.root).expect("rm");
+    let url = format!("file://{}", origin.display());
+    let mut args = vec!["clone", "-q"];
+    let d;
+    if let Some(n) = depth {
+        d = format!("--depth={n}");
+        args.push(&d);
+    }
+    args.extend([url.as_str(), ci.root.to_str().expect("utf-8")]);
+    let out = dev.command("git").args(&args).output().expect("clone");
+    assert_ok(&out, "clone");
+    ci
+}
+
+fn run_ci(
+    ci: &Repo,
+    event_name: &str,
+    event: serde_json::Value,
+    extra: &[&str],
+) -> (std::process::Output, String, String) {
+    let event_path = ci.home.join("event.json");
+    std::fs::write(&event_path, event.to_string()).expect("event");
+    let output = ci.home.join("github_output");
+    let summary = ci.home.join("step_summary");
+    let mut cmd = ci.command(TOMBSTONE);
+    cmd.args(["ci"])
+        .args(extra)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_ACTOR", "ci-bot")
+        .env("GITHUB_EVENT_NAME", event_name)
+        .env("GITHUB_EVENT_PATH", &event_path)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("RUNNER_TEMP", &ci.home);
+    let out = cmd.output().expect("ci");
+    (
+        out,
+        std::fs::read_to_string(&output).unwrap_or_default(),
+        std::fs::read_to_string(&summary).unwrap_or_default(),
+    )
+}
+
+fn push_event(before: &str, after: &str) -> serde_json::Value {
+    serde_json::json!({
+        "ref": "refs/heads/main",
+        "before": before,
+        "after": after,
+        "forced": false,
+        "repository": { "default_branch": "main", "full_name": "acme/app" },
+        "head_commit": { "id": after }
+    })
+}
+
+#[test]
+fn push_event_on_a_shallow_clone_is_deepened_and_reported() {
+    let (dev, origin, before, after) = origin_with_history();
+    let ci = ci_clone(&dev, &origin, Some(1));
+    assert_eq!(
+        ci.git(&["rev-parse", "--is-shallow-repository"]).trim(),
+        "true"
+    );
+    let (out, outputs, summary) = run_ci(
+        &ci,
+        "push",
+        push_event(&before, &after),
+        &["--fail-on-violation"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "violations fail the job:\n{stderr}"
+    );
+    assert!(stderr.contains("git fetch --deepen"), "deepened: {stderr}");
+    assert!(
+        outputs.contains("archived=2\n") && outputs.contains("violations=2\n"),
+        "{outputs}"
+    );
+    assert!(
+        outputs.contains("report=") && outputs.contains("tombstone-report.sarif"),
+        "{outputs}"
+    );
+    assert!(
+        summary.contains("Deletions without a tombstone stub") && summary.contains("src/old.py"),
+        "{summary}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::error file=src/old.py,title=Deletion without tombstone stub::"),
+        "{stdout}"
+    );
+    let sarif: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(ci.home.join("tombstone-report.sarif")).expect("report"),
+    )
+    .expect("sarif");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(2)
+    );
+    // Recorded with the actor from the environment.
+    assert_eq!(
+        ci.count("SELECT count(*) FROM items WHERE actor = 'ci-bot'"),
+        2
+    );
+}
+
+#[test]
+fn a_range_that_cannot_be_resolved_fails_closed() {
+    let (dev, origin, before, after) = origin_with_history();
+    let ci = ci_clone(&dev, &origin, Some(1));
+    // Nothing to deepen from: the shallow clone cannot see `before` or the parents.
+    ci.git(&["remote", "remove", "origin"]);
+    let (out, outputs, _) = run_ci(
+        &ci,
+        "push",
+        push_event(&before, &after),
+        &["--report-format", "json"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("fetch-depth: 0"), "names the fix: {stderr}");
+    assert!(
+        outputs.is_empty(),
+        "no outputs from a scan that did not happen: {outputs}"
+    );
+}
+
+#[test]
+fn an_unknown_before_in_a_complete_clone_scans_everything() {
+    // A force push can leave `before` unreachable: the whole history is scanned instead.
+    let (dev, origin, _before, after) = origin_with_history();
+    let ci = ci_clone(&dev, &origin, None);
+    let gone = "1234567890123456789012345678901234567890";
+    let (out, outputs, _) = run_ci(&ci, "push", push_event(gone, &after), &[]);
+    assert_ok(&out, "ci after a force push");
+    assert!(outputs.contains("deletions=2\n"), "{outputs}");
+}
+
+#[test]
+fn pull_request_event_scans_base_to_head_and_publishes() {
+    let (dev, origin, _before, base) = origin_with_history();
+    dev.git(&["checkout", "-q", "-b", "feature"]);
+    dev.git(&["rm", "-q", "src/keep.py"]);
+    dev.git(&["commit", "-qm", "drop keep in the PR"]);
+    dev.git(&["push", "-q", "origin", "feature"]);
+    let head = dev.head();
+    let ci = ci_clone(&dev, &origin, None);
+    ci.git(&["checkout", "-q", "feature"]);
+    let event = serde_json::json!({
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {
+            "base": { "ref": "main", "sha": base },
+            "head": { "ref": "feature", "sha": head }
+        },
+        "repository": { "default_branch": "main" }
+    });
+    let (out, outputs, _) = run_ci(
+        &ci,
+        "pull_request",
+        event,
+        &["--publish", "--report-format", "markdown"],
+    );
+    assert_ok(&out, "ci on a pull request");
+    assert!(
+        outputs.contains("deletions=1\n") && outputs.contains("violations=1\n"),
+        "only the PR's deletion: {outputs}"
+    );
+    // The archive branch reached origin; a fresh clone restores from it without any store.
+    let fresh = ci_clone(&dev, &origin, None);
+    fresh.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        "tombstone-archive:refs/remotes/origin/tombstone-archive",
+    ]);
+    let id: String = ci
+        .db()
+        .query_row("SELECT id FROM items", [], |r| r.get(0))
+        .expect("id");
+    let out = fresh.restore(&["--json", &id, "--output", "keep-restored.py"]);
+    assert_ok(&out, "restore from the archive branch");
+    assert_eq!(json_lines(&out)[0]["source"], "archive-branch");
+    assert_eq!(fresh.read("keep-restored.py"), b"k\n");
+}
+
+#[test]
+fn concurrent_publishers_both_keep_their_records() {
+    let (dev, origin, _, _) = origin_with_history();
+    let a = ci_clone(&dev, &origin, None);
+    let b = ci_clone(&dev, &origin, None);
+    a.tomb_ok(&["scan", "HEAD~1..HEAD"]);
+    b.write("b-only.txt", b"b");
+    b.commit_all("b adds");
+    b.git(&["rm", "-q", "b-only.txt"]);
+    b.git(&["commit", "-qm", "b deletes"]);
+    b.tomb_ok(&["scan", "HEAD~1..HEAD"]);
+    // b commits its branch locally, then a publishes: b's branch and origin's have diverged.
+    assert_ok(&b.tomb(&["publish", "--no-push"]), "b commits locally");
+    assert_ok(&a.tomb(&["publish"]), "a publishes");
+    // And origin rejects b's first push (another run got in between): b must fetch, merge, retry.
+    let hook = origin.join("hooks/pre-receive");
+    let flag = origin.join("rejected-once");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\n[ -f '{0}' ] && exit 0\ntouch '{0}'\necho 'busy, try again' >&2\nexit 1\n",
+            flag.display()
+        ),
+    )
+    .expect("hook");
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let out = b.tomb(&["--json", "publish"]);
+    assert_ok(&out, "b publishes after a");
+    assert!(flag.exists(), "the first push was rejected");
+    let published = &json_lines(&out)[0];
+    assert!(
+        published["merges"].as_u64().unwrap_or(0) >= 2,
+        "merged the divergence and the rejection: {published}"
+    );
+    let fresh = ci_clone(&dev, &origin, None);
+    fresh.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        "tombstone-archive:refs/remotes/origin/tombstone-archive",
+    ]);
+    let files = fresh.git(&[
+        "ls-tree",
+        "-r",
+        "--name-only",
+        "origin/tombstone-archive",
+        "items/",
+    ]);
+    assert_eq!(files.lines().count(), 2, "both stores' records: {files}");
+    // Publishing again without changes adds no commit.
+    let tip = a.git(&["ls-remote", "origin", "tombstone-archive"]);
+    assert_ok(&b.tomb(&["publish"]), "idempotent");
+    assert_eq!(a.git(&["ls-remote", "origin", "tombstone-archive"]), tip);
+}
