@@ -31,17 +31,6 @@ pub fn uninstall(_args: &UninstallArgs, ctx: &Ctx) -> Outcome {
 }
 
 fn install_workflow(args: &InstallArgs, ctx: &Ctx) -> Outcome {
-    let path = ctx
-        .repo
-        .workdir()
-        .join(".github/workflows/git-tombstone.yml");
-    if path.exists() {
-        ctx.out
-            .json(&serde_json::json!({ "workflow": path.display().to_string(), "written": false }));
-        ctx.out
-            .text(&format!("kept the existing {}", path.display()));
-        return Ok(0);
-    }
     let action = args
         .action_ref
         .clone()
@@ -55,6 +44,17 @@ fn install_workflow(args: &InstallArgs, ctx: &Ctx) -> Outcome {
             why: format!("`{action}` is not OWNER/REPO[/PATH]@REF"),
         }
         .into());
+    }
+    let path = ctx
+        .repo
+        .workdir()
+        .join(".github/workflows/git-tombstone.yml");
+    if path.exists() {
+        ctx.out
+            .json(&serde_json::json!({ "workflow": path.display().to_string(), "written": false }));
+        ctx.out
+            .text(&format!("kept the existing {}", path.display()));
+        return Ok(0);
     }
     let default_branch = ctx
         .repo
