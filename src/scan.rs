@@ -115,9 +115,10 @@ pub fn run(
             scope.spawn(move || {
                 let repo = repo.open_for_history();
                 let mut batch = Vec::with_capacity(256);
+                let mut memo = None;
                 for (k, commit) in run.iter().enumerate() {
                     let events = repo
-                        .changes_of(commit, first_parent)
+                        .changes_of(commit, first_parent, &mut memo)
                         .map_err(Error::from)
                         .and_then(|c| match c {
                             Some(changes) => events_of(&repo, policy, compression, &changes),

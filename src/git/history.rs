@@ -27,6 +27,14 @@ pub struct Replaced {
     pub new_bytes: Vec<u8>,
 }
 
+/// The tree of the last commit diffed, kept for its child.
+#[derive(Debug, Clone)]
+pub struct TreeMemo {
+    commit: String,
+    tree: gix::ObjectId,
+    data: Vec<u8>,
+}
+
 /// What one commit removed.
 #[derive(Debug, Clone, Default)]
 pub struct CommitChanges {
@@ -82,6 +90,7 @@ impl Repo {
         &self,
         commit: &CommitInfo,
         first_parent: bool,
+        memo: &mut Option<TreeMemo>,
     ) -> Result<Option<CommitChanges>, GitError> {
         let parent = match commit.parents.as_slice() {
             [] => return Ok(None),
@@ -89,8 +98,17 @@ impl Repo {
             [p, ..] if first_parent => p,
             _ => return Ok(None),
         };
-        let old = self.repo.find_commit(self.object_id(parent)?)?.tree()?;
+        // Walking a run of history oldest first, the parent's tree is the one the previous
+        // commit decoded: reuse it instead of decoding the parent and its tree again.
+        let (old_id, old_data) = match memo.take() {
+            Some(m) if m.commit == *parent => (m.tree, m.data),
+            _ => {
+                let t = self.repo.find_commit(self.object_id(parent)?)?.tree()?;
+                (t.id, t.detach().data)
+            }
+        };
         let new = self.repo.find_commit(self.object_id(&commit.id)?)?.tree()?;
+        let old_kind = old_id.kind();
         let mut out = CommitChanges {
             commit: commit.id.clone(),
             parent: parent.clone(),
@@ -100,7 +118,7 @@ impl Repo {
         // cache (attributes and all) per call, which costs more than the diff itself.
         let mut recorder = gix::diff::tree::Recorder::default();
         gix::diff::tree(
-            gix::objs::TreeRefIter::from_bytes(&old.data, old.id.kind()),
+            gix::objs::TreeRefIter::from_bytes(&old_data, old_kind),
             gix::objs::TreeRefIter::from_bytes(&new.data, new.id.kind()),
             &mut gix::diff::tree::State::default(),
             &self.repo.objects,
@@ -168,6 +186,11 @@ impl Repo {
                 });
             }
         }
+        *memo = Some(TreeMemo {
+            commit: commit.id.clone(),
+            tree: new.id,
+            data: new.detach().data,
+        });
         Ok(Some(out))
     }
 

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use miette::Diagnostic;
 
 pub use deletions::{Deleted, StagedDeletions};
-pub use history::{CommitChanges, CommitInfo, Replaced};
+pub use history::{CommitChanges, CommitInfo, Replaced, TreeMemo};
 pub use index::{IndexEntry, PreparedIndex, Staged};
 pub use objects::{EntryKind, TreeEntry};
 

@@ -2,7 +2,6 @@
 //! `git fast-import` (no work tree, no index), fetching and pushing.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use gix::bstr::ByteSlice;
@@ -45,31 +44,7 @@ impl Repo {
     /// Feed `stream` to `git fast-import` (which writes objects and moves refs, and never
     /// touches the work tree or the index).
     pub fn fast_import(&self, stream: &[u8]) -> Result<(), GitError> {
-        let failed = |stderr: String| GitError::Command {
-            args: "fast-import".into(),
-            stderr,
-        };
-        let mut child = Command::new("git")
-            .arg("-C")
-            .arg(self.workdir())
-            .args(["fast-import", "--quiet", "--done"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| failed(e.to_string()))?;
-        if let Some(mut input) = child.stdin.take() {
-            input.write_all(stream).map_err(|e| failed(e.to_string()))?;
-        }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| failed(e.to_string()))?;
-        if !out.status.success() {
-            return Err(failed(
-                String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            ));
-        }
-        Ok(())
+        self.git_run(&["fast-import", "--quiet", "--done"], stream)
     }
 
     /// `git fetch <remote> +refs/heads/<branch>:refs/remotes/<remote>/<branch>`; `Ok(false)` if
