@@ -82,96 +82,177 @@ enum EventKind {
     Ignored,
 }
 
-/// Scan `commits` (oldest first) into `store`.
+/// What to scan: commits reachable from `tips` and not from `hidden`.
+pub struct Walk<'a> {
+    pub tips: &'a [String],
+    pub hidden: &'a [String],
+    pub first_parent: bool,
+}
+
+/// A worker's result for one batch: its position in walk order and each commit's events.
+type Done = Result<(usize, Vec<Vec<Event>>), Error>;
+
+/// Commits travel from the walker to the workers in batches of this many consecutive commits.
+const BATCH: usize = 256;
+
+/// Scan the commits of `walk` into `store`.
+///
+/// Three stages overlap: a walker thread streams batches of consecutive commits (newest
+/// first); one worker per core diffs each batch oldest first (so a commit's parent tree is the
+/// one it just decoded), reads, hashes and compresses; this thread writes the results to the
+/// store in walk order, in transactions of about a thousand events.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     repo: &Repo,
     store: &mut Store,
     policy: &Policy,
-    commits: &[CommitInfo],
-    first_parent: bool,
+    walk: &Walk<'_>,
     actor: &str,
     now: &str,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Report, Error> {
-    let mut report = Report {
-        commits: commits.len(),
-        ..Report::default()
-    };
+    let mut report = Report::default();
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
     let compression = policy.compression;
-    // Each worker takes a contiguous run of history, so the trees a commit shares with its
-    // parent are still in its object cache; results stream back and are written in order.
-    let per = commits.len().div_ceil(workers).max(1);
+    let first_parent = walk.first_parent;
+    let walked = std::sync::atomic::AtomicUsize::new(0);
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<CommitInfo>)>(4 * workers);
+    // Dropped (set to None) if the writer fails, so a walker blocked on a full queue wakes up.
+    let work_rx = std::sync::Mutex::new(Some(work_rx));
     // Results travel in batches: one message per commit would cost a wakeup per commit.
-    let (sender, receiver) =
-        std::sync::mpsc::sync_channel::<Result<Vec<(usize, Vec<Event>)>, Error>>(64);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Done>(64);
     std::thread::scope(|scope| -> Result<(), Error> {
-        for (w, run) in commits.chunks(per).enumerate() {
+        let walker_repo = repo.duplicate();
+        let walker_sender = sender.clone();
+        let walked = &walked;
+        scope.spawn(move || {
+            let repo = walker_repo.open();
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut n = 0usize;
+            let result = repo.walk_commits(walk.tips, walk.hidden, first_parent, &mut |c| {
+                batch.push(c);
+                if batch.len() == BATCH {
+                    walked.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    n += 1;
+                    return work_tx.send((n - 1, full)).is_ok();
+                }
+                true
+            });
+            if let Err(e) = result {
+                let _ = walker_sender.send(Err(e.into()));
+                return;
+            }
+            walked.fetch_add(batch.len(), std::sync::atomic::Ordering::Relaxed);
+            if !batch.is_empty() {
+                let _ = work_tx.send((n, batch));
+            }
+        });
+        for _ in 0..workers {
             let sender = sender.clone();
-            let repo = repo.duplicate();
+            let worker_repo = repo.duplicate();
+            let work_rx = &work_rx;
             scope.spawn(move || {
-                let repo = repo.open_for_history();
-                let mut batch = Vec::with_capacity(256);
-                let mut memo = None;
-                for (k, commit) in run.iter().enumerate() {
-                    let events = repo
-                        .changes_of(commit, first_parent, &mut memo)
-                        .map_err(Error::from)
-                        .and_then(|c| match c {
-                            Some(changes) => events_of(&repo, policy, compression, &changes),
-                            None => Ok(Vec::new()),
-                        });
-                    match events {
-                        Ok(e) => batch.push((w * per + k, e)),
-                        Err(e) => {
-                            let _ = sender.send(Err(e));
-                            return;
+                let repo = worker_repo.open_for_history();
+                loop {
+                    let next = work_rx
+                        .lock()
+                        .ok()
+                        .and_then(|rx| rx.as_ref().map(|rx| rx.recv()));
+                    let Some(Ok((index, batch))) = next else {
+                        return;
+                    };
+                    let mut memo = None;
+                    let mut events: Vec<Vec<Event>> = Vec::with_capacity(batch.len());
+                    // Oldest first within the batch, so the memo holds each commit's parent tree.
+                    for commit in batch.iter().rev() {
+                        let e = repo
+                            .changes_of(commit, first_parent, &mut memo)
+                            .map_err(Error::from)
+                            .and_then(|c| match c {
+                                Some(changes) => events_of(&repo, policy, compression, &changes),
+                                None => Ok(Vec::new()),
+                            });
+                        match e {
+                            Ok(e) => events.push(e),
+                            Err(e) => {
+                                let _ = sender.send(Err(e));
+                                return;
+                            }
                         }
                     }
-                    if batch.len() == 256 && sender.send(Ok(std::mem::take(&mut batch))).is_err() {
-                        return; // the receiver stopped after an error
+                    events.reverse(); // back to walk order
+                    if sender.send(Ok((index, events))).is_err() {
+                        return;
                     }
                 }
-                let _ = sender.send(Ok(batch));
             });
         }
         drop(sender);
-        let mut pending: std::collections::BTreeMap<usize, Vec<Event>> =
-            std::collections::BTreeMap::new();
-        let mut next = 0usize;
-        let mut ready: Vec<Vec<Event>> = Vec::new();
-        let mut ready_events = 0usize;
-        let mut received = 0usize;
-        loop {
-            let message = receiver.recv();
-            let finished = message.is_err();
-            if let Ok(message) = message {
-                for (i, events) in message? {
-                    received += 1;
-                    pending.insert(i, events);
-                }
-                while let Some(events) = pending.remove(&next) {
-                    ready_events += events.len();
-                    ready.push(events);
-                    next += 1;
-                }
-            }
-            if finished || ready_events >= 1000 {
-                write_batch(store, &ready, actor, now, &mut report)?;
-                ready.clear();
-                ready_events = 0;
-                progress(received, commits.len());
-            }
-            if finished {
-                return Ok(());
+        let written = write_in_order(receiver, store, actor, now, &mut report, walked, progress);
+        if written.is_err() {
+            if let Ok(mut rx) = work_rx.lock() {
+                rx.take();
             }
         }
+        written
     })?;
-    report.tip = commits.last().map(|c| c.id.clone());
+    // Written newest first; reported oldest first.
+    report.violations.reverse();
+    report.tip = match walk.tips.first() {
+        Some(t) if report.commits > 0 => Some(t.clone()),
+        _ => None,
+    };
     Ok(report)
+}
+
+/// Receive the workers' results and write them to the store in walk order.
+fn write_in_order(
+    receiver: std::sync::mpsc::Receiver<Done>,
+    store: &mut Store,
+    actor: &str,
+    now: &str,
+    report: &mut Report,
+    walked: &std::sync::atomic::AtomicUsize,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(), Error> {
+    let mut pending: std::collections::BTreeMap<usize, Vec<Vec<Event>>> =
+        std::collections::BTreeMap::new();
+    let mut next = 0usize;
+    let mut ready: Vec<Vec<Event>> = Vec::new();
+    let mut ready_events = 0usize;
+    let mut received = 0usize;
+    loop {
+        let message = receiver.recv();
+        let finished = message.is_err();
+        if let Ok(message) = message {
+            let (index, events) = message?;
+            received += events.len();
+            pending.insert(index, events);
+            while let Some(batch) = pending.remove(&next) {
+                for events in batch {
+                    ready_events += events.len();
+                    ready.push(events);
+                }
+                next += 1;
+            }
+        }
+        if finished || ready_events >= 1000 {
+            write_batch(store, &ready, actor, now, report)?;
+            ready.clear();
+            ready_events = 0;
+            let total = walked
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .max(received);
+            progress(received, total);
+        }
+        if finished {
+            report.commits = received;
+            return Ok(());
+        }
+    }
 }
 
 /// Record the events of consecutive commits in one transaction.

@@ -100,16 +100,17 @@ pub fn scan_range(
     actor: &str,
 ) -> Result<Report, Error> {
     let mut phases = crate::trace::Phases::start();
-    let commits = ctx.repo.commits(&range.tips, &range.hidden, first_parent)?;
-    phases.lap("walk");
     let now = clock::now();
     let out = ctx.out;
     let report = scan::run(
         &ctx.repo,
         store,
         ctx.policy()?,
-        &commits,
-        first_parent,
+        &scan::Walk {
+            tips: &range.tips,
+            hidden: &range.hidden,
+            first_parent,
+        },
         actor,
         &now,
         &|done, total| out.progress("scanning commits", done, total),

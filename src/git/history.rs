@@ -54,6 +54,24 @@ impl Repo {
         hidden: &[String],
         first_parent: bool,
     ) -> Result<Vec<CommitInfo>, GitError> {
+        let mut out = Vec::new();
+        self.walk_commits(tips, hidden, first_parent, &mut |c| {
+            out.push(c);
+            true
+        })?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Stream the commits reachable from `tips` and not from `hidden`, newest first, to `each`
+    /// (which returns false to stop).
+    pub fn walk_commits(
+        &self,
+        tips: &[String],
+        hidden: &[String],
+        first_parent: bool,
+        each: &mut dyn FnMut(CommitInfo) -> bool,
+    ) -> Result<(), GitError> {
         let tips = tips
             .iter()
             .map(|t| self.object_id(t))
@@ -70,18 +88,19 @@ impl Repo {
         if first_parent {
             walk = walk.first_parent_only();
         }
-        let mut out = Vec::new();
         for info in walk.all()? {
             let info = info.map_err(|e| GitError::Gix {
                 message: e.to_string(),
             })?;
-            out.push(CommitInfo {
+            let go_on = each(CommitInfo {
                 id: info.id.to_string(),
                 parents: info.parent_ids.iter().map(|p| p.to_string()).collect(),
             });
+            if !go_on {
+                break;
+            }
         }
-        out.reverse();
-        Ok(out)
+        Ok(())
     }
 
     /// The deletions (and stub replacements) of `commit` against its (first) parent; `None` for

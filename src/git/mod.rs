@@ -88,7 +88,7 @@ impl SendableRepo {
     /// by consecutive commits are decoded once).
     pub fn open_for_history(self) -> Repo {
         let mut repo = self.open();
-        repo.repo.object_cache_size_if_unset(64 * 1024 * 1024);
+        repo.repo.object_cache_size_if_unset(4 * 1024 * 1024);
         repo
     }
 }
