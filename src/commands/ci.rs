@@ -65,26 +65,8 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         ));
     }
     if args.write_stubs && !report.violations.is_empty() {
-        let status = crate::commands::scan::run(
-            &crate::cli::ScanArgs {
-                range: Some(format!(
-                    "{}..{}",
-                    range.hidden.first().map(String::as_str).unwrap_or(""),
-                    range.tips[0]
-                ))
-                .filter(|_| !range.hidden.is_empty()),
-                all: range.hidden.is_empty(),
-                since_last: false,
-                first_parent: false,
-                format: Format::Text,
-                output: Some(report_path.with_extension("stubs.txt")),
-                fail_on_violation: false,
-                write_stubs: true,
-                by: None,
-            },
-            ctx,
-        )?;
-        let _ = status;
+        let done = scan_cmd::write_stubs(ctx, &mut store, &report, &actor)?;
+        ctx.out.note(&done);
     }
     if args.publish {
         drop(store);

@@ -177,7 +177,7 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
 }
 
 /// Add the stubs the violations lack, in one commit of their own.
-fn write_stubs(
+pub fn write_stubs(
     ctx: &Ctx,
     store: &mut Store,
     report: &Report,

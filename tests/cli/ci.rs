@@ -276,3 +276,20 @@ fn concurrent_publishers_both_keep_their_records() {
     assert_ok(&b.tomb(&["publish"]), "idempotent");
     assert_eq!(a.git(&["ls-remote", "origin", "tombstone-archive"]), tip);
 }
+
+#[test]
+fn write_stubs_commits_the_missing_stubs() {
+    let (dev, origin, before, after) = origin_with_history();
+    let ci = ci_clone(&dev, &origin, None);
+    let (out, outputs, _) = run_ci(&ci, "push", push_event(&before, &after), &["--write-stubs"]);
+    assert_ok(&out, "ci --write-stubs");
+    assert!(outputs.contains("violations=2\n"), "{outputs}");
+    assert_eq!(
+        ci.git(&["rev-parse", "HEAD~1"]).trim(),
+        after,
+        "one follow-up commit"
+    );
+    let added = ci.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert_eq!(added, "docs/a.md\nsrc/old.py\n");
+    assert_ok(&ci.tomb(&["verify"]), "stubs match the archive");
+}
