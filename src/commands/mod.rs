@@ -187,7 +187,7 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
             Command::Doctor(a) => doctor::run(&a, &ctx),
             Command::Hook(a) => hook::run(&a, &ctx),
             Command::Evidence(EvidenceCommand::Digest(a)) => evidence::digest(&a, &ctx),
-            Command::Stub(StubCommand::Check(_)) => unreachable!("handled above"),
+            Command::Stub(StubCommand::Check(a)) => stub::run(&a, ctx.out),
         }),
     };
     (out, outcome)
