@@ -17,6 +17,15 @@ pub fn run(ctx: &Ctx) -> Result<Option<Bound>, Error> {
     let Some(head) = ctx.repo.head_commit()? else {
         return Ok(None);
     };
+    // Most commits archive nothing: look for pending records read-only before taking the
+    // store's write lock.
+    let pending = match ctx.existing_store()? {
+        Some(store) => !items::pending(store.conn())?.is_empty(),
+        None => false,
+    };
+    if !pending {
+        return Ok(None);
+    }
     let Some(mut store) = ctx.existing_store_writable()? else {
         return Ok(None);
     };
