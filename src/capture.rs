@@ -33,6 +33,20 @@ pub struct Capture {
 }
 
 impl Capture {
+    /// The stub that replaces this file: it names this capture's id, content and source.
+    pub fn render_stub(&self) -> Result<Vec<u8>, crate::stub::StubError> {
+        let sha = id::sha256_hex(&self.bytes);
+        crate::stub::Stub::new(
+            &self.path,
+            self.mode,
+            &sha,
+            self.bytes.len() as u64,
+            &self.source_commit,
+            &self.reason,
+        )
+        .render(&self.path)
+    }
+
     /// The tombstone id this capture gets.
     pub fn id(&self) -> String {
         id::tombstone_id(

@@ -426,14 +426,9 @@ fn events_of(
             git_blob_id: d.id.clone(),
             source_commit: ch.parent.clone(),
             removed_in_commit: Some(ch.commit.clone()),
-            action: if decision.action == Action::Stub
-                && kind != EventKind::Violation
-                && kind != EventKind::Move
-            {
-                Action::Stub
-            } else {
-                Action::Archive
-            },
+            // Deleted outright, so no stub stands for it (a stub-policy deletion is a move or a
+            // violation); `--write-stubs` turns a violation's item into a stub item.
+            action: Action::Archive,
             category: decision.category,
             reason: decision.reason,
             tags: Vec::new(),

@@ -11,14 +11,14 @@ use std::os::unix::fs::PermissionsExt;
 
 use crate::capture::{self, Capture, Captured};
 use crate::cli::ArchiveArgs;
-use crate::commands::{shown, CommandError, Ctx};
+use crate::commands::{check_size, shown, CommandError, Ctx};
 use crate::error::Outcome;
 use crate::git::{EntryKind, Staged};
 use crate::output::human_bytes;
 use crate::policy::Action;
 use crate::store::items;
 use crate::stub::{Mode, Stub};
-use crate::{clock, failpoint, id};
+use crate::{clock, failpoint};
 
 struct Planned {
     capture: Capture,
@@ -161,14 +161,7 @@ fn check_path(
         return Err(CommandError::PolicyIgnores { path: name }.into());
     }
     let bytes = ctx.repo.blob(&entry.id)?;
-    if decision.action == Action::Stub && bytes.len() as u64 > policy.max_file_size {
-        return Err(CommandError::TooLarge {
-            path: name,
-            size: bytes.len() as u64,
-            max: policy.max_file_size,
-        }
-        .into());
-    }
+    check_size(policy, decision.action, &name, bytes.len() as u64)?;
     let capture = Capture {
         path: path.to_vec(),
         mode,
@@ -184,17 +177,9 @@ fn check_path(
     };
     let stub = match decision.action {
         Action::Stub => {
-            let sha = id::sha256_hex(&capture.bytes);
-            let stub = Stub::new(
-                path,
-                mode,
-                &sha,
-                capture.bytes.len() as u64,
-                source,
-                &capture.reason,
-            );
             Some(
-                stub.render(path)
+                capture
+                    .render_stub()
                     .map_err(|source| CommandError::Unrenderable {
                         path: name.clone(),
                         source,

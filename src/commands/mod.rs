@@ -323,6 +323,23 @@ impl Ctx {
     }
 }
 
+/// Refuse content larger than `max_file_size` when the policy wants a stub for it.
+pub fn check_size(
+    policy: &Policy,
+    action: crate::policy::Action,
+    path: &str,
+    size: u64,
+) -> Result<(), CommandError> {
+    if action == crate::policy::Action::Stub && size > policy.max_file_size {
+        return Err(CommandError::TooLarge {
+            path: path.to_owned(),
+            size,
+            max: policy.max_file_size,
+        });
+    }
+    Ok(())
+}
+
 /// A path for messages (lossy UTF-8, quoted when unusual).
 pub fn shown(path: &[u8]) -> String {
     crate::stub::encode_path(path)

@@ -22,7 +22,7 @@ use crate::output::human_bytes;
 use crate::policy::Action;
 use crate::store::evidence;
 use crate::stub::{Mode, Stub};
-use crate::{clock, failpoint, id};
+use crate::{clock, failpoint};
 
 /// What the hook did.
 #[derive(Debug, Default, Serialize)]
@@ -105,28 +105,30 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             summary.stub_removals.push(name);
             continue;
         }
-        if decision.action == Action::Stub && bytes.len() as u64 > policy.max_file_size {
-            return Err(CommandError::TooLarge {
-                path: name,
-                size: bytes.len() as u64,
-                max: policy.max_file_size,
-            }
-            .into());
-        }
+        crate::commands::check_size(policy, decision.action, &name, bytes.len() as u64)?;
         // A stub needs the path free in the index (not replaced by a directory).
         let stub_here = decision.action == Action::Stub && !ctx.repo.index_has_children(&d.path)?;
+        let capture = Capture {
+            path: d.path.clone(),
+            mode,
+            bytes,
+            git_blob_id: d.id.clone(),
+            source_commit: head.to_owned(),
+            removed_in_commit: None,
+            action: if stub_here {
+                Action::Stub
+            } else {
+                Action::Archive
+            },
+            category: decision.category,
+            reason: decision.reason,
+            tags: Vec::new(),
+            metadata: serde_json::Map::new(),
+        };
         let stub = if stub_here {
-            let sha = id::sha256_hex(&bytes);
-            let s = Stub::new(
-                &d.path,
-                mode,
-                &sha,
-                bytes.len() as u64,
-                head,
-                &decision.reason,
-            );
             Some(
-                s.render(&d.path)
+                capture
+                    .render_stub()
                     .map_err(|source| CommandError::Unrenderable {
                         path: name.clone(),
                         source,
@@ -135,26 +137,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         } else {
             None
         };
-        plan.push(Planned {
-            capture: Capture {
-                path: d.path.clone(),
-                mode,
-                bytes,
-                git_blob_id: d.id.clone(),
-                source_commit: head.to_owned(),
-                removed_in_commit: None,
-                action: if stub.is_some() {
-                    Action::Stub
-                } else {
-                    Action::Archive
-                },
-                category: decision.category,
-                reason: decision.reason,
-                tags: Vec::new(),
-                metadata: serde_json::Map::new(),
-            },
-            stub,
-        });
+        plan.push(Planned { capture, stub });
     }
     if plan.is_empty() && events.is_empty() {
         return Ok(summary);
