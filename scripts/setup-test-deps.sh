@@ -5,6 +5,7 @@
 #   ShellCheck  lints the hook shims (.ci/run)
 #   pre-commit  our .pre-commit-hooks.yaml is run by the real framework (tests/cli/interop.rs)
 #   zizmor, node   lint the GitHub Action (scripts/lint-actions.sh)
+#   duckdb, pyarrow  real readers of our Parquet and SQLite (tests/cli/analytics.rs)
 # Idempotent; safe on a developer machine.
 set -euo pipefail
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -38,4 +39,9 @@ if ! have zizmor; then
   hash -r
 fi
 have node || apt_install nodejs npm
+# DuckDB and pyarrow read what `export` writes (and DuckDB ATTACHes the SQLite store).
+if ! python3 -c "import duckdb, pyarrow" >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check duckdb pyarrow
+fi
+python3 -c "import duckdb, pyarrow" || { echo "setup-test-deps: duckdb/pyarrow did not install" >&2; exit 1; }
 echo "setup-test-deps: git $(git --version | awk '{print $3}'), git-lfs $(git-lfs version | awk '{print $1}' | cut -d/ -f2), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'), pre-commit $(pre-commit --version | awk '{print $2}')"

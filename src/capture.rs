@@ -25,6 +25,8 @@ pub struct Capture {
     pub git_blob_id: String,
     pub source_commit: String,
     pub removed_in_commit: Option<String>,
+    /// When the removing commit was made, if known (scans); else the time of recording.
+    pub removed_at: Option<String>,
     pub action: Action,
     pub category: String,
     pub reason: String,
@@ -149,6 +151,10 @@ pub fn record_packed(
         state: initial_state.to_owned(),
         source_commit: c.source_commit.clone(),
         removed_in_commit: c.removed_in_commit.clone(),
+        removed_at: c
+            .removed_in_commit
+            .as_ref()
+            .map(|_| c.removed_at.clone().unwrap_or_else(|| now.to_owned())),
         archived_at: now.to_owned(),
         updated_at: now.to_owned(),
         legal_hold: false,
@@ -184,7 +190,14 @@ pub fn record_packed(
         let existing = items::get(tx, &id)?.map_or_else(|| initial_state.to_owned(), |i| i.state);
         match &c.removed_in_commit {
             Some(commit) if existing == state::PENDING => {
-                items::set_state(tx, &id, state::ARCHIVED, Some(commit), now)?;
+                items::bind_removal(
+                    tx,
+                    &id,
+                    state::ARCHIVED,
+                    Some(commit),
+                    c.removed_at.as_deref(),
+                    now,
+                )?;
                 state::ARCHIVED.to_owned()
             }
             _ => existing,

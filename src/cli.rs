@@ -70,9 +70,125 @@ pub enum Command {
     /// Work with stub files
     #[command(subcommand)]
     Stub(StubCommand),
-    /// Work with the evidence log
+    /// Work with the evidence log: verify, checkpoint, export, digest
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Retention: summarise the store, or drop the content of items removed before a cut-off
+    Vacuum(VacuumArgs),
+    /// Place a legal hold on items (by id, path glob or commit): they are never vacuumed or purged
+    Hold(HoldArgs),
+    /// Release the legal holds on items
+    Release(HoldArgs),
+    /// Record a request to purge an item's content (the first step of a dual-control purge)
+    PruneRequest(PruneRequestArgs),
+    /// Approve a requested purge; with --apply and two distinct approvers, destroy the content
+    Purge(PurgeArgs),
+    /// Run one read-only SQL statement against the store (audit queries)
+    Query(QueryArgs),
+}
+
+/// Summarise the store, or drop the stored content of items removed before a cut-off.
+///
+/// Metadata and evidence stay forever: a vacuumed item keeps its row (state `vacuumed`) and
+/// restore still finds the bytes in git when they are reachable. Items under legal hold are
+/// never touched, and content an item that stays still uses is kept. Tombstone events older
+/// than the cut-off are pruned from tombstones_code.jsonl / tombstones_logs.jsonl.
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    /// Print totals, date ranges, unique paths, categories and bytes; change nothing
+    #[arg(long, conflicts_with_all = ["before", "older_than", "dry_run", "remove_stubs"])]
+    pub summary: bool,
+    /// Cut-off date (YYYY-MM-DD, UTC midnight, or RFC 3339): items removed strictly before it go
+    #[arg(long, value_name = "DATE", conflicts_with = "older_than")]
+    pub before: Option<String>,
+    /// Cut-off as an age: `90d`, `12w`, `1y` (days, weeks, years before now)
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<String>,
+    /// Say what would go, and why the rest stays; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also (re)write tombstones_code.jsonl.gz and tombstones_logs.jsonl.gz after pruning
+    #[arg(long)]
+    pub gzip_tombstones: bool,
+    /// Only items and tombstone events of this category
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Also delete and stage the stubs (in the work tree) of items older than the cut-off
+    #[arg(long)]
+    pub remove_stubs: bool,
+    /// Allow a cut-off younger than the policy's `retention.min_days`
+    #[arg(long)]
+    pub force: bool,
+    /// Who vacuums (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    /// Tombstone ids (tb_…) or path globs (`src/legacy/**`, `*.sql`)
+    #[arg(value_name = "ID|GLOB", required_unless_present = "commit")]
+    pub targets: Vec<String>,
+    /// Items whose source or removing commit starts with this id
+    #[arg(long, value_name = "COMMIT")]
+    pub commit: Option<String>,
+    /// Why (the matter, ticket or case); recorded with the hold and in the evidence log
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// Who (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneRequestArgs {
+    /// The item whose content should be destroyed (tb_…)
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Why (e.g. "Contains PII")
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// Who requests (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+/// Approve, and with --apply carry out, the purge of an item's content (dual control).
+///
+/// A purge needs a recorded `prune-request` and approvals from two distinct identities, given in
+/// one run (`--by A --second B`) or in two (`--by A`, later `--by B --apply`). With --apply the
+/// content's bytes are destroyed: nulled in SQLite with secure_delete, the pages reclaimed, and
+/// exported Parquet/JSONL under the store rewritten without them. Every item sharing those bytes
+/// is purged with it. Metadata and evidence remain; items under legal hold are refused.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The item (tb_…)
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// The (first) approver (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+    /// A second approver, distinct from the first
+    #[arg(long)]
+    pub second: Option<String>,
+    /// Why the approvers agree
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// Destroy the content once two distinct approvals are recorded (without it, only approve)
+    #[arg(long)]
+    pub apply: bool,
+}
+
+/// Run one read-only SQL statement against the store and print the rows.
+///
+/// The store is opened read-only and statements that write are refused. Tables: items, blobs,
+/// evidence, tombstones, holds, purge_requests, purge_approvals, checkpoints, meta; views `item`
+/// and `artifact` under the runbook's names.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The statement, e.g. "SELECT category, count(*) FROM items GROUP BY 1"
+    #[arg(value_name = "SQL")]
+    pub sql: String,
 }
 
 #[derive(Debug, Args)]
@@ -313,6 +429,43 @@ pub struct StubCheckArgs {
 pub enum EvidenceCommand {
     /// Print the SHA-256 of evidence line SEQ, to quote in a pull request
     Digest(DigestArgs),
+    /// Check the whole chain (exit 1 with the first bad line), optionally against a checkpoint
+    Verify(EvidenceVerifyArgs),
+    /// Record the Merkle root (RFC 6962) of the log in a git note on HEAD (refs/notes/tombstone)
+    Checkpoint(CheckpointArgs),
+    /// Print evidence lines with their digests (for a pull request description)
+    Export(ExportEvidenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceVerifyArgs {
+    /// Also check that the log still begins with the lines of the latest checkpoint recorded in
+    /// the notes of REV or its ancestors (default REV: HEAD)
+    #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "HEAD")]
+    pub against_checkpoint: Option<String>,
+    /// Check this evidence file instead of the store's (e.g. from the archive branch)
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// The commit to attach the note to
+    #[arg(long, default_value = "HEAD", value_name = "REV")]
+    pub rev: String,
+    /// Who (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportEvidenceArgs {
+    /// First sequence number to print (default: 1)
+    #[arg(long, value_name = "SEQ", default_value_t = 1)]
+    pub since: i64,
+    /// Print a Markdown table for a pull request description
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Args)]

@@ -81,6 +81,15 @@ impl From<crate::publish::PublishError> for Error {
     }
 }
 
+impl From<crate::governance::GovernanceError> for Error {
+    fn from(e: crate::governance::GovernanceError) -> Self {
+        match e {
+            crate::governance::GovernanceError::Store(s) => Error::Store(s),
+            other => Error::Command(CommandError::Governance(other)),
+        }
+    }
+}
+
 impl From<crate::bind::BindError> for Error {
     fn from(e: crate::bind::BindError) -> Self {
         match e {

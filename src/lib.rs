@@ -6,7 +6,9 @@
 //! - [`git`]: the only gix user; returns plain types.
 //! - [`stub`]: stub format v1, pure; [`id`]: deterministic ids and hashes.
 //! - [`policy`]: `.tombstone.toml` → validated policy and path matching.
+//! - [`project`]: the repository's identity (namespace/project) for the central store.
 //! - [`store`]: SQLite (schema, items, blobs) and the evidence log.
+//! - [`governance`]: retention, legal holds, dual-control purge, evidence checkpoints.
 //! - [`capture`], [`bind`]: recording file versions and binding them to commits.
 //! - [`content`], [`clock`], [`fsutil`], [`failpoint`]: small helpers.
 #![forbid(unsafe_code)]
@@ -21,9 +23,11 @@ pub mod error;
 pub mod failpoint;
 pub mod fsutil;
 pub mod git;
+pub mod governance;
 pub mod id;
 pub mod output;
 pub mod policy;
+pub mod project;
 pub mod publish;
 pub mod report;
 pub mod scan;

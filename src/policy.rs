@@ -85,7 +85,15 @@ struct RawPolicy {
     #[serde(default)]
     store: RawStore,
     #[serde(default)]
+    retention: RawRetention,
+    #[serde(default)]
     rules: Vec<RawRule>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    min_days: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -127,6 +135,8 @@ pub struct Policy {
     pub archive_moves: bool,
     pub store_path: Option<String>,
     pub compression: Compression,
+    /// `vacuum` refuses a cut-off younger than this many days without `--force`.
+    pub retention_min_days: u32,
     pub rules: Vec<Rule>,
 }
 
@@ -225,6 +235,16 @@ impl Policy {
                 ))
             }
         };
+        let retention_min_days = match &raw.retention.min_days {
+            None => 7,
+            Some(d) if (0..=36500).contains(d.get_ref()) => *d.get_ref() as u32,
+            Some(d) => {
+                return Err(invalid(
+                    "retention.min_days must be 0 to 36500".into(),
+                    Some(d.span()),
+                ))
+            }
+        };
         let mut rules = Vec::with_capacity(raw.rules.len());
         for r in raw.rules {
             if r.paths.get_ref().is_empty() {
@@ -263,6 +283,7 @@ impl Policy {
             archive_moves: raw.archive_moves.unwrap_or(false),
             store_path: raw.store.path.filter(|p| !p.is_empty()),
             compression,
+            retention_min_days,
             rules,
         })
     }

@@ -372,6 +372,7 @@ fn events_of(
             git_blob_id: r.old_id.clone(),
             source_commit: source,
             removed_in_commit: Some(ch.commit.clone()),
+            removed_at: Some(ch.time.clone()),
             action: Action::Stub,
             category: decision.category,
             reason: stub.reason.clone(),
@@ -426,6 +427,7 @@ fn events_of(
             git_blob_id: d.id.clone(),
             source_commit: ch.parent.clone(),
             removed_in_commit: Some(ch.commit.clone()),
+            removed_at: Some(ch.time.clone()),
             // Deleted outright, so no stub stands for it (a stub-policy deletion is a move or a
             // violation); `--write-stubs` turns a violation's item into a stub item.
             action: Action::Archive,

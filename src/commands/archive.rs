@@ -168,6 +168,7 @@ fn check_path(
         git_blob_id: entry.id.clone(),
         source_commit: source.to_owned(),
         removed_in_commit: None,
+        removed_at: None,
         action: decision.action,
         category: decision.category,
         reason: reason.map_or(decision.reason, str::to_owned),

@@ -1,9 +1,16 @@
-//! `git tombstone evidence …`: the evidence log.
+//! `git tombstone evidence …`: the evidence log (digest, verify, checkpoint, export).
 
-use crate::cli::DigestArgs;
+use serde::Serialize;
+
+use crate::cli::{CheckpointArgs, DigestArgs, EvidenceVerifyArgs, ExportEvidenceArgs};
 use crate::commands::{CommandError, Ctx};
-use crate::error::Outcome;
-use crate::store::evidence;
+use crate::error::{Outcome, FAILURE};
+use crate::governance::merkle;
+use crate::hooks::NOTES_REF;
+use crate::store::{evidence, Store};
+
+/// The prefix of a checkpoint line in a note.
+const CHECKPOINT: &str = "evidence-checkpoint";
 
 /// `evidence digest SEQ`: the SHA-256 of one line, to quote in a pull request.
 pub fn digest(args: &DigestArgs, ctx: &Ctx) -> Outcome {
@@ -29,5 +36,312 @@ pub fn digest(args: &DigestArgs, ctx: &Ctx) -> Outcome {
     } else {
         ctx.out.line(&digest);
     }
+    Ok(0)
+}
+
+/// A checkpoint as recorded in a note.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+struct Checkpoint {
+    store: String,
+    size: usize,
+    root: String,
+    commit: String,
+}
+
+fn parse_checkpoints(commit: &str, note: &str) -> Vec<Checkpoint> {
+    note.lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix(CHECKPOINT)?;
+            let field = |k: &str| {
+                rest.split_whitespace()
+                    .find_map(|f| f.strip_prefix(k).map(str::to_owned))
+            };
+            Some(Checkpoint {
+                store: field("store=")?,
+                size: field("size=")?.parse().ok()?,
+                root: field("root=")?,
+                commit: commit.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn require_store(ctx: &Ctx) -> Result<Store, crate::error::Error> {
+    ctx.existing_store()?.ok_or_else(|| {
+        CommandError::Invalid {
+            what: "store".into(),
+            why: format!(
+                "there is no store at {} yet (nothing archived)",
+                ctx.store_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default()
+            ),
+        }
+        .into()
+    })
+}
+
+#[derive(Serialize)]
+struct VerifyReport {
+    file: String,
+    lines: usize,
+    ok: bool,
+    first_bad_line: Option<evidence::Finding>,
+    findings: Vec<evidence::Finding>,
+    checkpoints: Vec<CheckpointResult>,
+}
+
+#[derive(Serialize)]
+struct CheckpointResult {
+    #[serde(flatten)]
+    checkpoint: Checkpoint,
+    ok: bool,
+    problem: Option<String>,
+}
+
+/// `evidence verify`: the whole chain, with the first bad line; optionally against the
+/// checkpoints recorded in git notes.
+pub fn verify(args: &EvidenceVerifyArgs, ctx: &Ctx) -> Outcome {
+    let (file, text, mut findings, store_id) = match &args.log {
+        Some(path) => {
+            let path = ctx.cwd.join(path);
+            let text = std::fs::read(&path).map_err(|source| CommandError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let findings = evidence::verify_text(&text, None);
+            // On the archive branch a store's log is evidence/<store-id>.jsonl.
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .filter(|s| crate::id::is_lower_hex(s, 16));
+            (path.display().to_string(), text, findings, stem)
+        }
+        None => {
+            let store = require_store(ctx)?;
+            let path = store.dir().join(evidence::FILE);
+            let text = std::fs::read(&path).unwrap_or_default();
+            let findings = evidence::verify(store.conn(), store.dir())?;
+            (
+                path.display().to_string(),
+                text,
+                findings,
+                Some(store.id()?),
+            )
+        }
+    };
+    let lines: Vec<&[u8]> = text
+        .strip_suffix(b"\n")
+        .unwrap_or(&text)
+        .split(|&b| b == b'\n')
+        .filter(|_| !text.is_empty())
+        .collect();
+    let mut checkpoints = Vec::new();
+    if let Some(rev) = &args.against_checkpoint {
+        let notes = ctx.repo.notes_in_history(NOTES_REF, rev)?;
+        for (commit, note) in &notes {
+            for cp in parse_checkpoints(commit, note) {
+                if store_id.as_deref().is_some_and(|s| s != cp.store) {
+                    continue;
+                }
+                let problem = if lines.len() < cp.size {
+                    Some(format!(
+                        "the checkpoint covers {} lines but the log has only {}: lines were removed",
+                        cp.size,
+                        lines.len()
+                    ))
+                } else if merkle::root_hex(lines[..cp.size].iter().copied()) != cp.root {
+                    Some(format!(
+                        "the first {} lines no longer hash to the recorded root: the log was changed, not only appended to",
+                        cp.size
+                    ))
+                } else {
+                    None
+                };
+                checkpoints.push(CheckpointResult {
+                    ok: problem.is_none(),
+                    problem,
+                    checkpoint: cp,
+                });
+            }
+        }
+        if checkpoints.is_empty() {
+            findings.push(evidence::Finding {
+                line: 0,
+                problem: format!(
+                    "no evidence checkpoint for this store in the notes of {rev} or its history (run `git tombstone evidence checkpoint`, and fetch refs/notes/tombstone)"
+                ),
+            });
+        }
+    }
+    let ok = findings.is_empty() && checkpoints.iter().all(|c| c.ok);
+    let report = VerifyReport {
+        file,
+        lines: lines.len(),
+        ok,
+        first_bad_line: findings.iter().find(|f| f.line > 0).cloned(),
+        findings,
+        checkpoints,
+    };
+    ctx.out.json(&report);
+    for f in &report.findings {
+        if f.line > 0 {
+            ctx.out
+                .text(&format!("{}: line {}: {}", report.file, f.line, f.problem));
+        } else {
+            ctx.out.text(&format!("{}: {}", report.file, f.problem));
+        }
+    }
+    for c in &report.checkpoints {
+        match &c.problem {
+            None => ctx.out.text(&format!(
+                "checkpoint at {} ({} lines, root {}): matches",
+                &c.checkpoint.commit[..12.min(c.checkpoint.commit.len())],
+                c.checkpoint.size,
+                &c.checkpoint.root[..16]
+            )),
+            Some(p) => ctx.out.text(&format!(
+                "checkpoint at {}: {p}",
+                &c.checkpoint.commit[..12.min(c.checkpoint.commit.len())]
+            )),
+        }
+    }
+    if ok {
+        ctx.out.text(&format!(
+            "ok: {} evidence lines, chain intact{}",
+            report.lines,
+            if report.checkpoints.is_empty() {
+                ""
+            } else {
+                "; only appended to since every checkpoint"
+            }
+        ));
+        Ok(0)
+    } else {
+        Ok(FAILURE)
+    }
+}
+
+#[derive(Serialize)]
+struct CheckpointReport {
+    store: String,
+    size: usize,
+    root: String,
+    commit: String,
+    evidence: evidence::Appended,
+}
+
+/// `evidence checkpoint`: the Merkle root of the log, in a note on HEAD.
+pub fn checkpoint(args: &CheckpointArgs, ctx: &Ctx) -> Outcome {
+    let Some(mut store) = ctx.existing_store_writable()? else {
+        return Err(require_store(ctx).err().unwrap_or_else(|| {
+            CommandError::Invalid {
+                what: "store".into(),
+                why: "there is no store".into(),
+            }
+            .into()
+        }));
+    };
+    let findings = evidence::verify(store.conn(), store.dir())?;
+    if let Some(f) = findings.first() {
+        return Err(crate::store::StoreError::Evidence {
+            path: store.dir().join(evidence::FILE),
+            why: format!(
+                "line {}: {} (a broken log is not checkpointed)",
+                f.line, f.problem
+            ),
+        }
+        .into());
+    }
+    let commit = ctx.repo.resolve_commit(&args.rev)?;
+    let lines: Vec<String> = {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT line FROM evidence ORDER BY seq")
+            .map_err(crate::store::StoreError::from)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(crate::store::StoreError::from)?;
+        rows.collect::<Result<_, _>>()
+            .map_err(crate::store::StoreError::from)?
+    };
+    let root = merkle::root_hex(lines.iter().map(|l| l.as_bytes()));
+    let store_id = store.id()?;
+    let line = format!(
+        "{CHECKPOINT} store={store_id} size={} root={root} at={}",
+        lines.len(),
+        crate::clock::now()
+    );
+    let existing = ctx.repo.note(NOTES_REF, &commit).unwrap_or_default();
+    let already = parse_checkpoints(&commit, &existing)
+        .into_iter()
+        .any(|c| c.store == store_id && c.size == lines.len() && c.root == root);
+    if !already {
+        let mut note = existing.trim_end().to_owned();
+        if !note.is_empty() {
+            note.push('\n');
+        }
+        note.push_str(&line);
+        note.push('\n');
+        ctx.repo.set_note(NOTES_REF, &commit, &note)?;
+    }
+    let actor = ctx.actor(args.by.as_deref());
+    let now = crate::clock::now();
+    let data = serde_json::json!({ "size": lines.len(), "root": root, "commit": commit, "notes_ref": format!("refs/notes/{NOTES_REF}") });
+    let appended = store.write(|tx| evidence::append(tx, "checkpoint", &actor, &now, &data))?;
+    let report = CheckpointReport {
+        store: store_id,
+        size: lines.len(),
+        root,
+        commit,
+        evidence: appended,
+    };
+    ctx.out.json(&report);
+    ctx.out.text(&format!(
+        "checkpoint: {} evidence lines, Merkle root {} noted on {} (refs/notes/{NOTES_REF}); push it with `git push origin refs/notes/{NOTES_REF}`",
+        report.size, report.root, &report.commit[..12]
+    ));
+    Ok(0)
+}
+
+/// `evidence export --since SEQ`: lines with their digests, for a pull request description.
+pub fn export(args: &ExportEvidenceArgs, ctx: &Ctx) -> Outcome {
+    let store = require_store(ctx)?;
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT seq, op, digest, line FROM evidence WHERE seq >= ?1 ORDER BY seq")
+        .map_err(crate::store::StoreError::from)?;
+    let rows: Vec<(i64, String, String, String)> = stmt
+        .query_map([args.since], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .map_err(crate::store::StoreError::from)?
+        .collect::<Result<_, _>>()
+        .map_err(crate::store::StoreError::from)?;
+    if ctx.out.json {
+        for (seq, op, digest, line) in &rows {
+            ctx.out
+                .json(&serde_json::json!({ "seq": seq, "op": op, "digest": digest, "line": line }));
+        }
+        return Ok(0);
+    }
+    let mut text = String::new();
+    if args.markdown {
+        text.push_str("| seq | operation | SHA-256 of the line |\n|---:|---|---|\n");
+        for (seq, op, digest, _) in &rows {
+            text.push_str(&format!("| {seq} | {op} | `{digest}` |\n"));
+        }
+        text.push_str("\n<details><summary>evidence lines</summary>\n\n```jsonl\n");
+        for (_, _, _, line) in &rows {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push_str("```\n\n</details>\n");
+    } else {
+        for (_, _, digest, line) in &rows {
+            text.push_str(&format!("{digest}  {line}\n"));
+        }
+    }
+    ctx.out.raw(&text);
     Ok(0)
 }

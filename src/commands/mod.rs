@@ -6,15 +6,20 @@ pub mod bind;
 pub mod ci;
 pub mod doctor;
 pub mod evidence;
+pub mod hold;
 pub mod hook;
 pub mod init;
 pub mod install;
 pub mod list;
+pub mod prune_request;
 pub mod publish;
+pub mod purge;
+pub mod query;
 pub mod restore;
 pub mod scan;
 pub mod show;
 pub mod stub;
+pub mod vacuum;
 pub mod verify;
 
 use std::os::unix::ffi::OsStrExt;
@@ -93,9 +98,13 @@ pub enum CommandError {
         help("`git tombstone list` shows what is archived; pass a path or a tb_… id")
     )]
     NotFound { target: String },
-    #[error("{id} ({path}) was purged; its content is gone")]
-    #[diagnostic(code(tombstone::restore::purged), help("see `git tombstone show {id}` and the evidence log for who approved the purge and when"))]
-    Purged { id: String, path: String },
+    #[error("{id} ({path}) was purged; its content is gone: {details}")]
+    #[diagnostic(code(tombstone::restore::purged), help("the purge was approved under dual control; `git tombstone show {id}` and the evidence log (op \"purge\") have the record"))]
+    Purged {
+        id: String,
+        path: String,
+        details: String,
+    },
     #[error("the content of {id} is not available: {why}")]
     #[diagnostic(
         code(tombstone::restore::unavailable),
@@ -140,6 +149,9 @@ pub enum CommandError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Publish(crate::publish::PublishError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Governance(crate::governance::GovernanceError),
     #[error("I/O error on {}", path.display())]
     #[diagnostic(code(tombstone::io))]
     Io {
@@ -154,6 +166,7 @@ impl CommandError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CommandError::Purged { .. }
+            | CommandError::Governance(crate::governance::GovernanceError::Held { .. })
             | CommandError::Unavailable { .. }
             | CommandError::Mismatch { .. }
             | CommandError::InvalidStub { .. } => FAILURE,
@@ -187,6 +200,15 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
             Command::Doctor(a) => doctor::run(&a, &ctx),
             Command::Hook(a) => hook::run(&a, &ctx),
             Command::Evidence(EvidenceCommand::Digest(a)) => evidence::digest(&a, &ctx),
+            Command::Evidence(EvidenceCommand::Verify(a)) => evidence::verify(&a, &ctx),
+            Command::Evidence(EvidenceCommand::Checkpoint(a)) => evidence::checkpoint(&a, &ctx),
+            Command::Evidence(EvidenceCommand::Export(a)) => evidence::export(&a, &ctx),
+            Command::Vacuum(a) => vacuum::run(&a, &ctx),
+            Command::Hold(a) => hold::hold(&a, &ctx),
+            Command::Release(a) => hold::release(&a, &ctx),
+            Command::PruneRequest(a) => prune_request::run(&a, &ctx),
+            Command::Purge(a) => purge::run(&a, &ctx),
+            Command::Query(a) => query::run(&a, &ctx),
             Command::Stub(StubCommand::Check(a)) => stub::run(&a, ctx.out),
         }),
     };
@@ -248,9 +270,26 @@ impl Ctx {
         })
     }
 
-    /// Open the store for writing, creating it if needed.
+    /// Open the store for writing, creating it if needed; the store follows the project
+    /// identity (which changes when a remote is added or renamed).
     pub fn open_store(&self) -> Result<Store, Error> {
-        Ok(Store::open(&self.store_dir()?)?)
+        let mut store = Store::open(&self.store_dir()?)?;
+        let slug = self.project().slug();
+        if store.meta("project")?.as_deref() != Some(slug.as_str()) {
+            store.set_meta("project", &slug)?;
+        }
+        Ok(store)
+    }
+
+    /// The repository's identity: from the `origin` remote (else the first remote that parses),
+    /// else from the work tree path.
+    pub fn project(&self) -> crate::project::Identity {
+        let remotes = self.repo.remote_names();
+        let ordered = std::iter::once("origin".to_owned()).chain(remotes);
+        ordered
+            .filter_map(|r| self.repo.remote_url(&r))
+            .find_map(|u| crate::project::from_remote(&u))
+            .unwrap_or_else(|| crate::project::from_path(self.repo.workdir()))
     }
 
     /// Open the store for reading; `None` if it does not exist yet.

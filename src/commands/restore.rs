@@ -105,11 +105,22 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
     let store = ctx.existing_store()?;
     let target = find(ctx, store.as_ref(), &args.target)?;
     if target.state.as_deref() == Some(state::PURGED) {
+        let details = match &store {
+            Some(s) => crate::governance::purge::describe(s.conn(), &target.id)?,
+            None => String::new(),
+        };
         return Err(CommandError::Purged {
             id: target.id,
             path: shown(&target.path),
+            details,
         }
         .into());
+    }
+    if target.state.as_deref() == Some(state::VACUUMED) {
+        ctx.out.note(&format!(
+            "the store's copy of {} was vacuumed (retention); looking for it in the archive branch and the git object database",
+            target.id
+        ));
     }
     let (bytes, source) = content(ctx, store.as_ref(), &target)?;
     drop(store);

@@ -16,18 +16,59 @@ pub fn run(args: &ShowArgs, ctx: &Ctx) -> Outcome {
     };
     let store = ctx.existing_store()?.ok_or_else(not_found)?;
     let item = find(ctx, &store, &args.target)?.ok_or_else(not_found)?;
-    ctx.out.json(&item);
+    let hold = crate::governance::hold::active(store.conn(), &item.id)?;
+    let purge = crate::governance::purge::request_of(store.conn(), &item.id)?;
+    ctx.out.json(&Shown {
+        item: &item,
+        hold: hold.as_ref(),
+        purge: purge.as_ref(),
+    });
     let field = |k: &str, v: &str| ctx.out.text(&format!("{k:<18} {v}"));
     field("id", &item.id);
     field("path", &shown(&item.path));
     field("state", &item.state);
-    field("legal hold", if item.legal_hold { "yes" } else { "no" });
+    field(
+        "legal hold",
+        &match &hold {
+            Some(h) => format!(
+                "yes: {} (placed by {} at {})",
+                h.reason, h.placed_by, h.placed_at
+            ),
+            None => "no".into(),
+        },
+    );
+    if let Some(p) = &purge {
+        let approvals: Vec<String> = p
+            .approvals
+            .iter()
+            .map(|a| format!("{} at {}", a.approver, a.approved_at))
+            .collect();
+        field(
+            "purge",
+            &format!(
+                "{} (requested by {} at {}: {}; approved by {})",
+                p.status,
+                p.requested_by,
+                p.requested_at,
+                p.reason,
+                if approvals.is_empty() {
+                    "nobody yet".into()
+                } else {
+                    approvals.join(", ")
+                }
+            ),
+        );
+    }
     field("category", &item.category);
     field("action", &item.action);
     field("reason", &item.reason);
     field("actor", &item.actor);
     field("archived at", &item.archived_at);
     field("updated at", &item.updated_at);
+    field(
+        "removed at",
+        item.removed_at.as_deref().unwrap_or("(pending)"),
+    );
     field("source commit", &item.source_commit);
     field(
         "removed in commit",
@@ -60,6 +101,15 @@ pub fn run(args: &ShowArgs, ctx: &Ctx) -> Outcome {
         &serde_json::Value::Object(item.metadata.clone()).to_string(),
     );
     Ok(0)
+}
+
+/// `show --json`: the item with its governance records.
+#[derive(serde::Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    hold: Option<&'a crate::governance::hold::Hold>,
+    purge: Option<&'a crate::governance::purge::Request>,
 }
 
 /// Find an item by id, by the stub at a path, or by the latest version archived at a path.

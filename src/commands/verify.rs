@@ -1,6 +1,7 @@
 //! `git tombstone verify`: is the archive intact and does the tree agree with it?
 //!
 //! Checks, in order: the evidence chain (and that the log matches the database line for line);
+//! the tombstone streams against the store's events;
 //! every stored blob against its SHA-256 and size; every stub in HEAD against its item; every
 //! archived `stub` item's stub present in HEAD. Exit 1 with the findings if anything is wrong.
 
@@ -16,7 +17,7 @@ use crate::stub::Stub;
 /// One problem found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// `evidence`, `blob`, `stub` or `item`.
+    /// `evidence`, `tombstones`, `blob`, `stub` or `item`.
     pub check: &'static str,
     /// What the problem is about: a line number, a sha256, a path, an id.
     pub subject: String,
@@ -43,6 +44,13 @@ pub fn run(_args: &VerifyArgs, ctx: &Ctx) -> Outcome {
                 check: "evidence",
                 subject: format!("line {}", f.line),
                 problem: f.problem,
+            });
+        }
+        for (file, problem) in crate::store::streams::verify(store.conn(), store.dir())? {
+            findings.push(Finding {
+                check: "tombstones",
+                subject: file,
+                problem,
             });
         }
         let shas = blobs::all_with_bytes(store.conn())?;

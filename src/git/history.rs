@@ -40,6 +40,8 @@ pub struct TreeMemo {
 pub struct CommitChanges {
     pub commit: String,
     pub parent: String,
+    /// The commit's committer time, RFC 3339 UTC.
+    pub time: String,
     pub deleted: Vec<Deleted>,
     /// Blob ids the commit added (at any path), to tell moves from deletions.
     pub added: std::collections::HashSet<String>,
@@ -126,11 +128,14 @@ impl Repo {
                 (t.id, t.detach().data)
             }
         };
-        let new = self.repo.find_commit(self.object_id(&commit.id)?)?.tree()?;
+        let new_commit = self.repo.find_commit(self.object_id(&commit.id)?)?;
+        let seconds = new_commit.time().map(|t| t.seconds).unwrap_or(0);
+        let new = new_commit.tree()?;
         let old_kind = old_id.kind();
         let mut out = CommitChanges {
             commit: commit.id.clone(),
             parent: parent.clone(),
+            time: crate::clock::from_unix(seconds),
             ..CommitChanges::default()
         };
         // gix-diff's plain tree diff: the high-level `Tree::changes()` builds a diff resource

@@ -192,6 +192,60 @@ impl Repo {
         self.git_output(&["notes", &r, "show", commit]).ok()
     }
 
+    /// The names of the configured remotes, sorted.
+    pub fn remote_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .repo
+            .remote_names()
+            .into_iter()
+            .map(|n| n.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The URL of remote `name` (`remote.<name>.url`), if configured.
+    pub fn remote_url(&self, name: &str) -> Option<String> {
+        self.repo
+            .config_snapshot()
+            .string(format!("remote.{name}.url").as_str())
+            .map(|s| s.to_string())
+    }
+
+    /// The notes under `refs/notes/<notes_ref>` of the commits reachable from `rev`, as
+    /// (commit, text), newest commit first.
+    pub fn notes_in_history(
+        &self,
+        notes_ref: &str,
+        rev: &str,
+    ) -> Result<Vec<(String, String)>, GitError> {
+        let r = format!("--ref={notes_ref}");
+        let Ok(list) = self.git_output(&["notes", &r, "list"]) else {
+            return Ok(Vec::new());
+        };
+        let noted: std::collections::HashMap<String, String> = list
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(note, commit)| (commit.to_owned(), note.to_owned()))
+            .collect();
+        if noted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        let tip = self.resolve_commit(rev)?;
+        for info in self.repo.rev_walk([self.object_id(&tip)?]).all()? {
+            let info = info.map_err(|e| GitError::Gix {
+                message: e.to_string(),
+            })?;
+            let id = info.id.to_string();
+            if let Some(note) = noted.get(&id) {
+                let text = String::from_utf8_lossy(&self.blob(note)?).into_owned();
+                out.push((id, text));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every commit reachable from `tip` (its history), as hex ids.
     pub fn ancestors(&self, tip: &str) -> Result<std::collections::HashSet<String>, GitError> {
         let mut out = std::collections::HashSet::new();

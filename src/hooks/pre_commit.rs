@@ -115,6 +115,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             git_blob_id: d.id.clone(),
             source_commit: head.to_owned(),
             removed_in_commit: None,
+            removed_at: None,
             action: if stub_here {
                 Action::Stub
             } else {

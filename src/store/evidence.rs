@@ -153,7 +153,7 @@ pub fn sync_file(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
 }
 
 /// The last complete line (without its newline) and the length up to and including it.
-fn read_tail(f: &mut File) -> std::io::Result<(Option<String>, u64)> {
+pub(super) fn read_tail(f: &mut File) -> std::io::Result<(Option<String>, u64)> {
     let len = f.metadata()?.len();
     let mut window: u64 = 64 * 1024;
     loop {
@@ -203,10 +203,15 @@ pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<Finding>, StoreError>
     let db: Vec<(i64, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    Ok(verify_text(&text, Some(&db)))
+}
+
+/// Check the chain of a log's bytes; with `db`, also that each line is the database's record.
+pub fn verify_text(text: &[u8], db: Option<&[(i64, String)]>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut prev = GENESIS.to_owned();
     let mut count = 0i64;
-    let body = text.strip_suffix(b"\n").unwrap_or(&text);
+    let body = text.strip_suffix(b"\n").unwrap_or(text);
     if !text.is_empty() && !text.ends_with(b"\n") {
         findings.push(Finding {
             line: body.split(|&b| b == b'\n').count() as i64,
@@ -254,19 +259,21 @@ pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<Finding>, StoreError>
                 }
             }
         }
-        match db.get(i) {
-            Some((_, db_line)) if db_line.as_bytes() == raw => {}
-            Some((s, _)) => findings.push(Finding {
+        match db.map(|db| db.get(i)) {
+            None => {}
+            Some(Some((_, db_line))) if db_line.as_bytes() == raw => {}
+            Some(Some((s, _))) => findings.push(Finding {
                 line: n,
                 problem: format!("differs from the database's record of seq {s} (edited)"),
             }),
-            None => findings.push(Finding {
+            Some(None) => findings.push(Finding {
                 line: n,
                 problem: "not in the database".into(),
             }),
         }
         prev = sha256_hex(raw);
     }
+    let db = db.unwrap_or_default();
     if (db.len() as i64) > count {
         findings.push(Finding {
             line: count + 1,
@@ -278,7 +285,7 @@ pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<Finding>, StoreError>
             ),
         });
     }
-    Ok(findings)
+    findings
 }
 
 /// The digest (SHA-256 of the line) and the line itself for `seq`.

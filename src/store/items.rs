@@ -47,6 +47,9 @@ pub struct Item {
     pub state: String,
     pub source_commit: String,
     pub removed_in_commit: Option<String>,
+    /// When the file left the tree (the removing commit's time for scans; binding time for the
+    /// hooks); `None` while pending.
+    pub removed_at: Option<String>,
     pub archived_at: String,
     pub updated_at: String,
     pub legal_hold: bool,
@@ -60,7 +63,7 @@ const COLUMNS: &str =
     "i.id, i.path, i.path_text, i.sha256, i.git_blob_id, i.size, i.mode, i.language, \
     i.mime, i.lines, i.binary, i.category, i.action, i.reason, i.actor, i.state, i.source_commit, \
     i.removed_in_commit, i.archived_at, i.updated_at, i.legal_hold, i.tags, i.metadata, \
-    CASE WHEN b.bytes IS NULL THEN NULL ELSE b.stored_size END";
+    CASE WHEN b.bytes IS NULL THEN NULL ELSE b.stored_size END, i.removed_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
     let path: Vec<u8> = r.get(1)?;
@@ -94,6 +97,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
         tags: serde_json::from_str(&tags).unwrap_or_default(),
         metadata: serde_json::from_str(&metadata).unwrap_or_default(),
         stored_size: r.get::<_, Option<i64>>(23)?.map(|n| n as u64),
+        removed_at: r.get(24)?,
     })
 }
 
@@ -102,9 +106,9 @@ pub fn insert(tx: &Transaction<'_>, item: &Item) -> Result<bool, StoreError> {
     let n = tx.prepare_cached(
         "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines, binary, size,
             sha256, git_blob_id, category, action, reason, actor, source_commit, removed_in_commit,
-            archived_at, updated_at, state, legal_hold, tags, metadata)
+            archived_at, updated_at, state, legal_hold, tags, metadata, removed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23)",
+            ?19, ?20, ?21, ?22, ?23, ?24)",
     )?
     .execute(params![
             item.id,
@@ -130,6 +134,7 @@ pub fn insert(tx: &Transaction<'_>, item: &Item) -> Result<bool, StoreError> {
             item.legal_hold,
             serde_json::Value::from(item.tags.clone()).to_string(),
             serde_json::Value::Object(item.metadata.clone()).to_string(),
+            item.removed_at,
         ])?;
     Ok(n == 1)
 }
@@ -210,7 +215,8 @@ pub fn pending(conn: &Connection) -> Result<Vec<Item>, StoreError> {
     )
 }
 
-/// Set state (and optionally the removing commit) of one item.
+/// Set state (and optionally the removing commit) of one item. Binding a removing commit also
+/// records when the file left the tree (`removed_at`, default `now`), once.
 pub fn set_state(
     tx: &Transaction<'_>,
     id: &str,
@@ -218,10 +224,24 @@ pub fn set_state(
     removed_in_commit: Option<&str>,
     now: &str,
 ) -> Result<(), StoreError> {
-    tx.execute(
-        "UPDATE items SET state = ?2, removed_in_commit = COALESCE(?3, removed_in_commit), updated_at = ?4
+    bind_removal(tx, id, new_state, removed_in_commit, None, now)
+}
+
+/// [`set_state`] with the time the file left the tree, when it is known (a commit's time).
+pub fn bind_removal(
+    tx: &Transaction<'_>,
+    id: &str,
+    new_state: &str,
+    removed_in_commit: Option<&str>,
+    removed_at: Option<&str>,
+    now: &str,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE items SET state = ?2, removed_in_commit = COALESCE(?3, removed_in_commit),
+            removed_at = COALESCE(removed_at, CASE WHEN ?3 IS NULL THEN NULL ELSE COALESCE(?5, ?4) END),
+            updated_at = ?4
          WHERE id = ?1",
-        params![id, new_state, removed_in_commit, now],
-    )?;
+    )?
+    .execute(params![id, new_state, removed_in_commit, now, removed_at])?;
     Ok(())
 }

@@ -9,8 +9,10 @@
 
 pub mod blobs;
 pub mod evidence;
+pub mod exports;
 pub mod items;
 mod schema;
+pub mod streams;
 
 use std::path::{Path, PathBuf};
 
@@ -173,15 +175,59 @@ impl Store {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         // Catch up first: a previous run may have committed and died before appending.
-        evidence::sync_file(&self.conn, &self.dir)?;
+        self.write_with(f)
+    }
+
+    /// [`Store::write`] for operations with their own error type.
+    pub fn write_with<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.sync_files()?;
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
         let out = f(&tx)?;
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         crate::failpoint::hit("store:after-commit");
-        evidence::sync_file(&self.conn, &self.dir)?;
+        self.sync_files()?;
         Ok(out)
+    }
+
+    /// Catch `evidence.jsonl` and the tombstone streams up with the database.
+    fn sync_files(&self) -> Result<(), StoreError> {
+        evidence::sync_file(&self.conn, &self.dir)?;
+        streams::sync_files(&self.conn, &self.dir)
+    }
+
+    /// A value from the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Set a value in the `meta` table.
+    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Give the free pages back and leave no old page images behind: `VACUUM` rebuilds the
+    /// database file, and a truncating checkpoint empties the WAL. With `secure_delete` on
+    /// (always, since a purge), freed space is zeroed as well.
+    pub fn reclaim(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("VACUUM;")?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 }
 
@@ -190,5 +236,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted and overwritten content is zeroed on disk, not left in free pages: a purge must
+    // leave no copy of the bytes it destroys.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
 }

@@ -76,6 +76,100 @@ const MIGRATIONS: &[&str] = &[
         value  TEXT NOT NULL
     );
     "#,
+    // 4: governance (removal time, legal holds, dual-control purges) and the tombstone streams.
+    //
+    // `removed_at` is when the file left the tree: the removing commit's committer time for a
+    // scan, the binding time for the hooks and `archive`. Stores from before v4 get their last
+    // update time, the best they recorded.
+    //
+    // `tombstones` holds one row per tombstone event, appended by triggers in the same
+    // transaction that records the removal, whichever code path does it; `tombstones_code.jsonl`
+    // and `tombstones_logs.jsonl` are caught up from it like `evidence.jsonl`.
+    //
+    // `item` and `artifact` are views under the runbook's names, so its audit queries run as
+    // written (`git tombstone query`).
+    r#"
+    ALTER TABLE items ADD COLUMN removed_at TEXT;
+    UPDATE items SET removed_at = updated_at WHERE removed_in_commit IS NOT NULL;
+    CREATE INDEX items_by_removed_at ON items(removed_at);
+    CREATE TABLE holds (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id         TEXT NOT NULL REFERENCES items(id),
+        reason          TEXT NOT NULL,
+        placed_by       TEXT NOT NULL,
+        placed_at       TEXT NOT NULL,
+        released_by     TEXT,
+        released_at     TEXT,
+        release_reason  TEXT
+    );
+    CREATE INDEX holds_by_item ON holds(item_id);
+    CREATE TABLE purge_requests (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        item_id       TEXT NOT NULL REFERENCES items(id),
+        reason        TEXT NOT NULL,
+        requested_by  TEXT NOT NULL,
+        requested_at  TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('open', 'applied')),
+        applied_at    TEXT
+    );
+    CREATE INDEX purge_requests_by_item ON purge_requests(item_id);
+    CREATE TABLE purge_approvals (
+        request_id   INTEGER NOT NULL REFERENCES purge_requests(id),
+        approver     TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        approved_at  TEXT NOT NULL,
+        PRIMARY KEY (request_id, approver)
+    );
+    CREATE TABLE tombstones (
+        seq                INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream             TEXT NOT NULL CHECK (stream IN ('code', 'logs')),
+        deleted_at         TEXT NOT NULL,
+        origin             TEXT NOT NULL,
+        item_id            TEXT,
+        path               BLOB NOT NULL,
+        path_text          TEXT NOT NULL,
+        category           TEXT NOT NULL,
+        sha256             TEXT,
+        source_commit      TEXT,
+        removed_in_commit  TEXT,
+        reason             TEXT
+    );
+    CREATE INDEX tombstones_by_deleted_at ON tombstones(deleted_at);
+    CREATE TRIGGER items_tombstone_on_insert AFTER INSERT ON items
+    WHEN NEW.removed_at IS NOT NULL
+    BEGIN
+        INSERT INTO tombstones (stream, deleted_at, origin, item_id, path, path_text, category,
+            sha256, source_commit, removed_in_commit, reason)
+        VALUES (CASE WHEN NEW.category = 'logs' THEN 'logs' ELSE 'code' END, NEW.removed_at,
+            'archive', NEW.id, NEW.path, NEW.path_text, NEW.category, NEW.sha256,
+            NEW.source_commit, NEW.removed_in_commit, NEW.reason);
+    END;
+    CREATE TRIGGER items_tombstone_on_bind AFTER UPDATE OF removed_at ON items
+    WHEN OLD.removed_at IS NULL AND NEW.removed_at IS NOT NULL
+    BEGIN
+        INSERT INTO tombstones (stream, deleted_at, origin, item_id, path, path_text, category,
+            sha256, source_commit, removed_in_commit, reason)
+        VALUES (CASE WHEN NEW.category = 'logs' THEN 'logs' ELSE 'code' END, NEW.removed_at,
+            'archive', NEW.id, NEW.path, NEW.path_text, NEW.category, NEW.sha256,
+            NEW.source_commit, NEW.removed_in_commit, NEW.reason);
+    END;
+    INSERT INTO tombstones (stream, deleted_at, origin, item_id, path, path_text, category,
+        sha256, source_commit, removed_in_commit, reason)
+    SELECT CASE WHEN category = 'logs' THEN 'logs' ELSE 'code' END, removed_at, 'archive', id,
+        path, path_text, category, sha256, source_commit, removed_in_commit, reason
+    FROM items WHERE removed_at IS NOT NULL ORDER BY rowid;
+    CREATE VIEW item AS
+    SELECT i.id AS tombstone_id, i.id AS id,
+        (SELECT value FROM meta WHERE key = 'project') AS repo,
+        i.path_text AS path, i.path AS path_bytes, i.sha256 AS artifact_id, i.mode, i.language, i.mime, i.lines, i.size, i.category,
+        i.reason, i.actor, i.source_commit, i.removed_in_commit, i.removed_at, i.archived_at,
+        i.state, i.legal_hold, i.tags, i.metadata
+    FROM items i;
+    CREATE VIEW artifact AS
+    SELECT b.sha256 AS id, b.sha256 AS content_sha256, b.size, b.compression, b.stored_size,
+        b.bytes AS blob_bytes, b.git_blob_id, b.created_at
+    FROM blobs b;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -6,6 +6,7 @@ mod support;
 mod archive;
 mod ci;
 mod crash;
+mod governance;
 mod help;
 mod hooks;
 mod init;

@@ -1,0 +1,138 @@
+//! `git tombstone purge`: approve, and with `--apply` carry out, a dual-control purge.
+
+use crate::cli::PurgeArgs;
+use crate::commands::Ctx;
+use crate::error::Outcome;
+use crate::governance::{self, purge, GovernanceError, Selector};
+
+/// Run `purge`.
+pub fn run(args: &PurgeArgs, ctx: &Ctx) -> Outcome {
+    let not_found = || GovernanceError::NotFound {
+        target: args.id.clone(),
+    };
+    if !crate::id::is_tombstone_id(&args.id) {
+        return Err(not_found().into());
+    }
+    let Some(mut store) = ctx.existing_store_writable()? else {
+        return Err(not_found().into());
+    };
+    let now = crate::clock::now();
+    let sel = Selector {
+        targets: vec![args.id.clone()],
+        commit: None,
+    };
+    let by = args.by.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let second = args
+        .second
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if by.is_some() && by == second {
+        return Err(GovernanceError::SameApprover {
+            id: args.id.clone(),
+            who: by.unwrap_or_default().to_owned(),
+        }
+        .into());
+    }
+    // Approvals first, in their own transaction: they stand even if applying is refused.
+    let (req, approved) = store.write_with(|tx| {
+        let item = governance::select(tx, &sel)?.pop().ok_or_else(not_found)?;
+        if item.state == crate::store::items::state::PURGED && args.apply {
+            return Ok((None, None));
+        }
+        let existing = purge::request_of(tx, &item.id)?
+            .filter(|r| r.status == "open")
+            .map_or(0, |r| r.approvals.len());
+        let mut approvers: Vec<String> = Vec::new();
+        match (by, second) {
+            (None, None) if args.apply && existing >= 2 => {}
+            (None, s) => {
+                approvers.push(ctx.actor(None));
+                approvers.extend(s.map(str::to_owned));
+            }
+            (Some(b), s) => {
+                approvers.push(b.to_owned());
+                approvers.extend(s.map(str::to_owned));
+            }
+        }
+        let (req, ev) = purge::approve(tx, &item, &approvers, &args.reason, &now)?;
+        Ok::<_, GovernanceError>((Some(req), ev))
+    })?;
+    if let (Some(req), Some(ev)) = (&req, &approved) {
+        let names: Vec<&str> = req.approvals.iter().map(|a| a.approver.as_str()).collect();
+        ctx.out.text(&format!(
+            "approval recorded (evidence seq {} sha256 {}); {} approval(s): {}",
+            ev.seq,
+            ev.digest,
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    if !args.apply {
+        ctx.out
+            .json(&serde_json::json!({ "request": req, "approval": approved, "applied": false }));
+        if let Some(req) = &req {
+            if req.approvals.len() < 2 {
+                ctx.out.text(&format!(
+                    "a second, distinct approver must approve before the content can be destroyed: `git tombstone purge {} --by <them> --reason \"…\" --apply`",
+                    req.id
+                ));
+            } else {
+                ctx.out.text(&format!(
+                    "approved by two; nothing is destroyed until `git tombstone purge {} --reason \"…\" --apply`",
+                    req.id
+                ));
+            }
+        }
+        return Ok(0);
+    }
+    let actor = ctx.actor(by);
+    let applied = store.write_with(|tx| {
+        let item = governance::select(tx, &sel)?.pop().ok_or_else(not_found)?;
+        if item.state == crate::store::items::state::PURGED {
+            return Ok(None);
+        }
+        purge::apply(tx, &item, &actor, &now).map(Some)
+    })?;
+    // Bytes must not outlive the purge anywhere under the store: exports are rewritten and
+    // freed pages reclaimed. Both are idempotent, so rerunning `--apply` after a crash finishes.
+    let sha = match &applied {
+        Some(a) => a.sha256.clone(),
+        None => crate::store::items::get(store.conn(), &args.id)?
+            .map(|i| i.sha256)
+            .unwrap_or_default(),
+    };
+    let scrubbed = crate::store::exports::scrub(store.conn(), store.dir(), &[sha])?;
+    store.reclaim()?;
+    ctx.out.json(&serde_json::json!({
+        "request": req, "approval": approved, "applied": applied, "exports_rewritten": scrubbed,
+    }));
+    match &applied {
+        Some(a) => {
+            ctx.out.text(&format!(
+                "purged {} (content {}…): the bytes are destroyed; approved by {}; evidence seq {} sha256 {}",
+                a.id,
+                &a.sha256[..12],
+                a.approvers.join(" and "),
+                a.evidence.seq,
+                a.evidence.digest
+            ));
+            for other in a.items.iter().filter(|i| **i != a.id) {
+                ctx.out
+                    .text(&format!("  also purged {other} (same content)"));
+            }
+        }
+        None => ctx.out.text(&format!(
+            "{} was already purged; pages reclaimed and exports checked again",
+            args.id
+        )),
+    }
+    for f in &scrubbed {
+        ctx.out
+            .text(&format!("  rewrote {f} without the purged content"));
+    }
+    ctx.out.warn(
+        "copies outside this store are not touched: an archive branch already pushed, other clones, and git history keep the content until they are rewritten",
+    );
+    Ok(0)
+}

@@ -1,0 +1,82 @@
+//! `git tombstone query "SQL"`: one read-only statement against the store, for audits.
+//!
+//! The database is opened read-only with `query_only` on, and a statement SQLite says may
+//! write (`sqlite3_stmt_readonly`) is refused before it runs, so a query can never change the
+//! archive, whatever it says.
+
+use rusqlite::types::ValueRef;
+
+use crate::cli::QueryArgs;
+use crate::commands::{CommandError, Ctx};
+use crate::error::Outcome;
+use crate::store::StoreError;
+
+/// Run `query`.
+pub fn run(args: &QueryArgs, ctx: &Ctx) -> Outcome {
+    let Some(store) = ctx.existing_store()? else {
+        return Err(CommandError::Invalid {
+            what: "store".into(),
+            why: "there is no store yet (nothing archived)".into(),
+        }
+        .into());
+    };
+    let conn = store.conn();
+    conn.pragma_update(None, "query_only", "ON")
+        .map_err(StoreError::from)?;
+    let invalid = |why: String| CommandError::Invalid {
+        what: "query".into(),
+        why,
+    };
+    let mut stmt = conn
+        .prepare(&args.sql)
+        .map_err(|e| invalid(e.to_string()))?;
+    if !stmt.readonly() {
+        return Err(invalid(
+            "only statements that read are allowed (SELECT, WITH …, read-only PRAGMAs); this one would write".into(),
+        )
+        .into());
+    }
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let mut rows = stmt.query([]).map_err(|e| invalid(e.to_string()))?;
+    let mut table: Vec<Vec<String>> = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| invalid(e.to_string()))? {
+        let mut obj = serde_json::Map::new();
+        let mut cells = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let v = row.get_ref(i).map_err(StoreError::from)?;
+            let (json, text) = match v {
+                ValueRef::Null => (serde_json::Value::Null, "NULL".to_owned()),
+                ValueRef::Integer(n) => (n.into(), n.to_string()),
+                ValueRef::Real(f) => (f.into(), f.to_string()),
+                ValueRef::Text(t) => {
+                    let s = String::from_utf8_lossy(t).into_owned();
+                    (s.clone().into(), s)
+                }
+                ValueRef::Blob(b) => {
+                    let hex = crate::id::hex(b);
+                    (
+                        serde_json::json!({ "hex": hex }),
+                        format!(
+                            "x'{}'",
+                            if hex.len() > 64 {
+                                format!("{}…", &hex[..64])
+                            } else {
+                                hex
+                            }
+                        ),
+                    )
+                }
+            };
+            obj.insert(name.clone(), json);
+            cells.push(text);
+        }
+        ctx.out.json(&serde_json::Value::Object(obj));
+        table.push(cells);
+    }
+    if !ctx.out.json {
+        let header: Vec<&str> = names.iter().map(String::as_str).collect();
+        ctx.out.table(&header, &table);
+        ctx.out.note(&format!("{} row(s)", table.len()));
+    }
+    Ok(0)
+}

@@ -1,0 +1,220 @@
+//! The tombstone streams: `tombstones_code.jsonl` and `tombstones_logs.jsonl` in the store
+//! directory, one JSON line per tombstone event (a file leaving the tree), split into the `logs`
+//! category and everything else.
+//!
+//! Events are rows of the `tombstones` table, inserted by triggers in the same transaction that
+//! records the removal (see the schema), so no code path can forget one. After each write the
+//! files are caught up from the table under a file lock, like `evidence.jsonl`: a crash can leave
+//! a file behind the table, never ahead of it, and the next write repairs it. `vacuum` prunes old
+//! events from the table and rewrites the files from it atomically, optionally with `.gz` copies.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, Row};
+use serde::Serialize;
+
+use super::StoreError;
+
+/// The two streams, by name: `code` (everything but logs) and `logs`.
+pub const STREAMS: [&str; 2] = ["code", "logs"];
+
+/// The stream an item of `category` goes to.
+pub fn stream_of(category: &str) -> &'static str {
+    if category == "logs" {
+        "logs"
+    } else {
+        "code"
+    }
+}
+
+/// The file of `stream` in store directory `dir`.
+pub fn file(dir: &Path, stream: &str) -> PathBuf {
+    dir.join(format!("tombstones_{stream}.jsonl"))
+}
+
+/// The gzip copy of `stream`'s file.
+pub fn gz_file(dir: &Path, stream: &str) -> PathBuf {
+    dir.join(format!("tombstones_{stream}.jsonl.gz"))
+}
+
+#[derive(Serialize)]
+struct Line {
+    seq: i64,
+    deleted_at: String,
+    category: String,
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_bytes_hex: Option<String>,
+    origin: String,
+    id: Option<String>,
+    sha256: Option<String>,
+    source_commit: Option<String>,
+    removed_in_commit: Option<String>,
+    reason: Option<String>,
+}
+
+const SELECT: &str = "SELECT seq, deleted_at, category, path, path_text, origin, item_id, sha256,
+    source_commit, removed_in_commit, reason FROM tombstones";
+
+fn render(r: &Row<'_>) -> rusqlite::Result<(i64, String)> {
+    let path: Vec<u8> = r.get(3)?;
+    let line = Line {
+        seq: r.get(0)?,
+        deleted_at: r.get(1)?,
+        category: r.get(2)?,
+        path_bytes_hex: std::str::from_utf8(&path)
+            .is_err()
+            .then(|| crate::id::hex(&path)),
+        path: r.get(4)?,
+        origin: r.get(5)?,
+        id: r.get(6)?,
+        sha256: r.get(7)?,
+        source_commit: r.get(8)?,
+        removed_in_commit: r.get(9)?,
+        reason: r.get(10)?,
+    };
+    let text = serde_json::to_string(&line).unwrap_or_default();
+    Ok((line.seq, text))
+}
+
+/// The lines of `stream` after `after`, in order, rendered as the file holds them.
+pub fn lines(
+    conn: &Connection,
+    stream: &str,
+    after: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE stream = ?1 AND seq > ?2 ORDER BY seq"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params![stream, after], render)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Bring both stream files up to date with the table (see the module docs).
+pub fn sync_files(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
+    for stream in STREAMS {
+        let path = file(dir, stream);
+        let db_max: i64 = conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM tombstones WHERE stream = ?1")?
+            .query_row([stream], |r| r.get(0))?;
+        if db_max == 0 && !path.exists() {
+            continue;
+        }
+        let io = io_err(&path);
+        let mut f = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(&io)?;
+        f.lock().map_err(&io)?;
+        let (last, complete_len) = super::evidence::read_tail(&mut f).map_err(&io)?;
+        if complete_len < f.metadata().map_err(&io)?.len() {
+            f.set_len(complete_len).map_err(&io)?;
+        }
+        let last_seq = last
+            .as_deref()
+            .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .and_then(|v| v.get("seq").and_then(|s| s.as_i64()))
+            .unwrap_or(0);
+        if last_seq >= db_max {
+            continue;
+        }
+        let mut buf = String::new();
+        for (_, line) in lines(conn, stream, last_seq)? {
+            buf.push_str(&line);
+            buf.push('\n');
+        }
+        f.write_all(buf.as_bytes()).map_err(&io)?;
+        f.sync_all().map_err(&io)?;
+    }
+    Ok(())
+}
+
+/// Rewrite both stream files from the table, atomically; with `gzip`, also (re)write their
+/// `.gz` copies. Returns the number of lines written per stream.
+pub fn rewrite_files(
+    conn: &Connection,
+    dir: &Path,
+    gzip: bool,
+) -> Result<Vec<(String, usize)>, StoreError> {
+    let mut counts = Vec::new();
+    for stream in STREAMS {
+        let path = file(dir, stream);
+        let all = lines(conn, stream, 0)?;
+        if all.is_empty() && !path.exists() {
+            counts.push((stream.to_owned(), 0));
+            continue;
+        }
+        let mut buf = String::new();
+        for (_, line) in &all {
+            buf.push_str(line);
+            buf.push('\n');
+        }
+        crate::fsutil::write_atomic(&path, buf.as_bytes(), 0o644).map_err(io_err(&path))?;
+        if gzip {
+            let gz = gz_file(dir, stream);
+            let bytes = gzip_bytes(buf.as_bytes()).map_err(io_err(&gz))?;
+            crate::fsutil::write_atomic(&gz, &bytes, 0o644).map_err(io_err(&gz))?;
+        }
+        counts.push((stream.to_owned(), all.len()));
+    }
+    Ok(counts)
+}
+
+/// gzip `bytes` (level 9; the streams are small and compress well).
+pub fn gzip_bytes(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes)?;
+    enc.finish()
+}
+
+/// Compare the stream files with the table: the problems found, as `(file, problem)`.
+pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<(String, String)>, StoreError> {
+    let mut problems = Vec::new();
+    for stream in STREAMS {
+        let path = file(dir, stream);
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let expected = lines(conn, stream, 0)?;
+        let text = match std::fs::read(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        let text = String::from_utf8_lossy(&text);
+        let found: Vec<&str> = text.lines().collect();
+        if found.len() != expected.len() {
+            problems.push((
+                name.clone(),
+                format!(
+                    "has {} lines where the store records {} events",
+                    found.len(),
+                    expected.len()
+                ),
+            ));
+        }
+        if let Some(i) = found
+            .iter()
+            .zip(&expected)
+            .position(|(f, (_, e))| *f != e.as_str())
+        {
+            problems.push((
+                name,
+                format!("line {} differs from the store's record of it", i + 1),
+            ));
+        }
+    }
+    Ok(problems)
+}
