@@ -85,6 +85,90 @@ pub enum Command {
     Purge(PurgeArgs),
     /// Run one read-only SQL statement against the store (audit queries)
     Query(QueryArgs),
+    /// Write Parquet deltas (only what changed) under <store>/parquet/, or a JSONL(.gz) file
+    Export(ExportArgs),
+    /// Rebuild or merge a store from a JSONL(.gz) file or a Parquet directory
+    Import(ImportArgs),
+    /// Merge small Parquet files per partition and recompress them
+    Compact(CompactArgs),
+    /// Copy the Parquet files into the central store (hostname=/namespace=/project=/date=)
+    Sync(SyncArgs),
+}
+
+/// Write the store's analytical or portable form.
+///
+/// Without --jsonl: Parquet deltas under <store>/parquet/{items,blobs}/date=YYYY-MM-DD/, one new
+/// immutable file per dataset and partition holding only the rows changed since the last export.
+/// With --jsonl FILE: the whole store as code_archive JSONL (gzip when FILE ends in .gz).
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write the JSONL interchange file FILE instead of Parquet deltas
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Option<PathBuf>,
+    /// How blob content is stored in Parquet: raw bytes (smallest overall) or zstd per file
+    #[arg(long, value_enum, default_value = "raw")]
+    pub content: crate::interchange::export::ContentEncoding,
+    /// zstd level of the Parquet pages (1-22)
+    #[arg(long, default_value_t = 9, value_name = "N")]
+    pub level: i32,
+    /// Who exports (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+/// Rebuild a store from its portable form, or merge one into it (idempotent).
+///
+/// Ids, SHA-256 and sizes are checked for every record before anything is written. Into an empty
+/// store a JSONL file's evidence lines are imported verbatim (chain checked); otherwise one
+/// `import` evidence line records what came in.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A code_archive .jsonl / .jsonl.gz file, or a directory with Parquet `items/` and `blobs/`
+    #[arg(value_name = "FILE|DIR")]
+    pub source: PathBuf,
+    /// Who imports (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// Only partitions older than this age (`30d`, `12w`, `1y`)
+    #[arg(long, value_name = "AGE")]
+    pub older_than: Option<String>,
+    /// Compression of the merged files (only zstd)
+    #[arg(long, default_value = "zstd", value_parser = ["zstd"])]
+    pub compression: String,
+    /// zstd level of the merged files (1-22)
+    #[arg(long, default_value_t = 19, value_name = "N")]
+    pub level: i32,
+    /// Leave files of at least this many bytes alone
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_name = "BYTES")]
+    pub threshold: u64,
+    /// Say what would be merged; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who compacts (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+/// Copy this store's Parquet files into a central store shared by many repositories.
+///
+/// Layout: DEST/hostname=H/namespace=N/project=P/date=D/{items,blobs}/*.parquet, with the project
+/// identity from the git remote (github__owner / repo) or the path (local__…). Exports pending
+/// deltas first; copies only what DEST lacks, verified by SHA-256.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The central store (default: ~/.tombstone/projects)
+    #[arg(value_name = "DEST")]
+    pub dest: Option<PathBuf>,
+    /// Say what would be copied or removed; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Show which files are synced, missing or different; write nothing
+    #[arg(long, conflicts_with = "dry_run")]
+    pub status: bool,
 }
 
 /// Summarise the store, or drop the stored content of items removed before a cut-off.
@@ -239,6 +323,12 @@ pub struct ListArgs {
     /// Only items archived before this date (YYYY-MM-DD or RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+    /// List the central store (~/.tombstone/projects) across projects instead of this store
+    #[arg(long, short = 'g', conflicts_with = "database")]
+    pub global: bool,
+    /// List the central store at DIR across projects
+    #[arg(long, value_name = "DIR")]
+    pub database: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -90,6 +90,15 @@ impl From<crate::governance::GovernanceError> for Error {
     }
 }
 
+impl From<crate::interchange::InterchangeError> for Error {
+    fn from(e: crate::interchange::InterchangeError) -> Self {
+        match e {
+            crate::interchange::InterchangeError::Store(s) => Error::Store(s),
+            other => Error::Command(CommandError::Interchange(other)),
+        }
+    }
+}
+
 impl From<crate::bind::BindError> for Error {
     fn from(e: crate::bind::BindError) -> Self {
         match e {

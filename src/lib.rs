@@ -9,6 +9,7 @@
 //! - [`project`]: the repository's identity (namespace/project) for the central store.
 //! - [`store`]: SQLite (schema, items, blobs) and the evidence log.
 //! - [`governance`]: retention, legal holds, dual-control purge, evidence checkpoints.
+//! - [`interchange`]: Parquet deltas, compaction, JSONL interchange, import, central store.
 //! - [`capture`], [`bind`]: recording file versions and binding them to commits.
 //! - [`content`], [`clock`], [`fsutil`], [`failpoint`]: small helpers.
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod fsutil;
 pub mod git;
 pub mod governance;
 pub mod id;
+pub mod interchange;
 pub mod output;
 pub mod policy;
 pub mod project;

@@ -9,6 +9,9 @@ use crate::{clock, policy};
 
 /// Run `list`.
 pub fn run(args: &ListArgs, ctx: &Ctx) -> Outcome {
+    if args.global || args.database.is_some() {
+        return global(args, ctx);
+    }
     let items = select(args, ctx)?;
     for item in &items {
         ctx.out.json(item);
@@ -84,4 +87,57 @@ pub fn select(args: &ListArgs, ctx: &Ctx) -> Result<Vec<Item>, crate::error::Err
         found.retain(|i| policy::matches(m, &i.path));
     }
     Ok(found)
+}
+
+/// `list --global` / `--database DIR`: the central store, across projects.
+fn global(args: &ListArgs, ctx: &Ctx) -> Outcome {
+    let root = args
+        .database
+        .as_ref()
+        .map_or_else(crate::interchange::sync::default_dest, |d| ctx.cwd.join(d));
+    let matcher = args
+        .path
+        .as_deref()
+        .map(|p| policy::glob(p).map(|g| g.compile_matcher()))
+        .transpose()
+        .map_err(|why| CommandError::Invalid {
+            what: "--path".into(),
+            why,
+        })?;
+    let mut items = crate::interchange::sync::read_items(&root)?;
+    items.retain(|i| {
+        args.category.as_ref().is_none_or(|c| *c == i.category)
+            && args.state.as_ref().is_none_or(|s| *s == i.state)
+            && matcher
+                .as_ref()
+                .is_none_or(|m| policy::matches(m, i.path.as_bytes()))
+    });
+    for i in &items {
+        ctx.out.json(i);
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            vec![
+                format!(
+                    "{}/{}",
+                    i.namespace.as_deref().unwrap_or("-"),
+                    i.project.as_deref().unwrap_or("-")
+                ),
+                i.hostname.clone().unwrap_or_default(),
+                i.id.clone(),
+                i.state.clone(),
+                human_bytes(i.size as u64),
+                i.path.clone(),
+            ]
+        })
+        .collect();
+    if items.is_empty() {
+        ctx.out
+            .text(&format!("no archived items under {}", root.display()));
+    } else {
+        ctx.out
+            .table(&["PROJECT", "HOST", "ID", "STATE", "SIZE", "PATH"], &rows);
+    }
+    Ok(0)
 }

@@ -4,10 +4,13 @@
 pub mod archive;
 pub mod bind;
 pub mod ci;
+pub mod compact;
 pub mod doctor;
 pub mod evidence;
+pub mod export;
 pub mod hold;
 pub mod hook;
+pub mod import;
 pub mod init;
 pub mod install;
 pub mod list;
@@ -19,6 +22,7 @@ pub mod restore;
 pub mod scan;
 pub mod show;
 pub mod stub;
+pub mod sync;
 pub mod vacuum;
 pub mod verify;
 
@@ -152,6 +156,9 @@ pub enum CommandError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Governance(crate::governance::GovernanceError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Interchange(crate::interchange::InterchangeError),
     #[error("I/O error on {}", path.display())]
     #[diagnostic(code(tombstone::io))]
     Io {
@@ -170,7 +177,15 @@ impl CommandError {
             | CommandError::Unavailable { .. }
             | CommandError::Mismatch { .. }
             | CommandError::InvalidStub { .. } => FAILURE,
-            CommandError::Io { .. } => INTERNAL,
+            CommandError::Io { .. }
+            | CommandError::Interchange(
+                crate::interchange::InterchangeError::Io { .. }
+                | crate::interchange::InterchangeError::Parquet(_)
+                | crate::interchange::InterchangeError::Arrow(_),
+            ) => INTERNAL,
+            CommandError::Interchange(crate::interchange::InterchangeError::Rejected {
+                ..
+            }) => FAILURE,
             _ => USAGE,
         }
     }
@@ -209,6 +224,10 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
             Command::PruneRequest(a) => prune_request::run(&a, &ctx),
             Command::Purge(a) => purge::run(&a, &ctx),
             Command::Query(a) => query::run(&a, &ctx),
+            Command::Export(a) => export::run(&a, &ctx),
+            Command::Import(a) => import::run(&a, &ctx),
+            Command::Compact(a) => compact::run(&a, &ctx),
+            Command::Sync(a) => sync::run(&a, &ctx),
             Command::Stub(StubCommand::Check(a)) => stub::run(&a, ctx.out),
         }),
     };

@@ -102,7 +102,7 @@ pub fn run(args: &PurgeArgs, ctx: &Ctx) -> Outcome {
             .map(|i| i.sha256)
             .unwrap_or_default(),
     };
-    let scrubbed = crate::store::exports::scrub(store.conn(), store.dir(), &[sha])?;
+    let scrubbed = crate::interchange::export::scrub(&mut store, &[sha], &now)?;
     store.reclaim()?;
     ctx.out.json(&serde_json::json!({
         "request": req, "approval": approved, "applied": applied, "exports_rewritten": scrubbed,

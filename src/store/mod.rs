@@ -9,7 +9,6 @@
 
 pub mod blobs;
 pub mod evidence;
-pub mod exports;
 pub mod items;
 mod schema;
 pub mod streams;
@@ -184,6 +183,15 @@ impl Store {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         self.sync_files()?;
+        self.write_fresh(f)
+    }
+
+    /// [`Store::write_with`] without first catching the files up: for an import that fills an
+    /// empty database with the very lines an existing `evidence.jsonl` already holds.
+    pub fn write_fresh<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

@@ -170,6 +170,37 @@ const MIGRATIONS: &[&str] = &[
         b.bytes AS blob_bytes, b.git_blob_id, b.created_at
     FROM blobs b;
     "#,
+    // 5: exports. `change_seq` orders every change to an item (set by triggers on insert and
+    // update), so a Parquet delta holds exactly the rows changed since the last one.
+    // `export_files` registers every file an export or compaction wrote.
+    r#"
+    ALTER TABLE items ADD COLUMN change_seq INTEGER;
+    UPDATE items SET change_seq = rowid;
+    CREATE INDEX items_by_change_seq ON items(change_seq);
+    CREATE TRIGGER items_change_seq_on_insert AFTER INSERT ON items
+    BEGIN
+        UPDATE items SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM items)
+        WHERE rowid = NEW.rowid;
+    END;
+    CREATE TRIGGER items_change_seq_on_update AFTER UPDATE ON items
+    WHEN NEW.change_seq IS OLD.change_seq
+    BEGIN
+        UPDATE items SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM items)
+        WHERE rowid = NEW.rowid;
+    END;
+    CREATE TABLE export_files (
+        path         TEXT PRIMARY KEY NOT NULL,
+        dataset      TEXT NOT NULL,
+        partition    TEXT NOT NULL,
+        rows         INTEGER NOT NULL,
+        bytes        INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        retired_at   TEXT,
+        replaced_by  TEXT,
+        compacted    INTEGER NOT NULL DEFAULT 0
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,268 @@
+//! `code_archive.jsonl` (`.gz` when the name ends so): the store as one line per record.
+//!
+//! ```text
+//! {"type":"header","format":"git-tombstone/code_archive","version":1,"store_id":…,"project":…,"exported_at":…}
+//! {"type":"item","id":…,"path":…,"language":…,"encoding":"utf-8"|"base64"|null,"content":…,…}
+//! {"type":"tombstone","stream":"code"|"logs",…}    the tombstone streams, line for line
+//! {"type":"evidence","line":"<the exact evidence line>"}
+//! ```
+//!
+//! Content is UTF-8 text when it is valid UTF-8 and not binary, else base64; `null` when the
+//! store no longer has it (vacuumed, purged). Evidence lines are carried verbatim so their
+//! digests survive a rebuild.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::export::{item_row, ITEM_COLUMNS};
+use super::parquet::ItemRow;
+use super::InterchangeError;
+use crate::store::{blobs, Store};
+
+/// Format name in the header.
+pub const FORMAT: &str = "git-tombstone/code_archive";
+
+/// An item line.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ItemLine {
+    pub id: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_bytes_hex: Option<String>,
+    pub language: Option<String>,
+    pub mime: String,
+    pub lines: Option<i64>,
+    pub binary: bool,
+    /// `utf-8`, `base64`, or `null` when the content is not in the store.
+    pub encoding: Option<String>,
+    pub content: Option<String>,
+    pub sha256: String,
+    pub size: i64,
+    pub git_blob_id: Option<String>,
+    pub mode: String,
+    pub category: String,
+    pub action: String,
+    pub reason: String,
+    pub actor: String,
+    pub source_commit: String,
+    pub removed_in_commit: Option<String>,
+    pub archived_at: String,
+    pub updated_at: String,
+    pub removed_at: Option<String>,
+    pub state: String,
+    pub legal_hold: bool,
+    pub tags: serde_json::Value,
+    pub metadata: serde_json::Value,
+}
+
+impl ItemLine {
+    /// The line of `row` with `content`.
+    pub fn new(row: &ItemRow, content: Option<&[u8]>) -> ItemLine {
+        let (encoding, content) = match content {
+            None => (None, None),
+            Some(b) => match std::str::from_utf8(b) {
+                Ok(s) if !row.binary => (Some("utf-8".to_owned()), Some(s.to_owned())),
+                _ => (
+                    Some("base64".to_owned()),
+                    Some(base64::engine::general_purpose::STANDARD.encode(b)),
+                ),
+            },
+        };
+        ItemLine {
+            id: row.id.clone(),
+            path: String::from_utf8_lossy(&row.path).into_owned(),
+            path_bytes_hex: std::str::from_utf8(&row.path)
+                .is_err()
+                .then(|| crate::id::hex(&row.path)),
+            language: row.language.clone(),
+            mime: row.mime.clone(),
+            lines: row.lines,
+            binary: row.binary,
+            encoding,
+            content,
+            sha256: row.sha256.clone(),
+            size: row.size,
+            git_blob_id: row.git_blob_id.clone(),
+            mode: row.mode.clone(),
+            category: row.category.clone(),
+            action: row.action.clone(),
+            reason: row.reason.clone(),
+            actor: row.actor.clone(),
+            source_commit: row.source_commit.clone(),
+            removed_in_commit: row.removed_in_commit.clone(),
+            archived_at: row.archived_at.clone(),
+            updated_at: row.updated_at.clone(),
+            removed_at: row.removed_at.clone(),
+            state: row.state.clone(),
+            legal_hold: row.legal_hold,
+            tags: serde_json::from_str(&row.tags).unwrap_or_else(|_| serde_json::json!([])),
+            metadata: serde_json::from_str(&row.metadata).unwrap_or_else(|_| serde_json::json!({})),
+        }
+    }
+
+    /// The exact path bytes.
+    pub fn path_bytes(&self) -> Option<Vec<u8>> {
+        match &self.path_bytes_hex {
+            None => Some(self.path.as_bytes().to_vec()),
+            Some(hex) => (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                .collect(),
+        }
+    }
+
+    /// The decoded content, if present.
+    pub fn content_bytes(&self) -> Result<Option<Vec<u8>>, String> {
+        match (self.encoding.as_deref(), &self.content) {
+            (_, None) | (None, _) => Ok(None),
+            (Some("utf-8"), Some(s)) => Ok(Some(s.as_bytes().to_vec())),
+            (Some("base64"), Some(s)) => base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map(Some)
+                .map_err(|e| format!("bad base64: {e}")),
+            (Some(other), _) => Err(format!("unknown encoding `{other}`")),
+        }
+    }
+}
+
+/// One record of the file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Record {
+    Header {
+        format: String,
+        version: u32,
+        store_id: String,
+        project: Option<String>,
+        exported_at: String,
+    },
+    Item(Box<ItemLine>),
+    Tombstone {
+        stream: String,
+        line: serde_json::Value,
+    },
+    Evidence {
+        line: String,
+    },
+}
+
+fn is_gz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
+
+/// Write the whole store to `path` (atomically; gzip if it ends in `.gz`). Returns the number
+/// of item lines.
+pub fn export(store: &Store, path: &Path, now: &str) -> Result<usize, InterchangeError> {
+    let conn = store.conn();
+    let mut text = Vec::new();
+    let mut push = |r: &Record| -> Result<(), InterchangeError> {
+        serde_json::to_writer(&mut text, r).map_err(|e| InterchangeError::Invalid {
+            what: "record".into(),
+            why: e.to_string(),
+        })?;
+        text.push(b'\n');
+        Ok(())
+    };
+    push(&Record::Header {
+        format: FORMAT.into(),
+        version: 1,
+        store_id: store.id()?,
+        project: store.meta("project")?,
+        exported_at: now.to_owned(),
+    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ITEM_COLUMNS} FROM items ORDER BY path, archived_at, id"
+    ))?;
+    let rows: Vec<ItemRow> = stmt.query_map([], item_row)?.collect::<Result<_, _>>()?;
+    for row in &rows {
+        let content = blobs::get(conn, &row.sha256)?;
+        push(&Record::Item(Box::new(ItemLine::new(
+            row,
+            content.as_deref(),
+        ))))?;
+    }
+    for stream in crate::store::streams::STREAMS {
+        for (_, line) in crate::store::streams::lines(conn, stream, 0)? {
+            push(&Record::Tombstone {
+                stream: stream.to_owned(),
+                line: serde_json::from_str(&line).unwrap_or_default(),
+            })?;
+        }
+    }
+    let mut stmt = conn.prepare("SELECT line FROM evidence ORDER BY seq")?;
+    let lines: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for line in lines {
+        push(&Record::Evidence { line })?;
+    }
+    write_maybe_gz(path, &text)?;
+    Ok(rows.len())
+}
+
+fn write_maybe_gz(path: &Path, text: &[u8]) -> Result<(), InterchangeError> {
+    let bytes = if is_gz(path) {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text)
+            .map_err(|e| InterchangeError::io(path, e))?;
+        enc.finish().map_err(|e| InterchangeError::io(path, e))?
+    } else {
+        text.to_vec()
+    };
+    crate::fsutil::write_atomic(path, &bytes, 0o644).map_err(|e| InterchangeError::io(path, e))
+}
+
+/// The records of a JSONL (or `.jsonl.gz`) file.
+pub fn read(path: &Path) -> Result<Vec<Record>, InterchangeError> {
+    let f = std::fs::File::open(path).map_err(|e| InterchangeError::io(path, e))?;
+    let reader: Box<dyn Read> = if is_gz(path) {
+        Box::new(flate2::read::GzDecoder::new(f))
+    } else {
+        Box::new(f)
+    };
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(reader).lines().enumerate() {
+        let line = line.map_err(|e| InterchangeError::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec: Record = serde_json::from_str(&line).map_err(|e| InterchangeError::Rejected {
+            source_name: path.display().to_string(),
+            record: i + 1,
+            why: format!("not a record: {e}"),
+        })?;
+        out.push(rec);
+    }
+    Ok(out)
+}
+
+/// Drop the content of `shas` from the JSONL export at `path`, if it exists and holds any.
+pub fn scrub_file(path: &Path, shas: &[String]) -> Result<bool, InterchangeError> {
+    if !path.exists() {
+        return Ok(false);
+    }
+    let records = read(path)?;
+    let mut hit = false;
+    let mut text = Vec::new();
+    for mut r in records {
+        if let Record::Item(item) = &mut r {
+            if shas.contains(&item.sha256) && item.content.is_some() {
+                item.content = None;
+                item.encoding = None;
+                hit = true;
+            }
+        }
+        serde_json::to_writer(&mut text, &r).map_err(|e| InterchangeError::Invalid {
+            what: "record".into(),
+            why: e.to_string(),
+        })?;
+        text.push(b'\n');
+    }
+    if hit {
+        write_maybe_gz(path, &text)?;
+    }
+    Ok(hit)
+}

@@ -1,0 +1,195 @@
+//! The store's portable and analytical forms: Parquet datasets with delta exports and
+//! compaction ([`export`], [`compact`]), the JSONL interchange file ([`jsonl`]), rebuilding a
+//! store from either ([`import`]), and the central store across repositories ([`sync`]).
+//!
+//! Layout under the store directory: `parquet/<dataset>/date=YYYY-MM-DD/<file>.parquet`, with
+//! `dataset` = `items` or `blobs`. Every file written is registered in the `export_files` table
+//! (size, SHA-256, rows); files on disk that are not registered are leftovers of a crashed run and
+//! are removed by the next one, and files a compaction retired are removed after their
+//! replacement is registered.
+
+pub mod compact;
+pub mod export;
+pub mod import;
+pub mod jsonl;
+pub mod parquet;
+pub mod sync;
+
+use std::path::{Path, PathBuf};
+
+use miette::Diagnostic;
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// The Parquet datasets.
+pub const DATASETS: [&str; 2] = ["items", "blobs"];
+
+/// Errors of exports, imports and syncs.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum InterchangeError {
+    #[error("invalid {what}: {why}")]
+    #[diagnostic(code(tombstone::interchange::invalid))]
+    Invalid { what: String, why: String },
+    #[error("{source_name}: record {record}: {why}")]
+    #[diagnostic(
+        code(tombstone::import::rejected),
+        help(
+            "nothing was imported; the file is damaged or was edited (ids and SHA-256 are checked)"
+        )
+    )]
+    Rejected {
+        source_name: String,
+        record: usize,
+        why: String,
+    },
+    #[error("I/O error on {}", path.display())]
+    #[diagnostic(code(tombstone::interchange::io))]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Parquet: {0}")]
+    #[diagnostic(code(tombstone::interchange::parquet))]
+    Parquet(#[from] ::parquet::errors::ParquetError),
+    #[error("Arrow: {0}")]
+    #[diagnostic(code(tombstone::interchange::arrow))]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for InterchangeError {
+    fn from(e: rusqlite::Error) -> Self {
+        InterchangeError::Store(StoreError::Sql(e))
+    }
+}
+
+impl InterchangeError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        InterchangeError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The Parquet root of a store directory.
+pub fn parquet_dir(store_dir: &Path) -> PathBuf {
+    store_dir.join("parquet")
+}
+
+/// A file registered in `export_files`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportFile {
+    /// Relative to the store directory (`parquet/items/date=…/…`), or absolute for JSONL.
+    pub path: String,
+    pub dataset: String,
+    /// `date=YYYY-MM-DD`, empty for JSONL.
+    pub partition: String,
+    pub rows: i64,
+    pub bytes: i64,
+    pub sha256: String,
+    pub created_at: String,
+    pub retired_at: Option<String>,
+    pub replaced_by: Option<String>,
+    pub compacted: bool,
+}
+
+/// Registered files, live (`retired_at IS NULL`) or all.
+pub fn files(conn: &Connection, live_only: bool) -> Result<Vec<ExportFile>, InterchangeError> {
+    let mut stmt = conn.prepare(
+        "SELECT path, dataset, partition, rows, bytes, sha256, created_at, retired_at, replaced_by,
+            compacted FROM export_files WHERE (?1 = 0 OR retired_at IS NULL) ORDER BY path",
+    )?;
+    let rows = stmt.query_map([live_only as i64], |r| {
+        Ok(ExportFile {
+            path: r.get(0)?,
+            dataset: r.get(1)?,
+            partition: r.get(2)?,
+            rows: r.get(3)?,
+            bytes: r.get(4)?,
+            sha256: r.get(5)?,
+            created_at: r.get(6)?,
+            retired_at: r.get(7)?,
+            replaced_by: r.get(8)?,
+            compacted: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Register a written file (replacing an earlier registration of the same path).
+pub fn register(tx: &Connection, f: &ExportFile) -> Result<(), InterchangeError> {
+    tx.execute(
+        "INSERT INTO export_files (path, dataset, partition, rows, bytes, sha256, created_at,
+            retired_at, replaced_by, compacted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, ?8)
+         ON CONFLICT (path) DO UPDATE SET rows = excluded.rows, bytes = excluded.bytes,
+            sha256 = excluded.sha256, created_at = excluded.created_at, retired_at = NULL,
+            replaced_by = NULL, compacted = excluded.compacted",
+        rusqlite::params![
+            f.path,
+            f.dataset,
+            f.partition,
+            f.rows,
+            f.bytes,
+            f.sha256,
+            f.created_at,
+            f.compacted
+        ],
+    )?;
+    Ok(())
+}
+
+/// Remove Parquet files that are not registered (a crashed export or compaction) or that a
+/// compaction retired. Returns the files removed, relative to the store directory.
+pub fn tidy(conn: &Connection, store_dir: &Path) -> Result<Vec<String>, InterchangeError> {
+    let known: std::collections::HashMap<String, bool> = files(conn, false)?
+        .into_iter()
+        .map(|f| (f.path, f.retired_at.is_none()))
+        .collect();
+    let mut removed = Vec::new();
+    for rel in parquet_files(store_dir)? {
+        if known.get(&rel).copied() != Some(true) {
+            let p = store_dir.join(&rel);
+            std::fs::remove_file(&p).map_err(|e| InterchangeError::io(&p, e))?;
+            removed.push(rel);
+        }
+    }
+    Ok(removed)
+}
+
+/// Every `*.parquet` under the store's Parquet root, relative to the store directory.
+pub fn parquet_files(store_dir: &Path) -> Result<Vec<String>, InterchangeError> {
+    let mut out = Vec::new();
+    let root = parquet_dir(store_dir);
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(InterchangeError::io(&d, e)),
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                if let Ok(rel) = p.strip_prefix(store_dir) {
+                    out.push(rel.to_string_lossy().into_owned());
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `date=YYYY-MM-DD` of an RFC 3339 time.
+pub fn partition_of(rfc3339: &str) -> String {
+    format!("date={}", rfc3339.get(..10).unwrap_or("1970-01-01"))
+}
