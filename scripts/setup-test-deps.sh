@@ -39,9 +39,13 @@ if ! have zizmor; then
   hash -r
 fi
 have node || apt_install nodejs npm
-# DuckDB and pyarrow read what `export` writes (and DuckDB ATTACHes the SQLite store).
-if ! python3 -c "import duckdb, pyarrow" >/dev/null 2>&1; then
-  python3 -m pip install --quiet --disable-pip-version-check duckdb pyarrow
+# DuckDB and pyarrow read what `export` writes, and DuckDB ATTACHes the SQLite store. DuckDB
+# would download its sqlite extension from extensions.duckdb.org, which CI may not reach, so the
+# extension comes from PyPI, pinned to the same DuckDB version.
+duckdb_pin="1.5.5"
+if ! python3 -c "import duckdb, pyarrow, duckdb_extension_sqlite_scanner; assert duckdb.__version__ == '$duckdb_pin'" >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check \
+    "duckdb==$duckdb_pin" "duckdb-extension-sqlite-scanner==$duckdb_pin" pyarrow
 fi
-python3 -c "import duckdb, pyarrow" || { echo "setup-test-deps: duckdb/pyarrow did not install" >&2; exit 1; }
+python3 -c "import duckdb, pyarrow, duckdb_extension_sqlite_scanner" || { echo "setup-test-deps: duckdb/pyarrow did not install" >&2; exit 1; }
 echo "setup-test-deps: git $(git --version | awk '{print $3}'), git-lfs $(git-lfs version | awk '{print $1}' | cut -d/ -f2), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'), pre-commit $(pre-commit --version | awk '{print $2}')"

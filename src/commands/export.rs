@@ -20,6 +20,13 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> Outcome {
     let now = crate::clock::now();
     if let Some(file) = &args.jsonl {
         let path = ctx.cwd.join(file);
+        // The evidence line comes first so the file carries it: a store rebuilt from this file
+        // has the record of its own export.
+        let ev = store.write(|tx| {
+            let n: i64 = tx.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?;
+            let data = serde_json::json!({ "jsonl": path.display().to_string(), "items": n });
+            crate::store::evidence::append(tx, "export", &actor, &now, &data)
+        })?;
         let n = jsonl::export(&store, &path, &now)?;
         let data = std::fs::read(&path).map_err(|source| CommandError::Io {
             path: path.clone(),
@@ -39,13 +46,7 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> Outcome {
             compacted: false,
         };
         // Registered so a purge can find and rewrite it.
-        let ev = store.write_with(|tx| {
-            interchange::register(tx, &f)?;
-            let data = serde_json::json!({ "jsonl": f.path, "items": n, "sha256": f.sha256 });
-            Ok::<_, interchange::InterchangeError>(crate::store::evidence::append(
-                tx, "export", &actor, &now, &data,
-            )?)
-        })?;
+        store.write_with(|tx| interchange::register(tx, &f))?;
         ctx.out
             .json(&serde_json::json!({ "file": f, "items": n, "evidence": ev }));
         ctx.out.text(&format!(

@@ -224,6 +224,39 @@ fn check(src: &Source, path: &Path) -> Result<(), InterchangeError> {
     Ok(())
 }
 
+/// When a store lost its database, its `evidence.jsonl` may have survived with lines written
+/// after the export: if it continues the imported chain, the whole file is the chain to keep.
+/// A file that disagrees with the imported lines is refused rather than overwritten.
+fn reconcile_with_log(dir: &Path, imported: Vec<String>) -> Result<Vec<String>, InterchangeError> {
+    let path = dir.join(evidence::FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(imported),
+        Err(e) => return Err(InterchangeError::io(&path, e)),
+    };
+    let on_disk: Vec<String> = text.lines().map(str::to_owned).collect();
+    let common = on_disk.len().min(imported.len());
+    if on_disk[..common] != imported[..common] {
+        return Err(InterchangeError::Invalid {
+            what: "evidence".into(),
+            why: format!(
+                "{} in the store directory does not continue the imported log; move it aside to import",
+                path.display()
+            ),
+        });
+    }
+    if on_disk.len() <= imported.len() {
+        return Ok(imported);
+    }
+    if let Some(f) = evidence::verify_text(text.as_bytes(), None).first() {
+        return Err(InterchangeError::Invalid {
+            what: "evidence".into(),
+            why: format!("{} line {}: {}", path.display(), f.line, f.problem),
+        });
+    }
+    Ok(on_disk)
+}
+
 /// Import `source` into the store in `dir` (created if needed).
 pub fn run(
     store: &mut Store,
@@ -237,6 +270,7 @@ pub fn run(
     } else {
         from_jsonl(source)?
     };
+    let mut src = src;
     check(&src, source)?;
     let fresh: bool = store.conn().query_row(
         "SELECT NOT EXISTS (SELECT 1 FROM items) AND NOT EXISTS (SELECT 1 FROM evidence)",
@@ -244,6 +278,9 @@ pub fn run(
         |r| r.get(0),
     )?;
     let carry_evidence = fresh && !src.evidence.is_empty();
+    if carry_evidence {
+        src.evidence = reconcile_with_log(store.dir(), src.evidence)?;
+    }
     let mut report = Imported {
         source: source.display().to_string(),
         items_read: src.items.len(),

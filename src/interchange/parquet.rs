@@ -362,3 +362,97 @@ pub fn blob_rows(b: &RecordBatch) -> Result<Vec<BlobRow>, InterchangeError> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(schema: &Schema) -> Vec<String> {
+        schema
+            .fields()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{}{}",
+                    f.name(),
+                    f.data_type(),
+                    if f.is_nullable() { "?" } else { "" }
+                )
+            })
+            .collect()
+    }
+
+    /// The datasets' schemas are a public contract (README, "Parquet datasets"): changing them
+    /// must be deliberate, here and in the README.
+    #[test]
+    fn dataset_schemas_are_pinned() {
+        let ts = "Timestamp(ms, \"UTC\")";
+        assert_eq!(
+            shape(&items_schema()),
+            [
+                "id:Utf8",
+                "path:Utf8",
+                "path_bytes:Binary",
+                "mode:Utf8",
+                "language:Utf8?",
+                "mime:Utf8",
+                "lines:Int64?",
+                "binary:Boolean",
+                "size:Int64",
+                "sha256:Utf8",
+                "git_blob_id:Utf8?",
+                "category:Utf8",
+                "action:Utf8",
+                "reason:Utf8",
+                "actor:Utf8",
+                "source_commit:Utf8",
+                "removed_in_commit:Utf8?",
+                &format!("archived_at:{ts}"),
+                &format!("updated_at:{ts}"),
+                &format!("removed_at:{ts}?"),
+                "state:Utf8",
+                "legal_hold:Boolean",
+                "tags:Utf8",
+                "metadata:Utf8",
+                "change_seq:Int64",
+                &format!("exported_at:{ts}"),
+            ]
+            .map(String::from)
+        );
+        assert_eq!(
+            shape(&blobs_schema()),
+            [
+                "sha256:Utf8",
+                "size:Int64",
+                "git_blob_id:Utf8?",
+                "content_encoding:Utf8",
+                "content:Binary?",
+                &format!("created_at:{ts}"),
+                &format!("exported_at:{ts}"),
+            ]
+            .map(String::from)
+        );
+    }
+
+    #[test]
+    fn rows_survive_a_write_and_read() {
+        let row = BlobRow {
+            sha256: "ab".repeat(32),
+            size: 3,
+            git_blob_id: None,
+            content_encoding: "raw".into(),
+            content: Some(b"abc".to_vec()),
+            created_at: "2026-01-02T03:04:05Z".into(),
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("b.parquet");
+        let batch = blobs_batch(std::slice::from_ref(&row), "2026-01-02T03:04:05Z").expect("batch");
+        write_file(&path, blobs_schema(), &[batch], 3).expect("write");
+        let back = blob_rows(&read_file(&path).expect("read")[0]).expect("rows");
+        assert_eq!(back, vec![row]);
+        assert_eq!(
+            rfc3339(millis("2026-01-02T03:04:05Z")),
+            "2026-01-02T03:04:05Z"
+        );
+    }
+}

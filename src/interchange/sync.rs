@@ -163,13 +163,14 @@ pub struct GlobalItem {
     change_seq: i64,
 }
 
+/// (hostname, namespace, project, id): one item of one project.
+type ItemKey = (Option<String>, Option<String>, Option<String>, String);
+
 /// Every item in the central store at `root` (any number of projects), the latest version of
 /// each, sorted by project, path and id.
 pub fn read_items(root: &Path) -> Result<Vec<GlobalItem>, InterchangeError> {
-    let mut found: std::collections::HashMap<
-        (Option<String>, Option<String>, Option<String>, String),
-        GlobalItem,
-    > = std::collections::HashMap::new();
+    let mut found: std::collections::HashMap<ItemKey, GlobalItem> =
+        std::collections::HashMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = match std::fs::read_dir(&d) {
