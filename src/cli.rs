@@ -93,6 +93,37 @@ pub enum Command {
     Compact(CompactArgs),
     /// Copy the Parquet files into the central store (hostname=/namespace=/project=/date=)
     Sync(SyncArgs),
+    /// Archive every file of a commit's tree; with --update, record what disappeared since
+    Snapshot(SnapshotArgs),
+}
+
+/// Archive every file of a commit's tree into the store (deduplicated: a repeated snapshot
+/// costs only what changed).
+///
+/// Files pass when they match an --allow-glob (all do without one), no --deny-glob, and are not
+/// ignored by the policy. With --update, files of the previous snapshot that are gone get
+/// `deleted_at` and the deleting commit, and go to the tombstone streams. `list --live` shows the
+/// active rows; `export` carries them as the `files` dataset.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// The commit whose tree to archive
+    #[arg(default_value = "HEAD", value_name = "REV")]
+    pub rev: String,
+    /// Only paths matching this glob (repeatable; policy glob syntax)
+    #[arg(long = "allow-glob", value_name = "GLOB")]
+    pub allow_globs: Vec<String>,
+    /// Never paths matching this glob (repeatable)
+    #[arg(long = "deny-glob", value_name = "GLOB")]
+    pub deny_globs: Vec<String>,
+    /// Mark files that disappeared since the previous snapshot as deleted
+    #[arg(long)]
+    pub update: bool,
+    /// Threads that read, hash and compress: a number, or `auto` (one per core)
+    #[arg(long, default_value = "auto", value_name = "N|auto")]
+    pub workers: String,
+    /// Who snapshots (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
+    #[arg(long)]
+    pub by: Option<String>,
 }
 
 /// Write the store's analytical or portable form.
@@ -329,6 +360,9 @@ pub struct ListArgs {
     /// List the central store at DIR across projects
     #[arg(long, value_name = "DIR")]
     pub database: Option<PathBuf>,
+    /// List the live files of the snapshots (active rows: not deleted, not superseded)
+    #[arg(long, conflicts_with_all = ["global", "database"])]
+    pub live: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@
 //! - [`store`]: SQLite (schema, items, blobs) and the evidence log.
 //! - [`governance`]: retention, legal holds, dual-control purge, evidence checkpoints.
 //! - [`interchange`]: Parquet deltas, compaction, JSONL interchange, import, central store.
+//! - [`snapshot`]: whole-tree archives with deletion tracking.
 //! - [`capture`], [`bind`]: recording file versions and binding them to commits.
 //! - [`content`], [`clock`], [`fsutil`], [`failpoint`]: small helpers.
 #![forbid(unsafe_code)]
@@ -33,6 +34,7 @@ pub mod project;
 pub mod publish;
 pub mod report;
 pub mod scan;
+pub mod snapshot;
 pub mod store;
 pub mod stub;
 pub mod trace;

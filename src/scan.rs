@@ -326,7 +326,8 @@ fn write_batch(
     Ok(())
 }
 
-fn mode_of(kind: EntryKind) -> Option<Mode> {
+/// The archived mode of a tree entry; `None` for submodules and trees.
+pub(crate) fn mode_of(kind: EntryKind) -> Option<Mode> {
     match kind {
         EntryKind::File => Some(Mode::File),
         EntryKind::Executable => Some(Mode::Executable),

@@ -12,6 +12,9 @@ pub fn run(args: &ListArgs, ctx: &Ctx) -> Outcome {
     if args.global || args.database.is_some() {
         return global(args, ctx);
     }
+    if args.live {
+        return live(args, ctx);
+    }
     let items = select(args, ctx)?;
     for item in &items {
         ctx.out.json(item);
@@ -138,6 +141,73 @@ fn global(args: &ListArgs, ctx: &Ctx) -> Outcome {
     } else {
         ctx.out
             .table(&["PROJECT", "HOST", "ID", "STATE", "SIZE", "PATH"], &rows);
+    }
+    Ok(0)
+}
+
+/// `list --live`: the active rows of the snapshots.
+fn live(args: &ListArgs, ctx: &Ctx) -> Outcome {
+    let Some(store) = ctx.existing_store()? else {
+        ctx.out.text("no snapshot yet");
+        return Ok(0);
+    };
+    let matcher = args
+        .path
+        .as_deref()
+        .map(|p| policy::glob(p).map(|g| g.compile_matcher()))
+        .transpose()
+        .map_err(|why| CommandError::Invalid {
+            what: "--path".into(),
+            why,
+        })?;
+    let mut stmt = store
+        .conn()
+        .prepare(
+            "SELECT path, path_text, mode, sha256, git_blob_id, size, language, category,
+                first_commit, first_seen_at FROM live_files
+             WHERE (?1 IS NULL OR category = ?1) ORDER BY path",
+        )
+        .map_err(crate::store::StoreError::from)?;
+    let rows: Vec<(Vec<u8>, serde_json::Value)> = stmt
+        .query_map([&args.category], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                serde_json::json!({
+                    "path": r.get::<_, String>(1)?, "mode": r.get::<_, String>(2)?,
+                    "sha256": r.get::<_, String>(3)?, "git_blob_id": r.get::<_, String>(4)?,
+                    "size": r.get::<_, i64>(5)?, "language": r.get::<_, Option<String>>(6)?,
+                    "category": r.get::<_, String>(7)?, "first_commit": r.get::<_, String>(8)?,
+                    "first_seen_at": r.get::<_, String>(9)?,
+                }),
+            ))
+        })
+        .map_err(crate::store::StoreError::from)?
+        .collect::<Result<_, _>>()
+        .map_err(crate::store::StoreError::from)?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|(p, _)| matcher.as_ref().is_none_or(|m| policy::matches(m, p)))
+        .collect();
+    let mut table = Vec::new();
+    for (_, v) in &rows {
+        ctx.out.json(v);
+        table.push(vec![
+            v["category"].as_str().unwrap_or_default().to_owned(),
+            human_bytes(v["size"].as_u64().unwrap_or(0)),
+            v["first_commit"]
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .take(12)
+                .collect(),
+            v["path"].as_str().unwrap_or_default().to_owned(),
+        ]);
+    }
+    if rows.is_empty() {
+        ctx.out.text("no live files (run `git tombstone snapshot`)");
+    } else {
+        ctx.out
+            .table(&["CATEGORY", "SIZE", "SINCE", "PATH"], &table);
     }
     Ok(0)
 }

@@ -21,6 +21,7 @@ pub mod query;
 pub mod restore;
 pub mod scan;
 pub mod show;
+pub mod snapshot;
 pub mod stub;
 pub mod sync;
 pub mod vacuum;
@@ -228,6 +229,7 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
             Command::Import(a) => import::run(&a, &ctx),
             Command::Compact(a) => compact::run(&a, &ctx),
             Command::Sync(a) => sync::run(&a, &ctx),
+            Command::Snapshot(a) => snapshot::run(&a, &ctx),
             Command::Stub(StubCommand::Check(a)) => stub::run(&a, ctx.out),
         }),
     };

@@ -89,6 +89,25 @@ impl Repo {
             .is_ok_and(|oid| self.repo.has_object(oid))
     }
 
+    /// Every file of `commit`'s tree (blobs, executables, symlinks; submodules and trees left
+    /// out) as `(path, kind, blob id)`, in path order.
+    pub fn tree_files(&self, commit: &str) -> Result<Vec<(Vec<u8>, EntryKind, String)>, GitError> {
+        let tree = self.commit_tree(commit)?;
+        let mut files = tree.traverse().breadthfirst.files()?;
+        files.sort_by(|a, b| a.filepath.cmp(&b.filepath));
+        Ok(files
+            .into_iter()
+            .filter(|f| f.mode.is_blob_or_symlink())
+            .map(|f| {
+                (
+                    f.filepath.as_bytes().to_vec(),
+                    EntryKind::from_gix(f.mode.kind()),
+                    f.oid.to_string(),
+                )
+            })
+            .collect())
+    }
+
     /// Files of `commit`'s tree that may be stubs (small blobs starting with a marker line), with
     /// their bytes, in path order.
     pub fn stub_candidates(&self, commit: &str) -> Result<Vec<FileBytes>, GitError> {

@@ -114,11 +114,7 @@ pub fn run(
             for f in &inputs {
                 batches.extend(pq::read_file(&dir.join(&f.path))?);
             }
-            let schema = if dataset == "items" {
-                pq::items_schema()
-            } else {
-                pq::blobs_schema()
-            };
+            let schema = pq::schema_of(&dataset);
             let path = dir.join(&output);
             let bytes = pq::write_file(&path, schema, &batches, opts.level)?;
             let data = std::fs::read(&path).map_err(|e| InterchangeError::io(&path, e))?;

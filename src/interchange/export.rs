@@ -40,12 +40,14 @@ pub struct Exported {
     pub files: Vec<ExportFile>,
     pub items: usize,
     pub blobs: usize,
+    pub files_rows: usize,
     pub removed_leftovers: Vec<String>,
     pub evidence: Option<evidence::Appended>,
 }
 
 const ITEMS_WM: &str = "export.items.change_seq";
 const BLOBS_WM: &str = "export.blobs.rowid";
+const FILES_WM: &str = "export.files.change_seq";
 
 fn watermark(conn: &Connection, key: &str) -> Result<i64, InterchangeError> {
     Ok(conn
@@ -179,7 +181,67 @@ pub fn run(
         e.2.push(row);
     }
 
+    let files_wm = watermark(conn, FILES_WM)?;
+    let mut stmt = conn.prepare(
+        "SELECT id, path, mode, sha256, git_blob_id, size, language, mime, lines, binary, category,
+            first_commit, first_seen_at, superseded_at, deleted_at, deleted_in_commit, change_seq
+         FROM snapshot_files WHERE change_seq > ?1 ORDER BY change_seq",
+    )?;
+    let snapshot_rows: Vec<pq::FileRow> = stmt
+        .query_map([files_wm], |r| {
+            Ok(pq::FileRow {
+                row_id: r.get(0)?,
+                path: r.get(1)?,
+                mode: r.get(2)?,
+                sha256: r.get(3)?,
+                git_blob_id: r.get(4)?,
+                size: r.get(5)?,
+                language: r.get(6)?,
+                mime: r.get(7)?,
+                lines: r.get(8)?,
+                binary: r.get(9)?,
+                category: r.get(10)?,
+                first_commit: r.get(11)?,
+                first_seen_at: r.get(12)?,
+                superseded_at: r.get(13)?,
+                deleted_at: r.get(14)?,
+                deleted_in_commit: r.get(15)?,
+                change_seq: r.get::<_, Option<i64>>(16)?.unwrap_or(0),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    drop(stmt);
+    let files_max = snapshot_rows
+        .iter()
+        .map(|r| r.change_seq)
+        .max()
+        .unwrap_or(files_wm);
+    let n_files = snapshot_rows.len();
+    let mut file_parts: BTreeMap<String, Vec<pq::FileRow>> = BTreeMap::new();
+    for r in snapshot_rows {
+        file_parts
+            .entry(partition_of(&r.first_seen_at))
+            .or_default()
+            .push(r);
+    }
+
     let mut written = Vec::new();
+    for (part, rows) in &file_parts {
+        let first = rows.iter().map(|r| r.change_seq).min().unwrap_or(0);
+        let last = rows.iter().map(|r| r.change_seq).max().unwrap_or(0);
+        let rel = format!("parquet/files/{part}/delta-{first:012}-{last:012}.parquet");
+        let batch = pq::files_batch(rows, now)?;
+        written.push(write(
+            &dir,
+            &rel,
+            "files",
+            part,
+            pq::files_schema(),
+            &batch,
+            opts.level,
+            now,
+        )?);
+    }
     for (part, rows) in &by_part {
         let first = rows.iter().map(|r| r.change_seq).min().unwrap_or(0);
         let last = rows.iter().map(|r| r.change_seq).max().unwrap_or(0);
@@ -221,9 +283,10 @@ pub fn run(
             }
             set_meta(tx, ITEMS_WM, items_max)?;
             set_meta(tx, BLOBS_WM, blobs_max)?;
+            set_meta(tx, FILES_WM, files_max)?;
             let data = serde_json::json!({
                 "files": files.iter().map(|f| serde_json::json!({"path": f.path, "rows": f.rows, "sha256": f.sha256})).collect::<Vec<_>>(),
-                "items": n_items, "blobs": n_blobs,
+                "items": n_items, "blobs": n_blobs, "files": n_files,
             });
             Ok::<_, InterchangeError>(evidence::append(tx, "export", actor, now, &data)?)
         })?)
@@ -232,6 +295,7 @@ pub fn run(
         files: written,
         items: n_items,
         blobs: n_blobs,
+        files_rows: n_files,
         removed_leftovers,
         evidence,
     })

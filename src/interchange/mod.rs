@@ -3,7 +3,7 @@
 //! store from either ([`import`]), and the central store across repositories ([`sync`]).
 //!
 //! Layout under the store directory: `parquet/<dataset>/date=YYYY-MM-DD/<file>.parquet`, with
-//! `dataset` = `items` or `blobs`. Every file written is registered in the `export_files` table
+//! `dataset` = `items`, `blobs` or `files` (snapshot rows). Every file written is registered in the `export_files` table
 //! (size, SHA-256, rows); files on disk that are not registered are leftovers of a crashed run and
 //! are removed by the next one, and files a compaction retired are removed after their
 //! replacement is registered.
@@ -23,8 +23,8 @@ use serde::Serialize;
 
 use crate::store::StoreError;
 
-/// The Parquet datasets.
-pub const DATASETS: [&str; 2] = ["items", "blobs"];
+/// The Parquet datasets: archived items, content, and snapshot rows.
+pub const DATASETS: [&str; 3] = ["items", "blobs", "files"];
 
 /// Errors of exports, imports and syncs.
 #[derive(Debug, thiserror::Error, Diagnostic)]

@@ -71,6 +71,101 @@ pub fn blobs_schema() -> SchemaRef {
     ]))
 }
 
+/// The `files` schema (snapshot rows): stable, pinned by a test.
+pub fn files_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("row_id", DataType::Int64, false),
+        Field::new("path", DataType::Utf8, false),
+        Field::new("path_bytes", DataType::Binary, false),
+        Field::new("mode", DataType::Utf8, false),
+        Field::new("sha256", DataType::Utf8, false),
+        Field::new("git_blob_id", DataType::Utf8, false),
+        Field::new("size", DataType::Int64, false),
+        Field::new("language", DataType::Utf8, true),
+        Field::new("mime", DataType::Utf8, false),
+        Field::new("lines", DataType::Int64, true),
+        Field::new("binary", DataType::Boolean, false),
+        Field::new("category", DataType::Utf8, false),
+        Field::new("first_commit", DataType::Utf8, false),
+        Field::new("first_seen_at", ts(), false),
+        Field::new("superseded_at", ts(), true),
+        Field::new("deleted_at", ts(), true),
+        Field::new("deleted_in_commit", DataType::Utf8, true),
+        Field::new("change_seq", DataType::Int64, false),
+        Field::new("exported_at", ts(), false),
+    ]))
+}
+
+/// One snapshot row, as exported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRow {
+    pub row_id: i64,
+    pub path: Vec<u8>,
+    pub mode: String,
+    pub sha256: String,
+    pub git_blob_id: String,
+    pub size: i64,
+    pub language: Option<String>,
+    pub mime: String,
+    pub lines: Option<i64>,
+    pub binary: bool,
+    pub category: String,
+    pub first_commit: String,
+    pub first_seen_at: String,
+    pub superseded_at: Option<String>,
+    pub deleted_at: Option<String>,
+    pub deleted_in_commit: Option<String>,
+    pub change_seq: i64,
+}
+
+/// A record batch of snapshot rows.
+pub fn files_batch(rows: &[FileRow], exported_at: &str) -> Result<RecordBatch, InterchangeError> {
+    let at = millis(exported_at);
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.row_id))),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(String::from_utf8_lossy(&r.path).into_owned()))
+                .collect::<StringArray>(),
+        ),
+        Arc::new(BinaryArray::from_iter_values(
+            rows.iter().map(|r| &r.path[..]),
+        )),
+        strings(rows.iter().map(|r| r.mode.as_str())),
+        strings(rows.iter().map(|r| r.sha256.as_str())),
+        strings(rows.iter().map(|r| r.git_blob_id.as_str())),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.size))),
+        opt_strings(rows.iter().map(|r| r.language.as_deref())),
+        strings(rows.iter().map(|r| r.mime.as_str())),
+        Arc::new(rows.iter().map(|r| r.lines).collect::<Int64Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(r.binary))
+                .collect::<BooleanArray>(),
+        ),
+        strings(rows.iter().map(|r| r.category.as_str())),
+        strings(rows.iter().map(|r| r.first_commit.as_str())),
+        stamps(rows.iter().map(|r| Some(millis(&r.first_seen_at)))),
+        stamps(rows.iter().map(|r| r.superseded_at.as_deref().map(millis))),
+        stamps(rows.iter().map(|r| r.deleted_at.as_deref().map(millis))),
+        opt_strings(rows.iter().map(|r| r.deleted_in_commit.as_deref())),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.change_seq),
+        )),
+        stamps(rows.iter().map(|_| Some(at))),
+    ];
+    Ok(RecordBatch::try_new(files_schema(), cols)?)
+}
+
+/// The schema of `dataset`.
+pub fn schema_of(dataset: &str) -> SchemaRef {
+    match dataset {
+        "items" => items_schema(),
+        "files" => files_schema(),
+        _ => blobs_schema(),
+    }
+}
+
 /// Milliseconds since the epoch of an RFC 3339 time (0 if unparsable, which the store never
 /// writes).
 pub fn millis(rfc3339: &str) -> i64 {
@@ -428,6 +523,31 @@ mod tests {
                 "content_encoding:Utf8",
                 "content:Binary?",
                 &format!("created_at:{ts}"),
+                &format!("exported_at:{ts}"),
+            ]
+            .map(String::from)
+        );
+        assert_eq!(
+            shape(&files_schema()),
+            [
+                "row_id:Int64",
+                "path:Utf8",
+                "path_bytes:Binary",
+                "mode:Utf8",
+                "sha256:Utf8",
+                "git_blob_id:Utf8",
+                "size:Int64",
+                "language:Utf8?",
+                "mime:Utf8",
+                "lines:Int64?",
+                "binary:Boolean",
+                "category:Utf8",
+                "first_commit:Utf8",
+                &format!("first_seen_at:{ts}"),
+                &format!("superseded_at:{ts}?"),
+                &format!("deleted_at:{ts}?"),
+                "deleted_in_commit:Utf8?",
+                "change_seq:Int64",
                 &format!("exported_at:{ts}"),
             ]
             .map(String::from)

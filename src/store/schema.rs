@@ -201,6 +201,48 @@ const MIGRATIONS: &[&str] = &[
         compacted    INTEGER NOT NULL DEFAULT 0
     );
     "#,
+    // 6: whole-tree snapshots (seed 000's build/update): one row per file version seen at a
+    // path; a newer version supersedes it, a snapshot that no longer has the path deletes it.
+    // `live_files` are the active rows.
+    r#"
+    CREATE TABLE snapshot_files (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        path               BLOB NOT NULL,
+        path_text          TEXT NOT NULL,
+        mode               TEXT NOT NULL,
+        sha256             TEXT NOT NULL REFERENCES blobs(sha256),
+        git_blob_id        TEXT NOT NULL,
+        size               INTEGER NOT NULL,
+        language           TEXT,
+        mime               TEXT NOT NULL,
+        lines              INTEGER,
+        binary             INTEGER NOT NULL,
+        category           TEXT NOT NULL,
+        first_commit       TEXT NOT NULL,
+        first_seen_at      TEXT NOT NULL,
+        superseded_at      TEXT,
+        deleted_at         TEXT,
+        deleted_in_commit  TEXT,
+        change_seq         INTEGER
+    );
+    CREATE INDEX snapshot_files_by_path ON snapshot_files(path);
+    CREATE INDEX snapshot_files_by_change_seq ON snapshot_files(change_seq);
+    CREATE TRIGGER snapshot_files_change_seq_on_insert AFTER INSERT ON snapshot_files
+    BEGIN
+        UPDATE snapshot_files
+        SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM snapshot_files)
+        WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER snapshot_files_change_seq_on_update AFTER UPDATE ON snapshot_files
+    WHEN NEW.change_seq IS OLD.change_seq
+    BEGIN
+        UPDATE snapshot_files
+        SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM snapshot_files)
+        WHERE id = NEW.id;
+    END;
+    CREATE VIEW live_files AS
+    SELECT * FROM snapshot_files WHERE deleted_at IS NULL AND superseded_at IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -15,5 +15,6 @@ mod interop;
 mod list_show;
 mod restore;
 mod scan;
+mod snapshot;
 mod stub_check;
 mod verify;

@@ -1,0 +1,306 @@
+//! Whole-tree snapshots (seed 000's `build` / `update`): every file of a commit's tree that the
+//! allow/deny globs and the policy's `ignore` rules let through goes into the store, content
+//! deduplicated with everything else archived.
+//!
+//! Only what changed costs anything: a path whose live row has the same git blob id is skipped
+//! without reading it. Changed files are read, hashed, compressed and described on `workers`
+//! threads; one transaction records them. With `update`, live rows whose path is gone are marked
+//! deleted (`deleted_at`, the commit that deleted them when history between the two snapshots
+//! shows it) and appended to the tombstone streams (code vs logs).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::capture::{self, Capture};
+use crate::git::{GitError, Repo};
+use crate::policy::{Action, Compression, Policy};
+use crate::scan::mode_of;
+use crate::store::{blobs, evidence, Store, StoreError};
+use crate::stub::Mode;
+
+/// Snapshot options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub commit: String,
+    pub allow: Vec<globset::GlobMatcher>,
+    pub deny: Vec<globset::GlobMatcher>,
+    pub update: bool,
+    pub workers: usize,
+}
+
+/// What a snapshot did.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Snapshotted {
+    pub commit: String,
+    pub files: usize,
+    pub unchanged: usize,
+    pub added: usize,
+    pub changed: usize,
+    pub deleted: usize,
+    pub new_content_bytes: u64,
+    pub evidence: Option<evidence::Appended>,
+}
+
+/// Errors of a snapshot.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum SnapshotError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for SnapshotError {
+    fn from(e: rusqlite::Error) -> Self {
+        SnapshotError::Store(StoreError::Sql(e))
+    }
+}
+
+fn wanted(opts: &Options, policy: &Policy, path: &[u8]) -> bool {
+    let allowed =
+        opts.allow.is_empty() || opts.allow.iter().any(|m| crate::policy::matches(m, path));
+    let denied = opts.deny.iter().any(|m| crate::policy::matches(m, path));
+    allowed && !denied && policy.decide(path).action != Action::Ignore
+}
+
+struct Live {
+    id: i64,
+    git_blob_id: String,
+    category: String,
+    sha256: String,
+    first_commit: String,
+}
+
+/// Take the snapshot.
+pub fn run(
+    repo: &Repo,
+    store: &mut Store,
+    policy: &Policy,
+    compression: Compression,
+    opts: &Options,
+    actor: &str,
+    now: &str,
+) -> Result<Snapshotted, SnapshotError> {
+    let entries: Vec<(Vec<u8>, Mode, String)> = repo
+        .tree_files(&opts.commit)?
+        .into_iter()
+        .filter(|(p, _, _)| wanted(opts, policy, p))
+        .filter_map(|(p, k, id)| mode_of(k).map(|m| (p, m, id)))
+        .collect();
+    let mut live: HashMap<Vec<u8>, Live> = HashMap::new();
+    {
+        let mut stmt = store.conn().prepare(
+            "SELECT id, path, git_blob_id, category, sha256, first_commit FROM live_files",
+        )?;
+        for row in stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(1)?,
+                Live {
+                    id: r.get(0)?,
+                    git_blob_id: r.get(2)?,
+                    category: r.get(3)?,
+                    sha256: r.get(4)?,
+                    first_commit: r.get(5)?,
+                },
+            ))
+        })? {
+            let (p, l) = row?;
+            live.insert(p, l);
+        }
+    }
+    let todo: Vec<&(Vec<u8>, Mode, String)> = entries
+        .iter()
+        .filter(|(p, _, id)| live.get(p).is_none_or(|l| l.git_blob_id != *id))
+        .collect();
+    let mut out = Snapshotted {
+        commit: opts.commit.clone(),
+        files: entries.len(),
+        unchanged: entries.len() - todo.len(),
+        ..Snapshotted::default()
+    };
+
+    // Read, hash, compress and describe on the workers; results come back in path order.
+    let workers = opts.workers.max(1).min(todo.len().max(1));
+    let chunk = todo.len().div_ceil(workers).max(1);
+    let mut packed: Vec<(Capture, capture::Packed)> = Vec::with_capacity(todo.len());
+    std::thread::scope(|s| -> Result<(), SnapshotError> {
+        let handles: Vec<_> = todo
+            .chunks(chunk)
+            .map(|part| {
+                let sendable = repo.duplicate();
+                s.spawn(
+                    move || -> Result<Vec<(Capture, capture::Packed)>, GitError> {
+                        let r = sendable.open();
+                        let mut done = Vec::with_capacity(part.len());
+                        for (path, mode, id) in part {
+                            let bytes = r.blob(id)?;
+                            let c = Capture {
+                                path: path.clone(),
+                                mode: *mode,
+                                bytes,
+                                git_blob_id: id.clone(),
+                                source_commit: String::new(),
+                                removed_in_commit: None,
+                                removed_at: None,
+                                action: Action::Archive,
+                                category: String::new(),
+                                reason: String::new(),
+                                tags: Vec::new(),
+                                metadata: serde_json::Map::new(),
+                            };
+                            let p = capture::pack(&c, compression);
+                            done.push((c, p));
+                        }
+                        Ok(done)
+                    },
+                )
+            })
+            .collect();
+        for h in handles {
+            let part = h.join().map_err(|_| GitError::Gix {
+                message: "a snapshot worker panicked".into(),
+            })??;
+            packed.extend(part);
+        }
+        Ok(())
+    })?;
+
+    // Deletions: live paths the tree no longer has (among those the filters still select).
+    let present: std::collections::HashSet<&[u8]> =
+        entries.iter().map(|(p, _, _)| p.as_slice()).collect();
+    let gone: Vec<(&Vec<u8>, &Live)> = if opts.update {
+        let mut g: Vec<_> = live
+            .iter()
+            .filter(|(p, _)| !present.contains(p.as_slice()) && wanted(opts, policy, p))
+            .collect();
+        g.sort_by(|a, b| a.0.cmp(b.0));
+        g
+    } else {
+        Vec::new()
+    };
+    let deleting = if gone.is_empty() {
+        HashMap::new()
+    } else {
+        deleting_commits(
+            repo,
+            store.meta("snapshot.last_commit")?.as_deref(),
+            &opts.commit,
+        )?
+    };
+
+    let data_commit = opts.commit.clone();
+    out.evidence = store.write_with(|tx| -> Result<Option<evidence::Appended>, SnapshotError> {
+        for (c, p) in &packed {
+            let put = blobs::put_packed(
+                tx,
+                &p.sha256,
+                c.bytes.len() as u64,
+                p.method,
+                &p.stored,
+                Some(&c.git_blob_id),
+                now,
+            )?;
+            if put.new {
+                out.new_content_bytes += put.stored_size;
+            }
+            let category = policy.decide(&c.path).category;
+            if let Some(l) = live.get(&c.path) {
+                tx.execute(
+                    "UPDATE snapshot_files SET superseded_at = ?2 WHERE id = ?1",
+                    rusqlite::params![l.id, now],
+                )?;
+                out.changed += 1;
+            } else {
+                out.added += 1;
+            }
+            tx.prepare_cached(
+                "INSERT INTO snapshot_files (path, path_text, mode, sha256, git_blob_id, size,
+                    language, mime, lines, binary, category, first_commit, first_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(rusqlite::params![
+                c.path,
+                String::from_utf8_lossy(&c.path),
+                c.mode.as_str(),
+                p.sha256,
+                c.git_blob_id,
+                c.bytes.len() as i64,
+                p.info.language,
+                p.info.mime,
+                p.info.lines.map(|n| n as i64),
+                p.info.binary,
+                category,
+                data_commit,
+                now
+            ])?;
+        }
+        for (path, l) in &gone {
+            let (commit, at) = deleting
+                .get(*path)
+                .cloned()
+                .unwrap_or_else(|| (data_commit.clone(), now.to_owned()));
+            tx.execute(
+                "UPDATE snapshot_files SET deleted_at = ?2, deleted_in_commit = ?3 WHERE id = ?1",
+                rusqlite::params![l.id, at, commit],
+            )?;
+            tx.execute(
+                "INSERT INTO tombstones (stream, deleted_at, origin, item_id, path, path_text,
+                    category, sha256, source_commit, removed_in_commit, reason)
+                 VALUES (?1, ?2, 'snapshot', NULL, ?3, ?4, ?5, ?6, ?7, ?8, 'deleted')",
+                rusqlite::params![
+                    crate::store::streams::stream_of(&l.category),
+                    at,
+                    path,
+                    String::from_utf8_lossy(path),
+                    l.category,
+                    l.sha256,
+                    l.first_commit,
+                    commit
+                ],
+            )?;
+            out.deleted += 1;
+        }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('snapshot.last_commit', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [&data_commit],
+        )?;
+        if out.added + out.changed + out.deleted == 0 {
+            return Ok(None);
+        }
+        let data = serde_json::json!({
+            "commit": data_commit, "files": out.files, "added": out.added,
+            "changed": out.changed, "deleted": out.deleted, "update": opts.update,
+        });
+        Ok(Some(evidence::append(tx, "snapshot", actor, now, &data)?))
+    })?;
+    Ok(out)
+}
+
+/// For each path deleted between `from` (the previous snapshot) and `to`, the commit that
+/// deleted it last and that commit's time. Empty when there is no previous snapshot.
+fn deleting_commits(
+    repo: &Repo,
+    from: Option<&str>,
+    to: &str,
+) -> Result<HashMap<Vec<u8>, (String, String)>, SnapshotError> {
+    let mut out = HashMap::new();
+    let Some(from) = from else {
+        return Ok(out);
+    };
+    if !repo.has_object(from) {
+        return Ok(out);
+    }
+    let mut memo = None;
+    for c in repo.commits(&[to.to_owned()], &[from.to_owned()], false)? {
+        if let Some(ch) = repo.changes_of(&c, false, &mut memo)? {
+            for d in ch.deleted {
+                out.insert(d.path, (ch.commit.clone(), ch.time.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
