@@ -98,15 +98,7 @@ fn global(args: &ListArgs, ctx: &Ctx) -> Outcome {
         .database
         .as_ref()
         .map_or_else(crate::interchange::sync::default_dest, |d| ctx.cwd.join(d));
-    let matcher = args
-        .path
-        .as_deref()
-        .map(|p| policy::glob(p).map(|g| g.compile_matcher()))
-        .transpose()
-        .map_err(|why| CommandError::Invalid {
-            what: "--path".into(),
-            why,
-        })?;
+    let matcher = path_matcher(args)?;
     let mut items = crate::interchange::sync::read_items(&root)?;
     items.retain(|i| {
         args.category.as_ref().is_none_or(|c| *c == i.category)
@@ -151,15 +143,7 @@ fn live(args: &ListArgs, ctx: &Ctx) -> Outcome {
         ctx.out.text("no snapshot yet");
         return Ok(0);
     };
-    let matcher = args
-        .path
-        .as_deref()
-        .map(|p| policy::glob(p).map(|g| g.compile_matcher()))
-        .transpose()
-        .map_err(|why| CommandError::Invalid {
-            what: "--path".into(),
-            why,
-        })?;
+    let matcher = path_matcher(args)?;
     let mut stmt = store
         .conn()
         .prepare(
@@ -210,4 +194,16 @@ fn live(args: &ListArgs, ctx: &Ctx) -> Outcome {
             .table(&["CATEGORY", "SIZE", "SINCE", "PATH"], &table);
     }
     Ok(0)
+}
+
+/// `--path GLOB`, compiled.
+fn path_matcher(args: &ListArgs) -> Result<Option<globset::GlobMatcher>, CommandError> {
+    args.path
+        .as_deref()
+        .map(|p| policy::glob(p).map(|g| g.compile_matcher()))
+        .transpose()
+        .map_err(|why| CommandError::Invalid {
+            what: "--path".into(),
+            why,
+        })
 }

@@ -3,25 +3,16 @@
 use crate::cli::PruneRequestArgs;
 use crate::commands::Ctx;
 use crate::error::Outcome;
-use crate::governance::{self, purge, GovernanceError, Selector};
+use crate::governance::{self, purge, GovernanceError};
 
 /// Run `prune-request`.
 pub fn run(args: &PruneRequestArgs, ctx: &Ctx) -> Outcome {
     let not_found = || GovernanceError::NotFound {
         target: args.id.clone(),
     };
-    if !crate::id::is_tombstone_id(&args.id) {
-        return Err(not_found().into());
-    }
-    let Some(mut store) = ctx.existing_store_writable()? else {
-        return Err(not_found().into());
-    };
+    let (mut store, sel) = governance::one_item(&args.id, ctx.existing_store_writable()?)?;
     let actor = ctx.actor(args.by.as_deref());
     let now = crate::clock::now();
-    let sel = Selector {
-        targets: vec![args.id.clone()],
-        commit: None,
-    };
     let (req, ev, held) = store.write_with(|tx| {
         let item = governance::select(tx, &sel)?.pop().ok_or_else(not_found)?;
         let held = governance::hold::active(tx, &item.id)?;

@@ -3,24 +3,15 @@
 use crate::cli::PurgeArgs;
 use crate::commands::Ctx;
 use crate::error::Outcome;
-use crate::governance::{self, purge, GovernanceError, Selector};
+use crate::governance::{self, purge, GovernanceError};
 
 /// Run `purge`.
 pub fn run(args: &PurgeArgs, ctx: &Ctx) -> Outcome {
     let not_found = || GovernanceError::NotFound {
         target: args.id.clone(),
     };
-    if !crate::id::is_tombstone_id(&args.id) {
-        return Err(not_found().into());
-    }
-    let Some(mut store) = ctx.existing_store_writable()? else {
-        return Err(not_found().into());
-    };
+    let (mut store, sel) = governance::one_item(&args.id, ctx.existing_store_writable()?)?;
     let now = crate::clock::now();
-    let sel = Selector {
-        targets: vec![args.id.clone()],
-        commit: None,
-    };
     let by = args.by.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let second = args
         .second

@@ -149,3 +149,25 @@ pub fn select(conn: &Connection, sel: &Selector) -> Result<Vec<Item>, Governance
     out.sort_by(|a, b| a.path.cmp(&b.path).then(a.archived_at.cmp(&b.archived_at)));
     Ok(out)
 }
+
+/// The writable store and a selector for the one item `id` names (`tb_…`), for the purge
+/// commands; `NotFound` for a malformed id or a missing store.
+pub fn one_item(
+    id: &str,
+    store: Option<crate::store::Store>,
+) -> Result<(crate::store::Store, Selector), GovernanceError> {
+    let not_found = || GovernanceError::NotFound {
+        target: id.to_owned(),
+    };
+    if !crate::id::is_tombstone_id(id) {
+        return Err(not_found());
+    }
+    let store = store.ok_or_else(not_found)?;
+    Ok((
+        store,
+        Selector {
+            targets: vec![id.to_owned()],
+            commit: None,
+        },
+    ))
+}

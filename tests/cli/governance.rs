@@ -80,6 +80,19 @@ fn stream(repo: &Repo, name: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The `op` of every evidence line, in order.
+fn evidence_ops(repo: &Repo) -> Vec<String> {
+    repo.evidence_lines()
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["op"]
+                .as_str()
+                .expect("op")
+                .to_owned()
+        })
+        .collect()
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -408,16 +421,7 @@ fn legal_hold_by_id_glob_or_commit_blocks_vacuum_and_purge_until_released() {
         "vacuum",
     );
     assert_eq!(state_of(&repo, &pii), "vacuumed");
-    let ops: Vec<String> = repo
-        .evidence_lines()
-        .iter()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).expect("json")["op"]
-                .as_str()
-                .expect("op")
-                .to_owned()
-        })
-        .collect();
+    let ops = evidence_ops(&repo);
     assert!(ops.contains(&"hold".to_owned()) && ops.contains(&"release".to_owned()));
     // Unknown targets are errors, not silent no-ops.
     assert_code(
@@ -559,16 +563,7 @@ fn purge_needs_two_distinct_approvers_and_destroys_the_bytes_everywhere_in_the_s
         err.contains("purged") && err.contains("a@example.com") && err.contains("b@example.com"),
         "{err}"
     );
-    let ops: Vec<String> = repo
-        .evidence_lines()
-        .iter()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).expect("json")["op"]
-                .as_str()
-                .expect("op")
-                .to_owned()
-        })
-        .collect();
+    let ops = evidence_ops(&repo);
     for op in ["prune-request", "purge-approve", "purge"] {
         assert!(ops.contains(&op.to_owned()), "{op} in {ops:?}");
     }
