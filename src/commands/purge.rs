@@ -78,6 +78,7 @@ pub fn run(args: &PurgeArgs, ctx: &Ctx) -> Outcome {
         return Ok(0);
     }
     let actor = ctx.actor(by);
+    store.secure_delete()?;
     let applied = store.write_with(|tx| {
         let item = governance::select(tx, &sel)?.pop().ok_or_else(not_found)?;
         if item.state == crate::store::items::state::PURGED {

@@ -53,6 +53,7 @@ pub fn run(args: &VacuumArgs, ctx: &Ctx) -> Outcome {
     };
     let actor = ctx.actor(args.by.as_deref());
     let now = crate::clock::now();
+    store.secure_delete()?;
     let (plan, applied) = store.write_with(|tx| {
         let plan = vacuum::plan(tx, &opts)?;
         let applied = vacuum::apply(tx, &plan, &actor, &now)?;

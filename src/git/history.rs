@@ -129,13 +129,12 @@ impl Repo {
             }
         };
         let new_commit = self.repo.find_commit(self.object_id(&commit.id)?)?;
-        let seconds = new_commit.time().map(|t| t.seconds).unwrap_or(0);
         let new = new_commit.tree()?;
         let old_kind = old_id.kind();
         let mut out = CommitChanges {
             commit: commit.id.clone(),
             parent: parent.clone(),
-            time: crate::clock::from_unix(seconds),
+            time: String::new(),
             ..CommitChanges::default()
         };
         // gix-diff's plain tree diff: the high-level `Tree::changes()` builds a diff resource
@@ -209,6 +208,11 @@ impl Repo {
                     new_bytes: bytes,
                 });
             }
+        }
+        if !out.deleted.is_empty() || !out.replaced.is_empty() {
+            // Parsed only for the few commits that remove something.
+            let seconds = new_commit.time().map(|t| t.seconds).unwrap_or(0);
+            out.time = crate::clock::from_unix(seconds);
         }
         *memo = Some(TreeMemo {
             commit: commit.id.clone(),

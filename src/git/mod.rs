@@ -89,6 +89,13 @@ impl SendableRepo {
     pub fn open_for_history(self) -> Repo {
         let mut repo = self.open();
         repo.repo.object_cache_size_if_unset(4 * 1024 * 1024);
+        // Trees are delta-compressed along history: a hash-mapped delta base cache (git keeps
+        // 96 MiB) instead of gix's default 64-entry list, which is searched linearly.
+        repo.repo.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                32 * 1024 * 1024,
+            ))
+        });
         repo
     }
 }

@@ -106,9 +106,9 @@ pub fn insert(tx: &Transaction<'_>, item: &Item) -> Result<bool, StoreError> {
     let n = tx.prepare_cached(
         "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines, binary, size,
             sha256, git_blob_id, category, action, reason, actor, source_commit, removed_in_commit,
-            archived_at, updated_at, state, legal_hold, tags, metadata, removed_at)
+            archived_at, updated_at, state, legal_hold, tags, metadata, removed_at, change_seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23, ?24)",
+            ?19, ?20, ?21, ?22, ?23, ?24, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM items))",
     )?
     .execute(params![
             item.id,

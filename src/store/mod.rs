@@ -228,10 +228,18 @@ impl Store {
         Ok(())
     }
 
+    /// Zero deleted and overwritten content on disk from now on, instead of leaving it in free
+    /// pages (`PRAGMA secure_delete`): purge and vacuum turn it on before dropping content.
+    /// Other writes never delete content, so they skip its cost.
+    pub fn secure_delete(&mut self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "secure_delete", "ON")?;
+        Ok(())
+    }
+
     /// Give the free pages back and leave no old page images behind: `VACUUM` rebuilds the
-    /// database file, and a truncating checkpoint empties the WAL. With `secure_delete` on
-    /// (always, since a purge), freed space is zeroed as well.
+    /// database file (free pages and all), and a truncating checkpoint empties the WAL.
     pub fn reclaim(&mut self) -> Result<(), StoreError> {
+        self.secure_delete()?;
         self.conn.execute_batch("VACUUM;")?;
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -244,8 +252,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Deleted and overwritten content is zeroed on disk, not left in free pages: a purge must
-    // leave no copy of the bytes it destroys.
-    conn.pragma_update(None, "secure_delete", "ON")?;
+    // Statement journals (an INSERT OR IGNORE that fires triggers needs one) stay in memory
+    // instead of a temporary file written page by page.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
