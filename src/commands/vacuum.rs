@@ -61,8 +61,19 @@ pub fn run(args: &VacuumArgs, ctx: &Ctx) -> Outcome {
     })?;
     // The table is the record; the files follow it (a rerun rewrites them again).
     streams::rewrite_files(store.conn(), store.dir(), args.gzip_tombstones)?;
+    // Content the store dropped leaves its exports under the store too (Parquet blobs, JSONL).
+    let dropped: Vec<String> = plan.blobs_dropped.iter().map(|(s, _)| s.clone()).collect();
+    let scrubbed = if dropped.is_empty() {
+        Vec::new()
+    } else {
+        crate::interchange::export::scrub(&mut store, &dropped, &crate::clock::now())?
+    };
     if applied.is_some() {
         store.reclaim()?;
+    }
+    for f in &scrubbed {
+        ctx.out
+            .text(&format!("  rewrote {f} without the vacuumed content"));
     }
     let stubs = if args.remove_stubs {
         let stubs = stubs_to_remove(ctx, store.conn(), &opts.cutoff, opts.category.as_deref())?;

@@ -610,3 +610,18 @@ fn purge_rewrites_parquet_and_jsonl_exports_without_the_content() {
     assert_eq!(v, serde_json::json!([[true, "none"]]));
     assert_ok(&repo.tomb(&["verify"]), "verify");
 }
+
+#[test]
+fn vacuum_drops_content_from_the_parquet_exports_too() {
+    let repo = archived();
+    assert_ok(&repo.tomb(&["export"]), "export");
+    let out = repo.tomb(&["vacuum", "--older-than", "0d", "--force"]);
+    assert_ok(&out, "vacuum");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("without the vacuumed content"));
+    let v = python(
+        "import sys, json, duckdb; print(json.dumps(duckdb.sql(f\"SELECT count(*) FILTER (WHERE content IS NOT NULL), count(*) FROM read_parquet('{sys.argv[1]}')\").fetchone()))",
+        &[&parquet_glob(&repo, "blobs")],
+    );
+    assert_eq!(v, serde_json::json!([0, 4]), "rows stay, content goes");
+    assert_ok(&repo.tomb(&["verify"]), "verify");
+}
