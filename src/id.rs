@@ -20,6 +20,17 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of hex text (either case); `None` if it is not whole pairs of hex digits.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// SHA-256 of `bytes` as 64 lowercase hex digits.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
@@ -89,6 +100,9 @@ mod tests {
         assert!(!is_lower_hex("00FF", 4));
         assert!(!is_lower_hex("00f", 4));
         assert!(!is_tombstone_id("tb_0123"));
+        assert_eq!(unhex(&hex(b"caf\xe9")).as_deref(), Some(&b"caf\xe9"[..]));
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
         assert!(!is_tombstone_id("xx_0123456789abcdef0123"));
         assert!(is_tombstone_id("tb_0123456789abcdef0123"));
     }

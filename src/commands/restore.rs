@@ -54,11 +54,7 @@ impl Target {
 
     /// From an item record on the archive branch (as `list --json` writes it).
     fn from_branch(v: &serde_json::Value) -> Option<Target> {
-        let hex = v["path_bytes_hex"].as_str()?;
-        let path = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-            .collect::<Option<Vec<u8>>>()?;
+        let path = crate::id::unhex(v["path_bytes_hex"].as_str()?)?;
         crate::stub::check_relative(&path).ok()?;
         Some(Target {
             id: v["id"].as_str()?.to_owned(),

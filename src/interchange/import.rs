@@ -110,25 +110,7 @@ fn from_parquet(dir: &Path) -> Result<Source, InterchangeError> {
     } else {
         dir.to_path_buf()
     };
-    let files = |dataset: &str| -> Result<Vec<std::path::PathBuf>, InterchangeError> {
-        let mut out = Vec::new();
-        let mut stack = vec![root.join(dataset)];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "parquet") {
-                    out.push(p);
-                }
-            }
-        }
-        out.sort();
-        Ok(out)
-    };
+    let files = |dataset: &str| super::find_parquet(&root.join(dataset));
     let item_files = files("items")?;
     if item_files.is_empty() {
         return Err(InterchangeError::Invalid {
@@ -356,13 +338,12 @@ pub fn run(
                 // the triggers re-derived.
                 tx.execute("DELETE FROM tombstones", [])?;
                 for (stream, l) in &src.tombstones {
-                    let path = match l["path_bytes_hex"].as_str() {
-                        Some(h) => (0..h.len())
-                            .step_by(2)
-                            .filter_map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-                            .collect(),
-                        None => l["path"].as_str().unwrap_or_default().as_bytes().to_vec(),
-                    };
+                    let path = l["path_bytes_hex"]
+                        .as_str()
+                        .and_then(crate::id::unhex)
+                        .unwrap_or_else(|| {
+                            l["path"].as_str().unwrap_or_default().as_bytes().to_vec()
+                        });
                     tx.execute(
                         "INSERT INTO tombstones (seq, stream, deleted_at, origin, item_id, path,
                             path_text, category, sha256, source_commit, removed_in_commit, reason)

@@ -107,10 +107,7 @@ impl ItemLine {
     pub fn path_bytes(&self) -> Option<Vec<u8>> {
         match &self.path_bytes_hex {
             None => Some(self.path.as_bytes().to_vec()),
-            Some(hex) => (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-                .collect(),
+            Some(hex) => crate::id::unhex(hex),
         }
     }
 

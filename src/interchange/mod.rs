@@ -163,11 +163,10 @@ pub fn tidy(conn: &Connection, store_dir: &Path) -> Result<Vec<String>, Intercha
     Ok(removed)
 }
 
-/// Every `*.parquet` under the store's Parquet root, relative to the store directory.
-pub fn parquet_files(store_dir: &Path) -> Result<Vec<String>, InterchangeError> {
+/// Every `*.parquet` file below `root`, sorted; none if `root` does not exist.
+pub fn find_parquet(root: &Path) -> Result<Vec<PathBuf>, InterchangeError> {
     let mut out = Vec::new();
-    let root = parquet_dir(store_dir);
-    let mut stack = vec![root];
+    let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
@@ -179,14 +178,21 @@ pub fn parquet_files(store_dir: &Path) -> Result<Vec<String>, InterchangeError> 
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "parquet") {
-                if let Ok(rel) = p.strip_prefix(store_dir) {
-                    out.push(rel.to_string_lossy().into_owned());
-                }
+                out.push(p);
             }
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// Every `*.parquet` under the store's Parquet root, relative to the store directory.
+pub fn parquet_files(store_dir: &Path) -> Result<Vec<String>, InterchangeError> {
+    Ok(find_parquet(&parquet_dir(store_dir))?
+        .iter()
+        .filter_map(|p| p.strip_prefix(store_dir).ok())
+        .map(|rel| rel.to_string_lossy().into_owned())
+        .collect())
 }
 
 /// `date=YYYY-MM-DD` of an RFC 3339 time.

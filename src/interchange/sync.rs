@@ -171,73 +171,66 @@ type ItemKey = (Option<String>, Option<String>, Option<String>, String);
 pub fn read_items(root: &Path) -> Result<Vec<GlobalItem>, InterchangeError> {
     let mut found: std::collections::HashMap<ItemKey, GlobalItem> =
         std::collections::HashMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if d == root => return Err(InterchangeError::io(&d, e)),
-            Err(_) => continue,
+    if !root.is_dir() {
+        return Err(InterchangeError::io(
+            root,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no central store here"),
+        ));
+    }
+    for p in super::find_parquet(root)? {
+        let in_items = p
+            .parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|n| n == "items");
+        if !in_items {
+            continue;
+        }
+        let hive = |key: &str| {
+            p.ancestors().find_map(|a| {
+                a.file_name()?
+                    .to_str()?
+                    .strip_prefix(&format!("{key}="))
+                    .map(str::to_owned)
+            })
         };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let in_items = p
-                .parent()
-                .and_then(|d| d.file_name())
-                .is_some_and(|n| n == "items");
-            if !in_items || p.extension().is_none_or(|x| x != "parquet") {
-                continue;
-            }
-            let hive = |key: &str| {
-                p.ancestors().find_map(|a| {
-                    a.file_name()?
-                        .to_str()?
-                        .strip_prefix(&format!("{key}="))
-                        .map(str::to_owned)
-                })
-            };
-            let (hostname, namespace, project, date) = (
-                hive("hostname"),
-                hive("namespace"),
-                hive("project"),
-                hive("date"),
-            );
-            for b in super::parquet::read_file(&p)? {
-                for r in super::parquet::item_rows(&b)? {
-                    let key = (
-                        hostname.clone(),
-                        namespace.clone(),
-                        project.clone(),
-                        r.id.clone(),
-                    );
-                    if found
-                        .get(&key)
-                        .is_some_and(|g| g.change_seq >= r.change_seq)
-                    {
-                        continue;
-                    }
-                    found.insert(
-                        key,
-                        GlobalItem {
-                            hostname: hostname.clone(),
-                            namespace: namespace.clone(),
-                            project: project.clone(),
-                            date: date.clone(),
-                            path: String::from_utf8_lossy(&r.path).into_owned(),
-                            id: r.id,
-                            state: r.state,
-                            category: r.category,
-                            size: r.size,
-                            sha256: r.sha256,
-                            archived_at: r.archived_at,
-                            removed_in_commit: r.removed_in_commit,
-                            change_seq: r.change_seq,
-                        },
-                    );
+        let (hostname, namespace, project, date) = (
+            hive("hostname"),
+            hive("namespace"),
+            hive("project"),
+            hive("date"),
+        );
+        for b in super::parquet::read_file(&p)? {
+            for r in super::parquet::item_rows(&b)? {
+                let key = (
+                    hostname.clone(),
+                    namespace.clone(),
+                    project.clone(),
+                    r.id.clone(),
+                );
+                if found
+                    .get(&key)
+                    .is_some_and(|g| g.change_seq >= r.change_seq)
+                {
+                    continue;
                 }
+                found.insert(
+                    key,
+                    GlobalItem {
+                        hostname: hostname.clone(),
+                        namespace: namespace.clone(),
+                        project: project.clone(),
+                        date: date.clone(),
+                        path: String::from_utf8_lossy(&r.path).into_owned(),
+                        id: r.id,
+                        state: r.state,
+                        category: r.category,
+                        size: r.size,
+                        sha256: r.sha256,
+                        archived_at: r.archived_at,
+                        removed_in_commit: r.removed_in_commit,
+                        change_seq: r.change_seq,
+                    },
+                );
             }
         }
     }
