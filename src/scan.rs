@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::capture::{self, Capture, Packed};
 use crate::error::Error;
-use crate::git::{CommitChanges, CommitInfo, EntryKind, Repo};
+use crate::git::{CommitChanges, CommitInfo, EntryKind, Repo, TreeMemo};
 use crate::policy::{Action, Compression, Policy};
 use crate::store::{evidence, Store};
 use crate::stub::{Mode, Stub};
@@ -156,6 +156,9 @@ pub fn run(
             let work_rx = &work_rx;
             scope.spawn(move || {
                 let repo = worker_repo.open_for_history();
+                // Kept across batches: trees of directories that have not changed since are
+                // still the parent's.
+                let mut memo = TreeMemo::default();
                 loop {
                     let next = work_rx
                         .lock()
@@ -164,7 +167,6 @@ pub fn run(
                     let Some(Ok((index, batch))) = next else {
                         return;
                     };
-                    let mut memo = None;
                     let mut events: Vec<Vec<Event>> = Vec::with_capacity(batch.len());
                     // Oldest first within the batch, so the memo holds each commit's parent tree.
                     for commit in batch.iter().rev() {
@@ -209,6 +211,10 @@ pub fn run(
 }
 
 /// Receive the workers' results and write them to the store in walk order.
+///
+/// Writes as soon as the results in order are waiting and no new result is (at most about a
+/// thousand events in one transaction), so the store keeps up with the workers and little is
+/// left to write once they finish.
 fn write_in_order(
     receiver: std::sync::mpsc::Receiver<Done>,
     store: &mut Store,
@@ -218,6 +224,7 @@ fn write_in_order(
     walked: &std::sync::atomic::AtomicUsize,
     progress: &dyn Fn(usize, usize),
 ) -> Result<(), Error> {
+    use std::sync::mpsc::TryRecvError;
     let mut pending: std::collections::BTreeMap<usize, Vec<Vec<Event>>> =
         std::collections::BTreeMap::new();
     let mut next = 0usize;
@@ -225,33 +232,43 @@ fn write_in_order(
     let mut ready_events = 0usize;
     let mut received = 0usize;
     loop {
-        let message = receiver.recv();
-        let finished = message.is_err();
-        if let Ok(message) = message {
-            let (index, events) = message?;
-            received += events.len();
-            pending.insert(index, events);
-            while let Some(batch) = pending.remove(&next) {
-                for events in batch {
-                    ready_events += events.len();
+        let message = match receiver.try_recv() {
+            Ok(message) => Some(message),
+            Err(TryRecvError::Empty) if ready_events > 0 => {
+                // Nothing new yet: write what is ready meanwhile.
+                write_batch(store, &ready, actor, now, report)?;
+                ready.clear();
+                ready_events = 0;
+                continue;
+            }
+            Err(TryRecvError::Empty) => receiver.recv().ok(),
+            Err(TryRecvError::Disconnected) => None,
+        };
+        let Some(message) = message else {
+            write_batch(store, &ready, actor, now, report)?;
+            report.commits = received;
+            progress(received, received);
+            return Ok(());
+        };
+        let (index, events) = message?;
+        received += events.len();
+        pending.insert(index, events);
+        while let Some(batch) = pending.remove(&next) {
+            for events in batch {
+                ready_events += events.len();
+                if !events.is_empty() {
                     ready.push(events);
                 }
-                next += 1;
             }
+            next += 1;
         }
-        if finished || ready_events >= 1000 {
+        if ready_events >= 1000 {
             write_batch(store, &ready, actor, now, report)?;
             ready.clear();
             ready_events = 0;
-            let total = walked
-                .load(std::sync::atomic::Ordering::Relaxed)
-                .max(received);
-            progress(received, total);
         }
-        if finished {
-            report.commits = received;
-            return Ok(());
-        }
+        let total = walked.load(std::sync::atomic::Ordering::Relaxed);
+        progress(received, total.max(received + 1));
     }
 }
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::capture::{self, Capture};
-use crate::git::{GitError, Repo};
+use crate::git::{GitError, Repo, TreeMemo};
 use crate::policy::{Action, Compression, Policy};
 use crate::scan::mode_of;
 use crate::store::{blobs, evidence, Store, StoreError};
@@ -294,7 +294,7 @@ fn deleting_commits(
     if !repo.has_object(from) {
         return Ok(out);
     }
-    let mut memo = None;
+    let mut memo = TreeMemo::default();
     for c in repo.commits(&[to.to_owned()], &[from.to_owned()], false)? {
         if let Some(ch) = repo.changes_of(&c, false, &mut memo)? {
             for d in ch.deleted {

@@ -16,6 +16,8 @@ use super::{Deleted, GitError, Repo};
 pub struct CommitInfo {
     pub id: String,
     pub parents: Vec<String>,
+    /// The commit's tree, when the walk already decoded the commit (so it is not decoded again).
+    tree: Option<gix::ObjectId>,
 }
 
 /// A file whose content a commit replaced by something small enough to be a stub.
@@ -27,12 +29,121 @@ pub struct Replaced {
     pub new_bytes: Vec<u8>,
 }
 
-/// The tree of the last commit diffed, kept for its child.
-#[derive(Debug, Clone)]
+/// What a run of [`Repo::changes_of`] calls keeps between commits: the last commit's tree id
+/// and a size-capped cache of decoded trees.
+///
+/// Diffing a commit against its parent needs the parent's root tree and, for every directory
+/// that changed, the parent's version of that directory. Those are the trees an earlier diff
+/// decoded as its new side (the last time the directory changed), so with the cache every
+/// old-side tree is a hit and each commit decodes only the trees it changed. gix's pack cache
+/// keeps only the last object of a delta chain, so without it an old directory tree is mostly
+/// a long delta chain resolved again.
+#[derive(Default)]
 pub struct TreeMemo {
-    commit: String,
-    tree: gix::ObjectId,
-    data: Vec<u8>,
+    last: Option<(String, gix::ObjectId)>,
+    trees: std::cell::RefCell<TreeCache>,
+    state: gix::diff::tree::State,
+}
+
+impl std::fmt::Debug for TreeMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeMemo")
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decoded trees by id, least recently used dropped first once over [`TreeCache::CAP`] bytes.
+#[derive(Default)]
+struct TreeCache {
+    trees: std::collections::HashMap<gix::ObjectId, (u64, Vec<u8>)>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl TreeCache {
+    /// Bytes of tree data kept (per worker): several full trees of a large repository.
+    const CAP: usize = 48 * 1024 * 1024;
+
+    fn get(&mut self, id: &gix::oid) -> Option<&[u8]> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.trees.get_mut(id).map(|(used, data)| {
+            *used = tick;
+            data.as_slice()
+        })
+    }
+
+    fn remove(&mut self, id: &gix::oid) {
+        if let Some((_, data)) = self.trees.remove(id) {
+            self.bytes -= data.len();
+        }
+    }
+
+    fn put(&mut self, id: gix::ObjectId, data: &[u8]) {
+        self.tick += 1;
+        self.bytes += data.len();
+        if let Some((_, old)) = self.trees.insert(id, (self.tick, data.to_vec())) {
+            self.bytes -= old.len();
+        }
+        if self.bytes > Self::CAP {
+            // Drop the older half: amortised constant time per insertion.
+            let mut ticks: Vec<u64> = self.trees.values().map(|(t, _)| *t).collect();
+            let mid = ticks.len() / 2;
+            let (_, cut, _) = ticks.select_nth_unstable(mid);
+            let cut = *cut;
+            self.trees.retain(|_, (t, _)| *t > cut);
+            self.bytes = self.trees.values().map(|(_, d)| d.len()).sum();
+        }
+    }
+}
+
+/// The object database seen through a [`TreeCache`]: trees come from the cache when they can,
+/// and trees read from the database are added to it.
+struct CachedTrees<'a> {
+    objects: &'a gix::OdbHandle,
+    trees: &'a std::cell::RefCell<TreeCache>,
+}
+
+impl gix::objs::Find for CachedTrees<'_> {
+    fn try_find<'b>(
+        &self,
+        id: &gix::oid,
+        buffer: &'b mut Vec<u8>,
+    ) -> gix::Result<Option<gix::objs::Data<'b>>> {
+        let mut trees = self.trees.borrow_mut();
+        if let Some(data) = trees.get(id) {
+            buffer.clear();
+            buffer.extend_from_slice(data);
+            return Ok(Some(gix::objs::Data::new(
+                buffer,
+                gix::objs::Kind::Tree,
+                id.kind(),
+            )));
+        }
+        let found = self.objects.try_find(id, buffer)?;
+        if let Some(data) = &found {
+            if data.kind == gix::objs::Kind::Tree {
+                trees.put(id.to_owned(), data.data);
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl CachedTrees<'_> {
+    /// The tree `id`, decoded.
+    fn tree(&self, id: &gix::oid) -> Result<Vec<u8>, GitError> {
+        use gix::objs::Find;
+        let mut buf = Vec::new();
+        match self.try_find(id, &mut buf)? {
+            Some(data) if data.kind == gix::objs::Kind::Tree => Ok(buf),
+            _ => Err(GitError::MissingObject {
+                id: id.to_string(),
+                message: "not a tree".into(),
+            }),
+        }
+    }
 }
 
 /// What one commit removed.
@@ -82,6 +193,9 @@ impl Repo {
             .iter()
             .map(|t| self.object_id(t))
             .collect::<Result<Vec<_>, _>>()?;
+        if hidden.is_empty() {
+            return self.walk_all(tips, first_parent, each);
+        }
         let mut walk = self
             .repo
             .rev_walk(tips)
@@ -97,6 +211,65 @@ impl Repo {
             let go_on = each(CommitInfo {
                 id: info.id.to_string(),
                 parents: info.parent_ids.iter().map(|p| p.to_string()).collect(),
+                tree: None,
+            });
+            if !go_on {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every commit reachable from `tips`, in the order of gix's breadth-first walk, with its
+    /// tree taken from the same decoding as its parents.
+    fn walk_all(
+        &self,
+        tips: Vec<gix::ObjectId>,
+        first_parent: bool,
+        each: &mut dyn FnMut(CommitInfo) -> bool,
+    ) -> Result<(), GitError> {
+        use gix::objs::commit::ref_iter::Token;
+        let mut seen = gix::hashtable::HashSet::default();
+        let mut next = std::collections::VecDeque::new();
+        for tip in tips {
+            if seen.insert(tip) {
+                next.push_back(tip);
+            }
+        }
+        let mut buf = Vec::new();
+        use gix::objs::FindExt;
+        while let Some(id) = next.pop_front() {
+            let data = self
+                .repo
+                .objects
+                .find_commit_iter(&id, &mut buf)
+                .map_err(|e| GitError::MissingObject {
+                    id: id.to_string(),
+                    message: e.to_string(),
+                })?;
+            let mut tree = None;
+            let mut parents = Vec::new();
+            for token in data {
+                match token.map_err(|e| GitError::Gix {
+                    message: format!("commit {id} could not be decoded: {e}"),
+                })? {
+                    Token::Tree { id } => tree = Some(id),
+                    Token::Parent { id } => {
+                        if seen.insert(id) {
+                            next.push_back(id);
+                        }
+                        parents.push(id.to_string());
+                        if first_parent {
+                            break;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            let go_on = each(CommitInfo {
+                id: id.to_string(),
+                parents,
+                tree,
             });
             if !go_on {
                 break;
@@ -111,7 +284,7 @@ impl Repo {
         &self,
         commit: &CommitInfo,
         first_parent: bool,
-        memo: &mut Option<TreeMemo>,
+        memo: &mut TreeMemo,
     ) -> Result<Option<CommitChanges>, GitError> {
         let parent = match commit.parents.as_slice() {
             [] => return Ok(None),
@@ -119,18 +292,21 @@ impl Repo {
             [p, ..] if first_parent => p,
             _ => return Ok(None),
         };
-        // Walking a run of history oldest first, the parent's tree is the one the previous
-        // commit decoded: reuse it instead of decoding the parent and its tree again.
-        let (old_id, old_data) = match memo.take() {
-            Some(m) if m.commit == *parent => (m.tree, m.data),
-            _ => {
-                let t = self.repo.find_commit(self.object_id(parent)?)?.tree()?;
-                (t.id, t.detach().data)
-            }
+        // Walking a run of history oldest first, the parent is the commit diffed last.
+        let old_tree = match memo.last.take() {
+            Some((c, tree)) if c == *parent => tree,
+            _ => self.tree_of(parent)?,
         };
-        let new_commit = self.repo.find_commit(self.object_id(&commit.id)?)?;
-        let new = new_commit.tree()?;
-        let old_kind = old_id.kind();
+        let new_tree = match commit.tree {
+            Some(tree) => tree,
+            None => self.tree_of(&commit.id)?,
+        };
+        let objects = CachedTrees {
+            objects: &self.repo.objects,
+            trees: &memo.trees,
+        };
+        let old_data = objects.tree(&old_tree)?;
+        let new_data = objects.tree(&new_tree)?;
         let mut out = CommitChanges {
             commit: commit.id.clone(),
             parent: parent.clone(),
@@ -141,16 +317,22 @@ impl Repo {
         // cache (attributes and all) per call, which costs more than the diff itself.
         let mut recorder = gix::diff::tree::Recorder::default();
         gix::diff::tree(
-            gix::objs::TreeRefIter::from_bytes(&old_data, old_kind),
-            gix::objs::TreeRefIter::from_bytes(&new.data, new.id.kind()),
-            &mut gix::diff::tree::State::default(),
-            &self.repo.objects,
+            gix::objs::TreeRefIter::from_bytes(&old_data, old_tree.kind()),
+            gix::objs::TreeRefIter::from_bytes(&new_data, new_tree.kind()),
+            &mut memo.state,
+            &objects,
             &mut recorder,
         )
         .map_err(|e| GitError::Gix {
             message: e.to_string(),
         })?;
         let mut small_modified = Vec::new();
+        // Trees the commit replaced or removed: along a line of history nothing needs them
+        // again, so the cache keeps (about) the trees of the commit just diffed.
+        let mut dead = Vec::new();
+        if old_tree != new_tree {
+            dead.push(old_tree);
+        }
         for change in recorder.records {
             use gix::diff::tree::recorder::Change;
             match change {
@@ -161,7 +343,9 @@ impl Repo {
                     ..
                 } => {
                     let kind = EntryKind::from_gix(entry_mode.kind());
-                    if kind != EntryKind::Tree {
+                    if kind == EntryKind::Tree {
+                        dead.push(oid);
+                    } else {
                         out.deleted.push(Deleted {
                             path: path.into(),
                             kind,
@@ -183,6 +367,9 @@ impl Repo {
                     oid,
                     path,
                 } => {
+                    if previous_entry_mode.is_tree() && previous_oid != oid {
+                        dead.push(previous_oid);
+                    }
                     if entry_mode.is_blob() && previous_entry_mode.is_blob_or_symlink() {
                         small_modified.push((
                             Vec::from(path),
@@ -192,6 +379,12 @@ impl Repo {
                         ));
                     }
                 }
+            }
+        }
+        {
+            let mut trees = memo.trees.borrow_mut();
+            for id in dead {
+                trees.remove(&id);
             }
         }
         for (path, old_kind, old_id, new_id) in small_modified {
@@ -210,16 +403,22 @@ impl Repo {
             }
         }
         if !out.deleted.is_empty() || !out.replaced.is_empty() {
-            // Parsed only for the few commits that remove something.
+            // Decoded (again) only for the few commits that remove something.
+            let new_commit = self.repo.find_commit(self.object_id(&commit.id)?)?;
             let seconds = new_commit.time().map(|t| t.seconds).unwrap_or(0);
             out.time = crate::clock::from_unix(seconds);
         }
-        *memo = Some(TreeMemo {
-            commit: commit.id.clone(),
-            tree: new.id,
-            data: new.detach().data,
-        });
+        memo.last = Some((commit.id.clone(), new_tree));
         Ok(Some(out))
+    }
+
+    /// The tree id of `commit`.
+    fn tree_of(&self, commit: &str) -> Result<gix::ObjectId, GitError> {
+        Ok(self
+            .repo
+            .find_commit(self.object_id(commit)?)?
+            .tree_id()?
+            .detach())
     }
 
     /// Whether HEAD's repository is a shallow clone.

@@ -84,11 +84,10 @@ impl SendableRepo {
         }
     }
 
-    /// The repository, with a cache of decoded objects for walking much history (trees shared
-    /// by consecutive commits are decoded once).
+    /// The repository, set up for walking much history (decoded trees are cached by the
+    /// walk's own [`TreeMemo`], so there is no object cache).
     pub fn open_for_history(self) -> Repo {
         let mut repo = self.open();
-        repo.repo.object_cache_size_if_unset(4 * 1024 * 1024);
         // Trees are delta-compressed along history: a hash-mapped delta base cache (git keeps
         // 96 MiB) instead of gix's default 64-entry list, which is searched linearly.
         repo.repo.objects.set_pack_cache(|| {
