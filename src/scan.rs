@@ -210,11 +210,16 @@ pub fn run(
     Ok(report)
 }
 
+/// While the workers run, a transaction holds at least this many events (each transaction
+/// also catches the JSONL files up, so tiny ones cost more than they save)...
+const WRITE_MIN: usize = 250;
+/// ... and at most this many.
+const WRITE_MAX: usize = 1000;
+
 /// Receive the workers' results and write them to the store in walk order.
 ///
-/// Writes as soon as the results in order are waiting and no new result is (at most about a
-/// thousand events in one transaction), so the store keeps up with the workers and little is
-/// left to write once they finish.
+/// Writes whenever enough results in order are waiting and no new result is, so the store
+/// keeps up with the workers and little is left to write once they finish.
 fn write_in_order(
     receiver: std::sync::mpsc::Receiver<Done>,
     store: &mut Store,
@@ -234,7 +239,7 @@ fn write_in_order(
     loop {
         let message = match receiver.try_recv() {
             Ok(message) => Some(message),
-            Err(TryRecvError::Empty) if ready_events > 0 => {
+            Err(TryRecvError::Empty) if ready_events >= WRITE_MIN => {
                 // Nothing new yet: write what is ready meanwhile.
                 write_batch(store, &ready, actor, now, report)?;
                 ready.clear();
@@ -262,7 +267,7 @@ fn write_in_order(
             }
             next += 1;
         }
-        if ready_events >= 1000 {
+        if ready_events >= WRITE_MAX {
             write_batch(store, &ready, actor, now, report)?;
             ready.clear();
             ready_events = 0;

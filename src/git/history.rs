@@ -388,12 +388,12 @@ impl Repo {
             }
         }
         for (path, old_kind, old_id, new_id) in small_modified {
-            let header = self.repo.find_header(new_id)?;
-            if header.size() as usize > crate::stub::MAX_STUB_SIZE {
+            let size = self.repo.find_header(new_id)?.size();
+            if size as usize > crate::stub::MAX_STUB_SIZE {
                 continue;
             }
             let bytes = self.repo.find_blob(new_id)?.detach().data;
-            if crate::stub::may_be_stub(path.as_bytes(), header.size(), &bytes) {
+            if crate::stub::may_be_stub(path.as_bytes(), size, &bytes) {
                 out.replaced.push(Replaced {
                     path,
                     old_kind,

@@ -88,11 +88,12 @@ impl SendableRepo {
     /// walk's own [`TreeMemo`], so there is no object cache).
     pub fn open_for_history(self) -> Repo {
         let mut repo = self.open();
-        // Trees are delta-compressed along history: a hash-mapped delta base cache (git keeps
-        // 96 MiB) instead of gix's default 64-entry list, which is searched linearly.
+        // Trees are delta-compressed along history: a hash-mapped delta base cache instead of
+        // gix's default 64-entry list, which is searched linearly. Small: the walk's tree cache
+        // holds the trees that are used again (32 MiB measured no faster than 1 MiB).
         repo.repo.objects.set_pack_cache(|| {
             Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                32 * 1024 * 1024,
+                4 * 1024 * 1024,
             ))
         });
         repo

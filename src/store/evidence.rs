@@ -155,11 +155,14 @@ pub fn sync_file(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
 /// The last complete line (without its newline) and the length up to and including it.
 pub(super) fn read_tail(f: &mut File) -> std::io::Result<(Option<String>, u64)> {
     let len = f.metadata()?.len();
-    let mut window: u64 = 64 * 1024;
+    // Most lines are well under 4 KiB: read that much first, more only for a longer line
+    // (every write reads the tails of the log and the streams, twice).
+    let mut window: u64 = 4 * 1024;
+    let mut buf = Vec::new();
     loop {
         let start = len.saturating_sub(window);
         f.seek(SeekFrom::Start(start))?;
-        let mut buf = Vec::new();
+        buf.clear();
         f.read_to_end(&mut buf)?;
         let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
             if start == 0 {

@@ -210,12 +210,11 @@ pub fn may_be_stub(file_path: &[u8], size: u64, head: &[u8]) -> bool {
         return false;
     }
     let style = Style::for_path(file_path);
-    let expected = if style == Style::Json {
-        "{\n  \"git-tombstone\": \"v1\"".to_owned()
-    } else {
-        format!("{}{MARKER}", style.delimiters().0)
-    };
-    head.starts_with(expected.as_bytes())
+    if style == Style::Json {
+        return head.starts_with(b"{\n  \"git-tombstone\": \"v1\"");
+    }
+    let open = style.delimiters().0.as_bytes();
+    head.starts_with(open) && head[open.len()..].starts_with(MARKER.as_bytes())
 }
 
 fn json_str(s: &str) -> String {
