@@ -178,9 +178,23 @@ impl Repo {
     }
 
     /// `user.name <user.email>` from git config (or git's committer environment).
+    ///
+    /// The same lookup as gix's `committer()` (committer, then user, then git's environment),
+    /// without the commit time it also computes: finding the local time zone's name walks all of
+    /// `/usr/share/zoneinfo`, 10 ms on every command that records an actor.
     pub fn identity(&self) -> Option<String> {
-        let sig = self.repo.committer()?.ok()?;
-        Some(format!("{} <{}>", sig.name, sig.email))
+        use gix::config::tree::{gitoxide, Committer, User};
+        let config = self.repo.config_snapshot();
+        let name = config
+            .string(&Committer::NAME)
+            .or_else(|| config.string(&User::NAME))
+            .or_else(|| config.string(&gitoxide::Committer::NAME_FALLBACK))?;
+        let email = config
+            .string(&Committer::EMAIL)
+            .or_else(|| config.string(&User::EMAIL))
+            .or_else(|| config.string(&gitoxide::User::EMAIL_FALLBACK))
+            .or_else(|| config.string(&gitoxide::Committer::EMAIL_FALLBACK))?;
+        Some(format!("{name} <{email}>"))
     }
 
     /// The directory git runs hooks from: `core.hooksPath` (a relative value is relative to

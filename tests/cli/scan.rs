@@ -270,3 +270,123 @@ fn hook_and_scan_records_merge() {
         json_lines(&repo.tomb(&["--store", "../ci-store", "--json", "list", "--path", "a.py"]));
     assert_eq!(ci[0]["id"].as_str(), Some(hook_id.as_str()));
 }
+
+/// A history longer than several worker batches (256 commits each), built with fast-import:
+/// whole directories deleted and later recreated with identical content (a tree id the
+/// workers' tree cache already dropped), nested directories, a side branch merged back, and
+/// files deleted in both. The scan must still report exactly what `git log` does.
+#[test]
+fn long_history_across_worker_batches_matches_git_log() {
+    use std::io::Write;
+    let repo = Repo::empty();
+    let mut script = String::new();
+    let mut mark = 0usize;
+    let mut commit = |script: &mut String,
+                      branch: &str,
+                      from: Option<String>,
+                      merge: Option<String>,
+                      ops: &str|
+     -> String {
+        mark += 1;
+        script.push_str(&format!(
+            "commit refs/heads/{branch}\nmark :{mark}\ncommitter T <t@example.com> {} +0000\ndata 1\nx\n",
+            1_700_000_000 + mark
+        ));
+        if let Some(f) = from {
+            script.push_str(&format!("from {f}\n"));
+        }
+        if let Some(m) = merge {
+            script.push_str(&format!("merge {m}\n"));
+        }
+        script.push_str(ops);
+        script.push('\n');
+        format!(":{mark}")
+    };
+    let file =
+        |path: &str, body: &str| format!("M 100644 inline {path}\ndata {}\n{body}\n", body.len());
+    let mut ops = String::new();
+    for d in 0..6 {
+        for f in 0..4 {
+            ops.push_str(&file(
+                &format!("d{d}/sub/f{f}.txt"),
+                &format!("d{d} f{f} v0"),
+            ));
+        }
+    }
+    let mut tip = commit(&mut script, "main", None, None, &ops);
+    let mut side_tip = None;
+    for i in 1..900usize {
+        let d = i % 6;
+        let ops = match i % 50 {
+            // Remove a whole directory, then bring back the same content 7 commits later.
+            10 => format!("D d{d}\n"),
+            17 => (0..4)
+                .map(|f| {
+                    file(
+                        &format!("d{}/sub/f{f}.txt", (i - 7) % 6),
+                        &format!("d{} f{f} v0", (i - 7) % 6),
+                    )
+                })
+                .collect(),
+            20 | 35 => format!("D d{d}/sub/f{}.txt\n", i % 4),
+            _ => file(
+                &format!("d{d}/sub/f{}.txt", i % 4),
+                &format!("d{d} f{} v{i}", i % 4),
+            ),
+        };
+        if i == 400 {
+            side_tip = Some(tip.clone());
+        }
+        tip = commit(&mut script, "main", Some(tip), None, &ops);
+    }
+    // A side branch off commit 400 that deletes and edits, merged back.
+    let mut side = side_tip.expect("fork point");
+    for j in 0..40usize {
+        let ops = if j % 9 == 4 {
+            format!("D d{}/sub/f{}.txt\n", j % 6, j % 4)
+        } else {
+            file(&format!("side/s{j}.txt"), &format!("side {j}"))
+        };
+        side = commit(&mut script, "side", Some(side), None, &ops);
+    }
+    commit(&mut script, "main", Some(tip), Some(side), "");
+    let mut child = repo
+        .command("git")
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("feed fast-import");
+    assert!(child.wait().expect("fast-import").success());
+    repo.git(&["reset", "-q", "--hard", "main"]);
+    repo.git(&["repack", "-adq"]);
+
+    let expected = git_log_deletions(&repo);
+    assert!(expected.len() > 100, "enough deletions: {}", expected.len());
+    let out = repo.tomb(&["--json", "scan", "--all"]);
+    assert_ok(&out, "scan --all");
+    let summary = &json_lines(&out)[0];
+    assert_eq!(summary["commits"].as_u64(), Some(941));
+    assert_eq!(summary["deletions"].as_u64(), Some(expected.len() as u64));
+    let got: BTreeSet<(String, Vec<u8>, String)> = json_lines(&repo.tomb(&["--json", "list"]))
+        .iter()
+        .map(|v| {
+            (
+                v["removed_in_commit"].as_str().expect("bound").to_owned(),
+                item_bytes_path(v),
+                v["git_blob_id"].as_str().expect("blob").to_owned(),
+            )
+        })
+        .collect();
+    let missing: Vec<_> = expected.difference(&got).take(5).collect();
+    let extra: Vec<_> = got.difference(&expected).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}\nextra {extra:?}"
+    );
+}
