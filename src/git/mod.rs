@@ -186,14 +186,14 @@ impl Repo {
         use gix::config::tree::{gitoxide, Committer, User};
         let config = self.repo.config_snapshot();
         let name = config
-            .string(&Committer::NAME)
-            .or_else(|| config.string(&User::NAME))
-            .or_else(|| config.string(&gitoxide::Committer::NAME_FALLBACK))?;
+            .string(Committer::NAME)
+            .or_else(|| config.string(User::NAME))
+            .or_else(|| config.string(gitoxide::Committer::NAME_FALLBACK))?;
         let email = config
-            .string(&Committer::EMAIL)
-            .or_else(|| config.string(&User::EMAIL))
-            .or_else(|| config.string(&gitoxide::User::EMAIL_FALLBACK))
-            .or_else(|| config.string(&gitoxide::Committer::EMAIL_FALLBACK))?;
+            .string(Committer::EMAIL)
+            .or_else(|| config.string(User::EMAIL))
+            .or_else(|| config.string(gitoxide::User::EMAIL_FALLBACK))
+            .or_else(|| config.string(gitoxide::Committer::EMAIL_FALLBACK))?;
         Some(format!("{name} <{email}>"))
     }
 
