@@ -95,19 +95,7 @@ pub fn sync_file(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
     if db_max == 0 && !path.exists() {
         return Ok(());
     }
-    let mut f = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(&path)
-        .map_err(&io)?;
-    f.lock().map_err(&io)?;
-    let (last_line, complete_len) = read_tail(&mut f).map_err(&io)?;
-    let len = f.metadata().map_err(&io)?.len();
-    if complete_len < len {
-        // A torn final line from a crash mid-append: the database has the whole line.
-        f.set_len(complete_len).map_err(&io)?;
-    }
+    let (mut f, last_line) = open_for_append(&path).map_err(&io)?;
     let evidence_err = |why: String| StoreError::Evidence {
         path: path.clone(),
         why,
@@ -152,9 +140,27 @@ pub fn sync_file(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The last complete line (without its newline) and the length up to and including it.
-pub(super) fn read_tail(f: &mut File) -> std::io::Result<(Option<String>, u64)> {
+/// Open an append-only JSONL file (created if missing) under an exclusive lock, cut a torn
+/// final line left by a crash mid-append (the database has the whole line), and return the
+/// file with its last complete line.
+pub(super) fn open_for_append(path: &Path) -> std::io::Result<(File, Option<String>)> {
+    let mut f = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
+    f.lock()?;
     let len = f.metadata()?.len();
+    let (last, complete_len) = read_tail(&mut f, len)?;
+    if complete_len < len {
+        f.set_len(complete_len)?;
+    }
+    Ok((f, last))
+}
+
+/// The last complete line (without its newline) of a file `len` bytes long, and the length up
+/// to and including it.
+fn read_tail(f: &mut File, len: u64) -> std::io::Result<(Option<String>, u64)> {
     // Most lines are well under 4 KiB: read that much first, more only for a longer line
     // (every write reads the tails of the log and the streams, twice).
     let mut window: u64 = 4 * 1024;

@@ -8,7 +8,6 @@
 //! a file behind the table, never ahead of it, and the next write repairs it. `vacuum` prunes old
 //! events from the table and rewrites the files from it atomically, optionally with `.gz` copies.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -110,17 +109,7 @@ pub fn sync_files(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
             continue;
         }
         let io = io_err(&path);
-        let mut f = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(&io)?;
-        f.lock().map_err(&io)?;
-        let (last, complete_len) = super::evidence::read_tail(&mut f).map_err(&io)?;
-        if complete_len < f.metadata().map_err(&io)?.len() {
-            f.set_len(complete_len).map_err(&io)?;
-        }
+        let (mut f, last) = super::evidence::open_for_append(&path).map_err(&io)?;
         let last_seq = last
             .as_deref()
             .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
