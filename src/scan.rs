@@ -167,25 +167,23 @@ pub fn run(
                     let Some(Ok((index, batch))) = next else {
                         return;
                     };
-                    let mut events: Vec<Vec<Event>> = Vec::with_capacity(batch.len());
-                    // Oldest first within the batch, so the memo holds each commit's parent tree.
-                    for commit in batch.iter().rev() {
-                        let e = repo
-                            .changes_of(commit, first_parent, &mut memo)
-                            .map_err(Error::from)
-                            .and_then(|c| match c {
-                                Some(changes) => events_of(&repo, policy, compression, &changes),
-                                None => Ok(Vec::new()),
-                            });
-                        match e {
-                            Ok(e) => events.push(e),
-                            Err(e) => {
-                                let _ = sender.send(Err(e));
-                                return;
+                    let mut events: Vec<Vec<Event>> = Vec::new();
+                    events.resize_with(batch.len(), Vec::new);
+                    let done = repo.changes_of_run(
+                        &batch,
+                        first_parent,
+                        &mut memo,
+                        &mut |i, changes| -> Result<(), Error> {
+                            if let Some(changes) = changes {
+                                events[i] = events_of(&repo, policy, compression, &changes)?;
                             }
-                        }
+                            Ok(())
+                        },
+                    );
+                    if let Err(e) = done {
+                        let _ = sender.send(Err(e));
+                        return;
                     }
-                    events.reverse(); // back to walk order
                     if sender.send(Ok((index, events))).is_err() {
                         return;
                     }

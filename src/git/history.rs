@@ -33,16 +33,86 @@ pub struct Replaced {
 /// and a size-capped cache of decoded trees.
 ///
 /// Diffing a commit against its parent needs the parent's root tree and, for every directory
-/// that changed, the parent's version of that directory. Those are the trees an earlier diff
-/// decoded as its new side (the last time the directory changed), so with the cache every
-/// old-side tree is a hit and each commit decodes only the trees it changed. gix's pack cache
-/// keeps only the last object of a delta chain, so without it an old directory tree is mostly
-/// a long delta chain resolved again.
+/// that changed, the parent's version of that directory. Those are the trees the diff of the
+/// neighbouring commit decoded (the last time the directory changed), so with the cache every
+/// tree on the side already seen is a hit and each commit decodes only the trees it changed.
+/// gix's pack cache keeps only the last object of a delta chain, so without it a directory
+/// tree is mostly a long delta chain resolved again.
+///
+/// Commits can be diffed oldest first ([`Repo::changes_of`] with [`TreeMemo::default`]) or
+/// newest first. Which is faster depends on the pack: decoding an object walks its delta chain
+/// back to the first link already decoded, so the order should follow the chains. Packs made
+/// by `git gc --aggressive` or `git repack -f` store recent versions whole and older ones as
+/// deltas on newer ones (newest first is right); `git fast-import` and packs that reuse its
+/// deltas chain the other way. [`Repo::changes_of_run`] measures the links walked and picks.
 #[derive(Default)]
 pub struct TreeMemo {
     last: Option<(String, gix::ObjectId)>,
+    /// Root trees of the commits about to be diffed, by commit id.
+    known: std::collections::HashMap<String, gix::ObjectId>,
+    newest_first: bool,
+    order: OrderProbe,
     trees: std::cell::RefCell<TreeCache>,
     state: gix::diff::tree::State,
+}
+
+/// Chooses the order of each run from the delta-chain links walked per commit in each order.
+///
+/// The first run tries both: [`OrderProbe::CHUNK`] commits newest first to warm the caches,
+/// the next chunk oldest first and the one after newest first, each measured, and the rest of
+/// the run in the cheaper order. Later runs go in the chosen order, except that a recheck run
+/// diffs its first chunk the other way: after 2 runs, then 4, 8, … while the choice holds
+/// (back to 2 when it flips). A wrong choice costs a few chunks, and a repository whose packs
+/// chain both ways is still followed.
+#[derive(Debug)]
+struct OrderProbe {
+    runs: u64,
+    /// Links per commit last measured in each order: `[oldest first, newest first]`.
+    cost: [Option<f64>; 2],
+    choice: bool,
+    /// The run that tries the other order next, and the gap after it.
+    recheck: u64,
+    gap: u64,
+}
+
+impl Default for OrderProbe {
+    fn default() -> Self {
+        OrderProbe {
+            runs: 0,
+            cost: [None, None],
+            choice: true,
+            recheck: Self::FIRST_GAP,
+            gap: Self::FIRST_GAP,
+        }
+    }
+}
+
+impl OrderProbe {
+    /// Commits a probe diffs in one order.
+    const CHUNK: usize = 32;
+    const FIRST_GAP: u64 = 2;
+
+    fn record(&mut self, newest_first: bool, links: u64, commits: usize) {
+        if commits > 0 {
+            self.cost[usize::from(newest_first)] = Some(links as f64 / commits as f64);
+        }
+        if let [Some(old), Some(new)] = self.cost {
+            self.choice = new <= old;
+        }
+    }
+}
+
+impl TreeMemo {
+    /// Learn the root trees the walk already decoded for `commits`, so a commit's parent tree
+    /// is not looked up again when the parent is among them. Replaces what it knew before.
+    fn expect(&mut self, commits: &[CommitInfo]) {
+        self.known.clear();
+        for c in commits {
+            if let Some(tree) = c.tree {
+                self.known.insert(c.id.clone(), tree);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for TreeMemo {
@@ -278,6 +348,71 @@ impl Repo {
         Ok(())
     }
 
+    /// The changes of each commit of `run` (consecutive commits as walked, newest first),
+    /// passed to `each` with the commit's index in `run`, in the order the pack favours (see
+    /// [`TreeMemo`]). Keep one memo across runs: it holds the trees and the orders' costs.
+    pub fn changes_of_run<E: From<GitError>>(
+        &self,
+        run: &[CommitInfo],
+        first_parent: bool,
+        memo: &mut TreeMemo,
+        each: &mut dyn FnMut(usize, Option<CommitChanges>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use std::sync::atomic::Ordering::Relaxed;
+        const CHUNK: usize = OrderProbe::CHUNK;
+        memo.expect(run);
+        let n = run.len();
+        let index = memo.order.runs;
+        memo.order.runs += 1;
+        // The commits of `range` in one order; `measure` records the links walked.
+        let mut segment = |memo: &mut TreeMemo,
+                           range: std::ops::Range<usize>,
+                           newest_first: bool,
+                           measure: bool|
+         -> Result<(), E> {
+            memo.newest_first = newest_first;
+            memo.last = None;
+            let before = self.delta_links.load(Relaxed);
+            let mut one = |i: usize| -> Result<(), E> {
+                let changes = self.changes_of(&run[i], first_parent, memo)?;
+                each(i, changes)
+            };
+            let commits = range.len();
+            if newest_first {
+                range.clone().try_for_each(&mut one)?;
+            } else {
+                range.clone().rev().try_for_each(&mut one)?;
+            }
+            if measure {
+                let links = self.delta_links.load(Relaxed) - before;
+                memo.order.record(newest_first, links, commits);
+            }
+            Ok(())
+        };
+        let mut rest = 0;
+        if index == 0 {
+            segment(memo, 0..CHUNK.min(n), true, false)?;
+            segment(memo, CHUNK.min(n)..(2 * CHUNK).min(n), false, true)?;
+            segment(memo, (2 * CHUNK).min(n)..(3 * CHUNK).min(n), true, true)?;
+            rest = (3 * CHUNK).min(n);
+        } else if index == memo.order.recheck {
+            let held = memo.order.choice;
+            segment(memo, 0..CHUNK.min(n), !held, true)?;
+            let probe = &mut memo.order;
+            probe.gap = if probe.choice == held {
+                probe.gap.saturating_mul(2)
+            } else {
+                OrderProbe::FIRST_GAP
+            };
+            probe.recheck = index + probe.gap;
+            rest = CHUNK.min(n);
+        }
+        let choice = memo.order.choice;
+        segment(memo, rest..n, choice, true)?;
+        memo.newest_first = false;
+        Ok(())
+    }
+
     /// The deletions (and stub replacements) of `commit` against its (first) parent; `None` for
     /// a root commit, or a merge unless `first_parent`.
     pub fn changes_of(
@@ -295,7 +430,10 @@ impl Repo {
         // Walking a run of history oldest first, the parent is the commit diffed last.
         let old_tree = match memo.last.take() {
             Some((c, tree)) if c == *parent => tree,
-            _ => self.tree_of(parent)?,
+            _ => match memo.known.get(parent) {
+                Some(tree) => *tree,
+                None => self.tree_of(parent)?,
+            },
         };
         let new_tree = match commit.tree {
             Some(tree) => tree,
@@ -327,11 +465,14 @@ impl Repo {
             message: e.to_string(),
         })?;
         let mut small_modified = Vec::new();
-        // Trees the commit replaced or removed: along a line of history nothing needs them
-        // again, so the cache keeps (about) the trees of the commit just diffed.
+        // Trees of the side already behind the walk (the parent's that the commit replaced or
+        // removed, walking oldest first; the commit's own that differ from the parent's,
+        // walking newest first): along a line of history nothing needs them again, so the
+        // cache keeps (about) the trees of the next commit to diff.
+        let newest_first = memo.newest_first;
         let mut dead = Vec::new();
         if old_tree != new_tree {
-            dead.push(old_tree);
+            dead.push(if newest_first { new_tree } else { old_tree });
         }
         for change in recorder.records {
             use gix::diff::tree::recorder::Change;
@@ -344,7 +485,9 @@ impl Repo {
                 } => {
                     let kind = EntryKind::from_gix(entry_mode.kind());
                     if kind == EntryKind::Tree {
-                        dead.push(oid);
+                        if !newest_first {
+                            dead.push(oid);
+                        }
                     } else {
                         out.deleted.push(Deleted {
                             path: path.into(),
@@ -356,6 +499,9 @@ impl Repo {
                 Change::Addition {
                     entry_mode, oid, ..
                 } => {
+                    if newest_first && entry_mode.is_tree() {
+                        dead.push(oid);
+                    }
                     if entry_mode.is_blob_or_symlink() {
                         out.added.insert(oid.to_string());
                     }
@@ -367,8 +513,13 @@ impl Repo {
                     oid,
                     path,
                 } => {
-                    if previous_entry_mode.is_tree() && previous_oid != oid {
-                        dead.push(previous_oid);
+                    let behind = if newest_first {
+                        (entry_mode, oid)
+                    } else {
+                        (previous_entry_mode, previous_oid)
+                    };
+                    if behind.0.is_tree() && previous_oid != oid {
+                        dead.push(behind.1);
                     }
                     if entry_mode.is_blob() && previous_entry_mode.is_blob_or_symlink() {
                         small_modified.push((

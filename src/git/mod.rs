@@ -81,6 +81,7 @@ impl SendableRepo {
         Repo {
             repo: self.repo.to_thread_local(),
             workdir: self.workdir,
+            delta_links: Default::default(),
         }
     }
 
@@ -91,12 +92,45 @@ impl SendableRepo {
         // Trees are delta-compressed along history: a hash-mapped delta base cache instead of
         // gix's default 64-entry list, which is searched linearly. Small: the walk's tree cache
         // holds the trees that are used again (32 MiB measured no faster than 1 MiB).
-        repo.repo.objects.set_pack_cache(|| {
-            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                4 * 1024 * 1024,
-            ))
+        let links = repo.delta_links.clone();
+        repo.repo.objects.set_pack_cache(move || {
+            Box::new(CountingCache {
+                inner: gix::odb::pack::cache::lru::MemoryCappedHashmap::new(4 * 1024 * 1024),
+                links: links.clone(),
+            })
         });
         repo
+    }
+}
+
+/// A pack delta cache that counts the delta-chain links walked to decode objects: each
+/// lookup is one link (the walk along a chain stops at the first cached one).
+struct CountingCache {
+    inner: gix::odb::pack::cache::lru::MemoryCappedHashmap,
+    links: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl gix::odb::pack::cache::DecodeEntry for CountingCache {
+    fn put(
+        &mut self,
+        pack_id: u32,
+        offset: u64,
+        data: &[u8],
+        kind: gix::object::Kind,
+        compressed_size: usize,
+    ) {
+        self.inner.put(pack_id, offset, data, kind, compressed_size);
+    }
+
+    fn get(
+        &mut self,
+        pack_id: u32,
+        offset: u64,
+        out: &mut Vec<u8>,
+    ) -> Option<(gix::object::Kind, usize)> {
+        self.links
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.get(pack_id, offset, out)
     }
 }
 
@@ -104,6 +138,8 @@ impl SendableRepo {
 pub struct Repo {
     repo: gix::Repository,
     workdir: PathBuf,
+    /// Delta-chain links walked so far (counted only when opened for history).
+    delta_links: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Repo {
@@ -136,7 +172,11 @@ impl Repo {
             })?
             .to_path_buf();
         let workdir = std::fs::canonicalize(&workdir).unwrap_or(workdir);
-        Ok(Repo { repo, workdir })
+        Ok(Repo {
+            repo,
+            workdir,
+            delta_links: Default::default(),
+        })
     }
 
     /// A handle on the same repository that can be sent to another thread.
