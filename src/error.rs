@@ -49,6 +49,7 @@ impl Error {
                 | GitError::Bare { .. }
                 | GitError::Unborn
                 | GitError::BadRevision { .. } => USAGE,
+                GitError::CorruptObject { .. } => FAILURE,
                 GitError::MissingObject { .. }
                 | GitError::Gix { .. }
                 | GitError::Command { .. } => INTERNAL,

@@ -50,6 +50,12 @@ pub enum GitError {
     #[error("git object {id} is missing or unreadable")]
     #[diagnostic(code(tombstone::git::missing_object))]
     MissingObject { id: String, message: String },
+    #[error("git object {id} is corrupt: its content hashes to {found}")]
+    #[diagnostic(
+        code(tombstone::git::corrupt_object),
+        help("the repository's object database is damaged; `git fsck` shows what else is")
+    )]
+    CorruptObject { id: String, found: String },
     #[error("git failed: {message}")]
     #[diagnostic(code(tombstone::git::failed))]
     Gix { message: String },

@@ -80,7 +80,23 @@ impl Repo {
                 id: id.to_owned(),
                 message: e.to_string(),
             })?;
-        Ok(blob.detach().data)
+        let data = blob.detach().data;
+        // What is archived must be the blob the id names: checked here, independently of the
+        // pack decoding that produced the bytes.
+        let found =
+            gix::objs::compute_hash(oid.kind(), gix::objs::Kind::Blob, &data).map_err(|e| {
+                GitError::MissingObject {
+                    id: id.to_owned(),
+                    message: e.to_string(),
+                }
+            })?;
+        if found != oid {
+            return Err(GitError::CorruptObject {
+                id: id.to_owned(),
+                found: found.to_string(),
+            });
+        }
+        Ok(data)
     }
 
     /// Whether object `id` exists.

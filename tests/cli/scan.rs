@@ -395,3 +395,28 @@ fn long_history_across_worker_batches_matches_git_log() {
         );
     }
 }
+
+#[test]
+fn a_corrupt_blob_is_refused_not_archived() {
+    use std::io::Write;
+    let repo = Repo::with_files(&[("a.txt", b"hello\n"), ("keep.txt", b"kept\n")]);
+    let blob = repo.git(&["rev-parse", "HEAD:a.txt"]).trim().to_owned();
+    repo.git(&["rm", "-q", "a.txt"]);
+    repo.git(&["commit", "-q", "-m", "remove a"]);
+    // The loose object now holds other bytes of the same length: a valid zlib stream and a
+    // valid object header, so only the hash tells.
+    let object = repo.path(format!(".git/objects/{}/{}", &blob[..2], &blob[2..]));
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(b"blob 6\0HELLO\n").expect("compress");
+    std::fs::remove_file(&object).expect("remove loose object");
+    std::fs::write(&object, z.finish().expect("compress")).expect("write loose object");
+
+    let err = assert_code(
+        &repo.tomb(&["scan", "--all"]),
+        1,
+        "scan over a corrupt blob",
+    );
+    assert!(err.contains("corrupt") && err.contains(&blob), "{err}");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 0);
+    assert_eq!(repo.count("SELECT count(*) FROM blobs"), 0);
+}
