@@ -106,6 +106,19 @@ pub fn record(
     record_packed(tx, c, &pack(c, compression), actor, now)
 }
 
+/// Record `captures` in order inside `tx`, as [`record`] one after the other would.
+pub fn record_many(
+    tx: &Transaction<'_>,
+    captures: &[&Capture],
+    actor: &str,
+    now: &str,
+    compression: Compression,
+) -> Result<Vec<Captured>, StoreError> {
+    let packed: Vec<Packed> = captures.iter().map(|c| pack(c, compression)).collect();
+    let batch: Vec<(&Capture, &Packed)> = captures.iter().copied().zip(&packed).collect();
+    record_packed_many(tx, &batch, actor, now)
+}
+
 /// Record `c`, already [`pack`]ed, inside `tx`. An item that exists and is `pending` is bound
 /// when `c` knows the commit that removed it.
 pub fn record_packed(
@@ -115,24 +128,46 @@ pub fn record_packed(
     actor: &str,
     now: &str,
 ) -> Result<Captured, StoreError> {
-    let put = blobs::put_packed(
-        tx,
-        &packed.sha256,
-        c.bytes.len() as u64,
-        packed.method,
-        &packed.stored,
-        Some(&c.git_blob_id),
-        now,
-    )?;
+    let mut one = record_packed_many(tx, &[(c, packed)], actor, now)?;
+    Ok(one.remove(0))
+}
+
+/// Record several [`pack`]ed captures in order, exactly as [`record_packed`] one after the
+/// other would, with the items inserted in multi-row statements.
+pub fn record_packed_many(
+    tx: &Transaction<'_>,
+    batch: &[(&Capture, &Packed)],
+    actor: &str,
+    now: &str,
+) -> Result<Vec<Captured>, StoreError> {
+    let mut puts = Vec::with_capacity(batch.len());
+    let mut rows = Vec::with_capacity(batch.len());
+    for (c, packed) in batch {
+        let put = blobs::put_packed(
+            tx,
+            &packed.sha256,
+            c.bytes.len() as u64,
+            packed.method,
+            &packed.stored,
+            Some(&c.git_blob_id),
+            now,
+        )?;
+        rows.push(item_of(c, packed, &put, actor, now));
+        puts.push(put);
+    }
+    let new = items::insert_many(tx, &rows)?;
+    let mut out = Vec::with_capacity(batch.len());
+    for ((((c, _), put), item), new_item) in batch.iter().zip(puts).zip(rows).zip(new) {
+        out.push(finish(tx, c, put, item, new_item, actor, now)?);
+    }
+    Ok(out)
+}
+
+/// The item row `c` makes, its content stored as `put`.
+fn item_of(c: &Capture, packed: &Packed, put: &blobs::Put, actor: &str, now: &str) -> Item {
     let info = &packed.info;
-    let id = id::tombstone_id(&c.path, &put.sha256, &c.source_commit);
-    let initial_state = if c.removed_in_commit.is_some() {
-        state::ARCHIVED
-    } else {
-        state::PENDING
-    };
-    let item = Item {
-        id: id.clone(),
+    Item {
+        id: id::tombstone_id(&c.path, &put.sha256, &c.source_commit),
         path: c.path.clone(),
         path_text: String::from_utf8_lossy(&c.path).into_owned(),
         path_bytes_hex: None,
@@ -148,7 +183,7 @@ pub fn record_packed(
         action: c.action.as_str().to_owned(),
         reason: c.reason.clone(),
         actor: actor.to_owned(),
-        state: initial_state.to_owned(),
+        state: initial_state(c).to_owned(),
         source_commit: c.source_commit.clone(),
         removed_in_commit: c.removed_in_commit.clone(),
         removed_at: c
@@ -161,8 +196,31 @@ pub fn record_packed(
         tags: c.tags.clone(),
         metadata: c.metadata.clone(),
         stored_size: Some(put.stored_size),
-    };
-    let new_item = items::insert(tx, &item)?;
+    }
+}
+
+/// A capture that knows its removing commit is archived at once; else it waits for it.
+fn initial_state(c: &Capture) -> &'static str {
+    if c.removed_in_commit.is_some() {
+        state::ARCHIVED
+    } else {
+        state::PENDING
+    }
+}
+
+/// After `item` was inserted (`new_item`) or found: the evidence line of a new item, or the
+/// binding of a pending one.
+fn finish(
+    tx: &Transaction<'_>,
+    c: &Capture,
+    put: blobs::Put,
+    item: Item,
+    new_item: bool,
+    actor: &str,
+    now: &str,
+) -> Result<Captured, StoreError> {
+    let id = item.id.clone();
+    let initial_state = initial_state(c);
     let evidence = if new_item {
         let data = serde_json::json!({
             "id": id,

@@ -287,62 +287,88 @@ fn write_batch(
         return Ok(());
     }
     store.write(|tx| {
-        for events in batch {
-            for event in events {
-                match event {
-                    Event::Capture { capture, packed, kind } => {
-                        let c = capture::record_packed(tx, capture, packed, actor, now)?;
-                        match kind {
-                            EventKind::Stubbed => report.stubbed += 1,
-                            _ => {
-                                report.deletions += 1;
-                                if c.new_item {
-                                    report.archived += 1;
-                                } else {
-                                    report.already += 1;
-                                }
-                            }
-                        }
-                        match kind {
-                            EventKind::Move => report.moves += 1,
-                            EventKind::Violation => report.violations.push(Violation {
-                                path_bytes: capture.path.clone(),
-                                commit: capture.removed_in_commit.clone().unwrap_or_default(),
-                                path: c.path.clone(),
-                                blob: capture.git_blob_id.clone(),
-                                id: c.id.clone(),
-                                category: capture.category.clone(),
-                            }),
-                            _ => {}
-                        }
+        // Consecutive captures are recorded together (multi-row inserts), in event order.
+        let mut run: Vec<(&Capture, &Packed, EventKind)> = Vec::new();
+        for event in batch.iter().flatten() {
+            if let Event::Capture {
+                capture,
+                packed,
+                kind,
+            } = event
+            {
+                run.push((capture, packed, *kind));
+                continue;
+            }
+            record_captures(tx, &mut run, actor, now, report)?;
+            match event {
+                Event::Capture { .. } => {}
+                Event::Submodule { path, commit, id } => {
+                    report.deletions += 1;
+                    report.submodules += 1;
+                    let data = serde_json::json!({ "path": path, "commit": id, "removed_in_commit": commit });
+                    let seen: i64 = tx
+                        .prepare_cached("SELECT count(*) FROM evidence WHERE op = 'submodule-removed' AND line LIKE ?1")?
+                        .query_row([format!("%\"removed_in_commit\":\"{commit}\"%")], |r| r.get(0))?;
+                    if seen == 0 {
+                        evidence::append(tx, "submodule-removed", actor, now, &data)?;
                     }
-                    Event::Submodule { path, commit, id } => {
+                }
+                Event::Count(kind) => match kind {
+                    EventKind::StubRemoval => {
                         report.deletions += 1;
-                        report.submodules += 1;
-                        let data = serde_json::json!({ "path": path, "commit": id, "removed_in_commit": commit });
-                        let seen: i64 = tx
-                            .prepare_cached("SELECT count(*) FROM evidence WHERE op = 'submodule-removed' AND line LIKE ?1")?
-                            .query_row([format!("%\"removed_in_commit\":\"{commit}\"%")], |r| r.get(0))?;
-                        if seen == 0 {
-                            evidence::append(tx, "submodule-removed", actor, now, &data)?;
-                        }
+                        report.stub_removals += 1;
                     }
-                    Event::Count(kind) => match kind {
-                        EventKind::StubRemoval => {
-                            report.deletions += 1;
-                            report.stub_removals += 1;
-                        }
-                        EventKind::Ignored => {
-                            report.deletions += 1;
-                            report.ignored += 1;
-                        }
-                        _ => {}
-                    },
+                    EventKind::Ignored => {
+                        report.deletions += 1;
+                        report.ignored += 1;
+                    }
+                    _ => {}
+                },
+            }
+        }
+        record_captures(tx, &mut run, actor, now, report)
+    })?;
+    Ok(())
+}
+
+/// Record the captures of `run` (then empty it) and count them in `report`.
+fn record_captures(
+    tx: &rusqlite::Transaction<'_>,
+    run: &mut Vec<(&Capture, &Packed, EventKind)>,
+    actor: &str,
+    now: &str,
+    report: &mut Report,
+) -> Result<(), crate::store::StoreError> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let batch: Vec<(&Capture, &Packed)> = run.iter().map(|(c, p, _)| (*c, *p)).collect();
+    let recorded = capture::record_packed_many(tx, &batch, actor, now)?;
+    for ((capture, _, kind), c) in run.drain(..).zip(recorded) {
+        match kind {
+            EventKind::Stubbed => report.stubbed += 1,
+            _ => {
+                report.deletions += 1;
+                if c.new_item {
+                    report.archived += 1;
+                } else {
+                    report.already += 1;
                 }
             }
         }
-        Ok(())
-    })?;
+        match kind {
+            EventKind::Move => report.moves += 1,
+            EventKind::Violation => report.violations.push(Violation {
+                path_bytes: capture.path.clone(),
+                commit: capture.removed_in_commit.clone().unwrap_or_default(),
+                path: c.path,
+                blob: capture.git_blob_id.clone(),
+                id: c.id,
+                category: capture.category.clone(),
+            }),
+            _ => {}
+        }
+    }
     Ok(())
 }
 

@@ -62,9 +62,8 @@ pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
     let mut store = ctx.open_store()?;
     let compression = ctx.policy()?.compression;
     let results: Vec<Captured> = store.write(|tx| {
-        plan.iter()
-            .map(|p| capture::record(tx, &p.capture, &actor, &now, compression))
-            .collect()
+        let captures: Vec<&capture::Capture> = plan.iter().map(|p| &p.capture).collect();
+        capture::record_many(tx, &captures, &actor, &now, compression)
     })?;
     failpoint::hit("archive:after-store");
 

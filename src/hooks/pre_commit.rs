@@ -204,9 +204,8 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
                 for (op, data) in &events {
                     evidence::append(tx, op, &actor, &now, data)?;
                 }
-                plan.iter()
-                    .map(|p| capture::record(tx, &p.capture, &actor, &now, compression))
-                    .collect()
+                let captures: Vec<&capture::Capture> = plan.iter().map(|p| &p.capture).collect();
+                capture::record_many(tx, &captures, &actor, &now, compression)
             })?;
             failpoint::hit("pre-commit:after-store");
             phases.lap("store");

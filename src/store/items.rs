@@ -103,40 +103,75 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Item> {
 
 /// Insert a new item; `Ok(false)` if an item with this id already exists (idempotent rerun).
 pub fn insert(tx: &Transaction<'_>, item: &Item) -> Result<bool, StoreError> {
-    let n = tx.prepare_cached(
-        "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines, binary, size,
-            sha256, git_blob_id, category, action, reason, actor, source_commit, removed_in_commit,
-            archived_at, updated_at, state, legal_hold, tags, metadata, removed_at, change_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22, ?23, ?24, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM items))",
-    )?
-    .execute(params![
-            item.id,
-            item.path,
-            item.path_text,
-            item.mode,
-            item.language,
-            item.mime,
-            item.lines.map(|n| n as i64),
-            item.binary,
-            item.size as i64,
-            item.sha256,
-            item.git_blob_id,
-            item.category,
-            item.action,
-            item.reason,
-            item.actor,
-            item.source_commit,
-            item.removed_in_commit,
-            item.archived_at,
-            item.updated_at,
-            item.state,
-            item.legal_hold,
-            serde_json::Value::from(item.tags.clone()).to_string(),
-            serde_json::Value::Object(item.metadata.clone()).to_string(),
-            item.removed_at,
-        ])?;
-    Ok(n == 1)
+    Ok(insert_many(tx, std::slice::from_ref(item))?[0])
+}
+
+/// Rows per INSERT statement in [`insert_many`] (25 parameters each, far below SQLite's limit).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Insert `items` in order, as [`insert`] would one by one: for each, whether it was new (an
+/// id that exists, or came earlier in `items`, is not inserted again). Rows go in multi-row
+/// statements: SQLite journals every page a statement changes (the insert fires a trigger),
+/// so a statement per row copied each index page it touched once per row.
+pub fn insert_many(tx: &Transaction<'_>, items: &[Item]) -> Result<Vec<bool>, StoreError> {
+    // Each row's change_seq, in order; rows that turn out to exist leave a gap, which the
+    // export watermarks (`change_seq > last`) do not mind.
+    let mut seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(change_seq), 0) FROM items")?
+        .query_row([], |r| r.get(0))?;
+    let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let row = format!("({})", (0..25).map(|_| "?").collect::<Vec<_>>().join(", "));
+        let sql = format!(
+            "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines, binary,
+                size, sha256, git_blob_id, category, action, reason, actor, source_commit,
+                removed_in_commit, archived_at, updated_at, state, legal_hold, tags, metadata,
+                removed_at, change_seq)
+             VALUES {} RETURNING id",
+            vec![row; chunk.len()].join(", ")
+        );
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(chunk.len() * 25);
+        for item in chunk {
+            seq += 1;
+            use rusqlite::types::Value;
+            let text = |s: &str| Value::Text(s.to_owned());
+            let opt = |s: &Option<String>| s.as_deref().map_or(Value::Null, text);
+            values.extend([
+                text(&item.id),
+                Value::Blob(item.path.clone()),
+                text(&item.path_text),
+                text(&item.mode),
+                opt(&item.language),
+                text(&item.mime),
+                item.lines.map_or(Value::Null, |n| Value::Integer(n as i64)),
+                Value::Integer(i64::from(item.binary)),
+                Value::Integer(item.size as i64),
+                text(&item.sha256),
+                opt(&item.git_blob_id),
+                text(&item.category),
+                text(&item.action),
+                text(&item.reason),
+                text(&item.actor),
+                text(&item.source_commit),
+                opt(&item.removed_in_commit),
+                text(&item.archived_at),
+                text(&item.updated_at),
+                text(&item.state),
+                Value::Integer(i64::from(item.legal_hold)),
+                Value::Text(serde_json::Value::from(item.tags.clone()).to_string()),
+                Value::Text(serde_json::Value::Object(item.metadata.clone()).to_string()),
+                opt(&item.removed_at),
+                Value::Integer(seq),
+            ]);
+        }
+        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        while let Some(r) = rows.next()? {
+            inserted.insert(r.get(0)?);
+        }
+    }
+    // The first row with an inserted id is the one that was inserted.
+    Ok(items.iter().map(|i| inserted.remove(&i.id)).collect())
 }
 
 /// The item with this id.
