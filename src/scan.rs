@@ -457,7 +457,7 @@ fn events_of(
             events.push(Event::Count(EventKind::StubRemoval));
             continue;
         }
-        let kind = if ch.added.contains(&d.id) {
+        let kind = if ch.added(&d.id) {
             EventKind::Move
         } else if decision.action == Action::Stub {
             EventKind::Violation

@@ -305,7 +305,7 @@ fn try_resolve(
         .repo
         .commits(&range.tips, &range.hidden, false)
         .map_err(|e| e.to_string())?;
-    if commits.iter().any(|c| boundary.contains(&c.id)) {
+    if commits.iter().any(|c| boundary.contains(&c.id())) {
         return Ok(None);
     }
     Ok(Some(range))

@@ -14,10 +14,17 @@ use super::{Deleted, GitError, Repo};
 /// A commit to scan, with its parents.
 #[derive(Debug, Clone)]
 pub struct CommitInfo {
-    pub id: String,
-    pub parents: Vec<String>,
+    id: gix::ObjectId,
+    parents: Vec<gix::ObjectId>,
     /// The commit's tree, when the walk already decoded the commit (so it is not decoded again).
     tree: Option<gix::ObjectId>,
+}
+
+impl CommitInfo {
+    /// The commit id, in hex.
+    pub fn id(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 /// A file whose content a commit replaced by something small enough to be a stub.
@@ -47,9 +54,9 @@ pub struct Replaced {
 /// deltas chain the other way. [`Repo::changes_of_run`] measures the links walked and picks.
 #[derive(Default)]
 pub struct TreeMemo {
-    last: Option<(String, gix::ObjectId)>,
+    last: Option<(gix::ObjectId, gix::ObjectId)>,
     /// Root trees of the commits about to be diffed, by commit id.
-    known: std::collections::HashMap<String, gix::ObjectId>,
+    known: gix::hashtable::HashMap<gix::ObjectId, gix::ObjectId>,
     newest_first: bool,
     order: OrderProbe,
     trees: std::cell::RefCell<TreeCache>,
@@ -109,7 +116,7 @@ impl TreeMemo {
         self.known.clear();
         for c in commits {
             if let Some(tree) = c.tree {
-                self.known.insert(c.id.clone(), tree);
+                self.known.insert(c.id, tree);
             }
         }
     }
@@ -219,14 +226,22 @@ impl CachedTrees<'_> {
 /// What one commit removed.
 #[derive(Debug, Clone, Default)]
 pub struct CommitChanges {
+    /// The commit, its (first) parent and its committer time (RFC 3339 UTC): set when the commit
+    /// deleted or replaced something, empty otherwise (most commits; spelling ids out costs).
     pub commit: String,
     pub parent: String,
-    /// The commit's committer time, RFC 3339 UTC.
     pub time: String,
     pub deleted: Vec<Deleted>,
     /// Blob ids the commit added (at any path), to tell moves from deletions.
-    pub added: std::collections::HashSet<String>,
+    added: gix::hashtable::HashSet<gix::ObjectId>,
     pub replaced: Vec<Replaced>,
+}
+
+impl CommitChanges {
+    /// Whether the commit added blob `id` (hex) at some path.
+    pub fn added(&self, id: &str) -> bool {
+        gix::ObjectId::from_hex(id.as_bytes()).is_ok_and(|id| self.added.contains(&id))
+    }
 }
 
 impl Repo {
@@ -279,8 +294,8 @@ impl Repo {
                 message: e.to_string(),
             })?;
             let go_on = each(CommitInfo {
-                id: info.id.to_string(),
-                parents: info.parent_ids.iter().map(|p| p.to_string()).collect(),
+                id: info.id,
+                parents: info.parent_ids.iter().copied().collect(),
                 tree: None,
             });
             if !go_on {
@@ -328,7 +343,7 @@ impl Repo {
                         if seen.insert(id) {
                             next.push_back(id);
                         }
-                        parents.push(id.to_string());
+                        parents.push(id);
                         if first_parent {
                             break;
                         }
@@ -336,11 +351,7 @@ impl Repo {
                     _ => break,
                 }
             }
-            let go_on = each(CommitInfo {
-                id: id.to_string(),
-                parents,
-                tree,
-            });
+            let go_on = each(CommitInfo { id, parents, tree });
             if !go_on {
                 break;
             }
@@ -427,17 +438,18 @@ impl Repo {
             [p, ..] if first_parent => p,
             _ => return Ok(None),
         };
+        let parent = *parent;
         // Walking a run of history oldest first, the parent is the commit diffed last.
         let old_tree = match memo.last.take() {
-            Some((c, tree)) if c == *parent => tree,
-            _ => match memo.known.get(parent) {
+            Some((c, tree)) if c == parent => tree,
+            _ => match memo.known.get(&parent) {
                 Some(tree) => *tree,
                 None => self.tree_of(parent)?,
             },
         };
         let new_tree = match commit.tree {
             Some(tree) => tree,
-            None => self.tree_of(&commit.id)?,
+            None => self.tree_of(commit.id)?,
         };
         let objects = CachedTrees {
             objects: &self.repo.objects,
@@ -446,9 +458,6 @@ impl Repo {
         let old_data = objects.tree(&old_tree)?;
         let new_data = objects.tree(&new_tree)?;
         let mut out = CommitChanges {
-            commit: commit.id.clone(),
-            parent: parent.clone(),
-            time: String::new(),
             ..CommitChanges::default()
         };
         // gix-diff's plain tree diff: the high-level `Tree::changes()` builds a diff resource
@@ -503,7 +512,7 @@ impl Repo {
                         dead.push(oid);
                     }
                     if entry_mode.is_blob_or_symlink() {
-                        out.added.insert(oid.to_string());
+                        out.added.insert(oid);
                     }
                 }
                 Change::Modification {
@@ -555,21 +564,19 @@ impl Repo {
         }
         if !out.deleted.is_empty() || !out.replaced.is_empty() {
             // Decoded (again) only for the few commits that remove something.
-            let new_commit = self.repo.find_commit(self.object_id(&commit.id)?)?;
+            out.commit = commit.id.to_string();
+            out.parent = parent.to_string();
+            let new_commit = self.repo.find_commit(commit.id)?;
             let seconds = new_commit.time().map(|t| t.seconds).unwrap_or(0);
             out.time = crate::clock::from_unix(seconds);
         }
-        memo.last = Some((commit.id.clone(), new_tree));
+        memo.last = Some((commit.id, new_tree));
         Ok(Some(out))
     }
 
     /// The tree id of `commit`.
-    fn tree_of(&self, commit: &str) -> Result<gix::ObjectId, GitError> {
-        Ok(self
-            .repo
-            .find_commit(self.object_id(commit)?)?
-            .tree_id()?
-            .detach())
+    fn tree_of(&self, commit: gix::ObjectId) -> Result<gix::ObjectId, GitError> {
+        Ok(self.repo.find_commit(commit)?.tree_id()?.detach())
     }
 
     /// Whether HEAD's repository is a shallow clone.
