@@ -463,9 +463,14 @@ impl Repo {
         // gix-diff's plain tree diff: the high-level `Tree::changes()` builds a diff resource
         // cache (attributes and all) per call, which costs more than the diff itself.
         let mut recorder = gix::diff::tree::Recorder::default();
+        // Most of the root entries are the same on both sides: diff only the entries between
+        // the longest common run at the start and at the end (parsing an entry costs more than
+        // comparing its bytes).
+        let (old_part, new_part) =
+            trim_common_entries(&old_data, &new_data, old_tree.kind().len_in_bytes());
         gix::diff::tree(
-            gix::objs::TreeRefIter::from_bytes(&old_data, old_tree.kind()),
-            gix::objs::TreeRefIter::from_bytes(&new_data, new_tree.kind()),
+            gix::objs::TreeRefIter::from_bytes(old_part, old_tree.kind()),
+            gix::objs::TreeRefIter::from_bytes(new_part, new_tree.kind()),
             &mut memo.state,
             &objects,
             &mut recorder,
@@ -582,5 +587,117 @@ impl Repo {
     /// Whether HEAD's repository is a shallow clone.
     pub fn is_shallow(&self) -> bool {
         self.repo.is_shallow().unwrap_or(false)
+    }
+}
+
+/// Where each entry of the raw tree `data` starts, and where the last ends; `None` if `data`
+/// is not a sequence of `mode SP name NUL id` entries (then nothing is trimmed).
+fn entry_starts(data: &[u8], hash_len: usize) -> Option<Vec<usize>> {
+    let mut starts = Vec::with_capacity(data.len() / 32 + 1);
+    let mut at = 0;
+    while at < data.len() {
+        starts.push(at);
+        let nul = at + memchr_nul(&data[at..])?;
+        at = nul + 1 + hash_len;
+        if at > data.len() {
+            return None;
+        }
+    }
+    starts.push(at);
+    Some(starts)
+}
+
+fn memchr_nul(data: &[u8]) -> Option<usize> {
+    data.find_byte(0)
+}
+
+/// `old` and `new` (raw trees) without the entries both start with and both end with: git's
+/// tree diff of what remains is the diff of the whole, as the entries are sorted the same way
+/// on both sides and equal entries change nothing.
+fn trim_common_entries<'a>(old: &'a [u8], new: &'a [u8], hash_len: usize) -> (&'a [u8], &'a [u8]) {
+    let (Some(a), Some(b)) = (entry_starts(old, hash_len), entry_starts(new, hash_len)) else {
+        return (old, new);
+    };
+    let (na, nb) = (a.len() - 1, b.len() - 1);
+    let entry = |data: &'a [u8], starts: &[usize], i: usize| &data[starts[i]..starts[i + 1]];
+    let mut head = 0;
+    while head < na && head < nb && entry(old, &a, head) == entry(new, &b, head) {
+        head += 1;
+    }
+    let mut tail = 0;
+    while tail < na - head
+        && tail < nb - head
+        && entry(old, &a, na - 1 - tail) == entry(new, &b, nb - 1 - tail)
+    {
+        tail += 1;
+    }
+    (&old[a[head]..a[na - tail]], &new[b[head]..b[nb - tail]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_common_entries;
+
+    fn tree(entries: &[(&str, &str, u8)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (mode, name, id) in entries {
+            out.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            out.extend_from_slice(&[*id; 20]);
+        }
+        out
+    }
+
+    #[test]
+    fn trims_the_entries_both_sides_share_at_either_end() {
+        let a = tree(&[
+            ("100644", "a", 1),
+            ("40000", "b", 2),
+            ("100644", "c", 3),
+            ("100644", "d", 4),
+        ]);
+        let b = tree(&[
+            ("100644", "a", 1),
+            ("40000", "b", 9),
+            ("100644", "bb", 7),
+            ("100644", "d", 4),
+        ]);
+        let (x, y) = trim_common_entries(&a, &b, 20);
+        assert_eq!(x, tree(&[("40000", "b", 2), ("100644", "c", 3)]).as_slice());
+        assert_eq!(
+            y,
+            tree(&[("40000", "b", 9), ("100644", "bb", 7)]).as_slice()
+        );
+        // Identical trees leave nothing to diff; one empty side leaves the other whole.
+        let (x, y) = trim_common_entries(&a, &a, 20);
+        assert!(x.is_empty() && y.is_empty());
+        let (x, y) = trim_common_entries(&a, &[], 20);
+        assert_eq!((x, y), (a.as_slice(), &[][..]));
+        // An entry present only on one side, at the end or the start.
+        let c = tree(&[("100644", "a", 1), ("40000", "b", 2), ("100644", "c", 3)]);
+        assert_eq!(
+            trim_common_entries(&a, &c, 20),
+            (&tree(&[("100644", "d", 4)])[..], &[][..])
+        );
+        let d = tree(&[("40000", "b", 2), ("100644", "c", 3), ("100644", "d", 4)]);
+        assert_eq!(
+            trim_common_entries(&a, &d, 20),
+            (&tree(&[("100644", "a", 1)])[..], &[][..])
+        );
+        // Same name and id but another mode (a file that became executable) is a change.
+        let e = tree(&[
+            ("100644", "a", 1),
+            ("40000", "b", 2),
+            ("100755", "c", 3),
+            ("100644", "d", 4),
+        ]);
+        let (x, y) = trim_common_entries(&a, &e, 20);
+        assert_eq!(x, tree(&[("100644", "c", 3)]).as_slice());
+        assert_eq!(y, tree(&[("100755", "c", 3)]).as_slice());
+        // Bytes that are not a tree are left alone (gix reports them).
+        let bad = b"100644 no-terminator".to_vec();
+        assert_eq!(
+            trim_common_entries(&bad, &a, 20),
+            (bad.as_slice(), a.as_slice())
+        );
     }
 }
