@@ -259,12 +259,14 @@ fn write_in_order(
     let mut ready: Vec<Vec<Event>> = Vec::new();
     let mut ready_events = 0usize;
     let mut received = 0usize;
+    // Whether some transactions are committed but not yet synced to disk.
+    let mut unsynced = false;
     loop {
         let message = match receiver.try_recv() {
             Ok(message) => Some(message),
             Err(TryRecvError::Empty) if ready_events >= WRITE_MIN => {
                 // Nothing new yet: write what is ready meanwhile.
-                write_batch(store, &ready, actor, now, report)?;
+                unsynced |= write_batch(store, &ready, actor, now, report, Sync::Later)?;
                 ready.clear();
                 ready_events = 0;
                 continue;
@@ -273,7 +275,11 @@ fn write_in_order(
             Err(TryRecvError::Disconnected) => None,
         };
         let Some(message) = message else {
-            write_batch(store, &ready, actor, now, report)?;
+            // The last write syncs the WAL (and all the writes before with it) and catches the
+            // JSONL files up, once.
+            if !write_batch(store, &ready, actor, now, report, Sync::Now)? && unsynced {
+                store.make_durable()?;
+            }
             report.commits = received;
             progress(received, received);
             return Ok(());
@@ -291,7 +297,7 @@ fn write_in_order(
             next += 1;
         }
         if ready_events >= WRITE_MAX {
-            write_batch(store, &ready, actor, now, report)?;
+            unsynced |= write_batch(store, &ready, actor, now, report, Sync::Later)?;
             ready.clear();
             ready_events = 0;
         }
@@ -300,18 +306,29 @@ fn write_in_order(
     }
 }
 
-/// Record the events of consecutive commits in one transaction.
+/// Whether a transaction waits for the disk and catches the JSONL files up now, or leaves that
+/// to the scan's last transaction (see [`Store::write_unsynced`]): a transaction every few
+/// hundred events spent most of the writer's time in `fsync`, and the writer fell behind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sync {
+    Now,
+    Later,
+}
+
+/// Record the events of consecutive commits in one transaction; false if there was nothing
+/// to record (and no transaction).
 fn write_batch(
     store: &mut Store,
     batch: &[Vec<Event>],
     actor: &str,
     now: &str,
     report: &mut Report,
-) -> Result<(), Error> {
+    sync: Sync,
+) -> Result<bool, Error> {
     if batch.iter().all(Vec::is_empty) {
-        return Ok(());
+        return Ok(false);
     }
-    store.write(|tx| {
+    let record = |tx: &rusqlite::Transaction<'_>| {
         // Consecutive captures are recorded together (multi-row inserts), in event order.
         let mut run: Vec<(&Capture, &Packed, EventKind)> = Vec::new();
         for event in batch.iter().flatten() {
@@ -352,8 +369,12 @@ fn write_batch(
             }
         }
         record_captures(tx, &mut run, actor, now, report)
-    })?;
-    Ok(())
+    };
+    match sync {
+        Sync::Now => store.write(record)?,
+        Sync::Later => store.write_unsynced(record)?,
+    }
+    Ok(true)
 }
 
 /// Record the captures of `run` (then empty it) and count them in `report`.

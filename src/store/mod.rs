@@ -203,6 +203,37 @@ impl Store {
         Ok(out)
     }
 
+    /// A transaction for a long writer whose every step can be redone (a scan: git still has
+    /// what it archives): committed without waiting for the disk (`synchronous = NORMAL`) and
+    /// without catching the JSONL files up. A crash loses at most the last such transactions,
+    /// never the database's consistency, and the files never get ahead of the database. The
+    /// writer must end with [`Store::write`] or [`Store::make_durable`], which sync the WAL
+    /// (every earlier frame with it) before the files are caught up.
+    pub fn write_unsynced<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let out = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        out
+    }
+
+    /// Make every committed transaction durable (a checkpoint syncs the WAL, then the database
+    /// file) and catch the JSONL files up: the end of a run of [`Store::write_unsynced`].
+    pub fn make_durable(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        self.sync_files()
+    }
+
     /// Catch `evidence.jsonl` and the tombstone streams up with the database.
     fn sync_files(&self) -> Result<(), StoreError> {
         evidence::sync_file(&self.conn, &self.dir)?;
