@@ -267,6 +267,7 @@ fn write_in_order(
             Err(TryRecvError::Empty) if ready_events >= WRITE_MIN => {
                 // Nothing new yet: write what is ready meanwhile.
                 unsynced |= write_batch(store, &ready, actor, now, report, Sync::Later)?;
+                crate::failpoint::hit("scan:after-unsynced-write");
                 ready.clear();
                 ready_events = 0;
                 continue;
@@ -298,6 +299,7 @@ fn write_in_order(
         }
         if ready_events >= WRITE_MAX {
             unsynced |= write_batch(store, &ready, actor, now, report, Sync::Later)?;
+            crate::failpoint::hit("scan:after-unsynced-write");
             ready.clear();
             ready_events = 0;
         }

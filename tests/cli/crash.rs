@@ -109,3 +109,70 @@ fn leftover_temp_files_are_cleaned() {
     assert_ok(&repo.tomb(&["archive", "a.py"]), "archive");
     assert!(!leftover.exists());
 }
+
+#[test]
+fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
+    use std::io::Write;
+    // 1,100 files, then a commit deleting 1,050 of them and one deleting the rest: more than
+    // the scan writes in one transaction, so it commits one without syncing, and dies there.
+    let repo = Repo::empty();
+    let mut script = String::from(
+        "commit refs/heads/main\nmark :1\ncommitter T <t@example.com> 1700000000 +0000\ndata 3\nadd\n",
+    );
+    for i in 0..1100 {
+        let body = format!("file {i}\n");
+        script.push_str(&format!(
+            "M 100644 inline f{i:04}.txt\ndata {}\n{body}\n",
+            body.len()
+        ));
+    }
+    script.push_str("\ncommit refs/heads/main\nmark :2\ncommitter T <t@example.com> 1700000001 +0000\ndata 4\nmost\nfrom :1\n");
+    for i in 0..1050 {
+        script.push_str(&format!("D f{i:04}.txt\n"));
+    }
+    script.push_str("\ncommit refs/heads/main\nmark :3\ncommitter T <t@example.com> 1700000002 +0000\ndata 4\nrest\nfrom :2\n");
+    for i in 1050..1100 {
+        script.push_str(&format!("D f{i:04}.txt\n"));
+    }
+    script.push('\n');
+    let mut child = repo
+        .command("git")
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("feed fast-import");
+    assert!(child.wait().expect("fast-import").success());
+    repo.git(&["reset", "-q", "--hard", "main"]);
+
+    crash(&repo, "scan:after-unsynced-write", &["scan", "--all"]);
+    let committed = repo.count("SELECT count(*) FROM items");
+    assert!(
+        committed >= 1000,
+        "a transaction was committed: {committed}"
+    );
+    let logged = repo.evidence_lines().len() as i64;
+    assert!(
+        logged < repo.count("SELECT count(*) FROM evidence"),
+        "the log was not caught up before the crash ({logged} lines)"
+    );
+
+    assert_ok(&repo.tomb(&["scan", "--all"]), "rerun");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 1100);
+    assert_eq!(
+        repo.count("SELECT count(*) FROM evidence WHERE op = 'archive'"),
+        1100,
+        "one archive line per item, none twice"
+    );
+    assert_eq!(
+        repo.evidence_lines().len() as i64,
+        repo.count("SELECT count(*) FROM evidence"),
+        "the log caught up"
+    );
+    assert_ok(&repo.tomb(&["verify"]), "verify after the rerun");
+}
