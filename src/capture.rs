@@ -143,15 +143,7 @@ pub fn record_packed_many(
     let mut puts = Vec::with_capacity(batch.len());
     let mut rows = Vec::with_capacity(batch.len());
     for (c, packed) in batch {
-        let put = blobs::put_packed(
-            tx,
-            &packed.sha256,
-            c.bytes.len() as u64,
-            packed.method,
-            &packed.stored,
-            Some(&c.git_blob_id),
-            now,
-        )?;
+        let put = put_content(tx, c, packed, now)?;
         rows.push(item_of(c, packed, &put, actor, now));
         puts.push(put);
     }
@@ -161,6 +153,24 @@ pub fn record_packed_many(
         out.push(finish(tx, c, put, item, new_item, actor, now)?);
     }
     Ok(out)
+}
+
+/// Store `c`'s content (once per SHA-256), [`pack`]ed.
+pub fn put_content(
+    tx: &Transaction<'_>,
+    c: &Capture,
+    packed: &Packed,
+    now: &str,
+) -> Result<blobs::Put, StoreError> {
+    blobs::put_packed(
+        tx,
+        &packed.sha256,
+        c.bytes.len() as u64,
+        packed.method,
+        &packed.stored,
+        Some(&c.git_blob_id),
+        now,
+    )
 }
 
 /// The item row `c` makes, its content stored as `put`.

@@ -16,7 +16,7 @@ use crate::capture::{self, Capture};
 use crate::git::{GitError, Repo, TreeMemo};
 use crate::policy::{Action, Compression, Policy};
 use crate::scan::mode_of;
-use crate::store::{blobs, evidence, Store, StoreError};
+use crate::store::{evidence, Store, StoreError};
 use crate::stub::Mode;
 
 /// Snapshot options.
@@ -194,15 +194,7 @@ pub fn run(
     let data_commit = opts.commit.clone();
     out.evidence = store.write_with(|tx| -> Result<Option<evidence::Appended>, SnapshotError> {
         for (c, p) in &packed {
-            let put = blobs::put_packed(
-                tx,
-                &p.sha256,
-                c.bytes.len() as u64,
-                p.method,
-                &p.stored,
-                Some(&c.git_blob_id),
-                now,
-            )?;
+            let put = crate::capture::put_content(tx, c, p, now)?;
             if put.new {
                 out.new_content_bytes += put.stored_size;
             }

@@ -112,7 +112,6 @@ fn leftover_temp_files_are_cleaned() {
 
 #[test]
 fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
-    use std::io::Write;
     // 1,100 files, then a commit deleting 1,050 of them and one deleting the rest: more than
     // the scan writes in one transaction, so it commits one without syncing, and dies there.
     let repo = Repo::empty();
@@ -135,20 +134,7 @@ fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
         script.push_str(&format!("D f{i:04}.txt\n"));
     }
     script.push('\n');
-    let mut child = repo
-        .command("git")
-        .args(["fast-import", "--quiet"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("fast-import");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(script.as_bytes())
-        .expect("feed fast-import");
-    assert!(child.wait().expect("fast-import").success());
-    repo.git(&["reset", "-q", "--hard", "main"]);
+    repo.fast_import(&script);
 
     crash(&repo, "scan:after-unsynced-write", &["scan", "--all"]);
     let committed = repo.count("SELECT count(*) FROM items");

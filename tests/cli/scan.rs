@@ -49,6 +49,20 @@ fn git_log_deletions(repo: &Repo) -> BTreeSet<(String, Vec<u8>, String)> {
     out
 }
 
+/// (commit, path bytes, blob) of every item `list --json` printed.
+fn archived_deletions(listed: &[serde_json::Value]) -> BTreeSet<(String, Vec<u8>, String)> {
+    listed
+        .iter()
+        .map(|v| {
+            (
+                v["removed_in_commit"].as_str().expect("bound").to_owned(),
+                item_bytes_path(v),
+                v["git_blob_id"].as_str().expect("blob").to_owned(),
+            )
+        })
+        .collect()
+}
+
 fn item_bytes_path(v: &serde_json::Value) -> Vec<u8> {
     match v["path_bytes_hex"].as_str() {
         Some(hex) => (0..hex.len())
@@ -73,16 +87,7 @@ fn scan_all_matches_git_log_and_every_item_restores_byte_for_byte() {
     assert_eq!(summary["deletions"].as_u64(), Some(expected.len() as u64));
 
     let listed = json_lines(&repo.tomb(&["--json", "list"]));
-    let got: BTreeSet<(String, Vec<u8>, String)> = listed
-        .iter()
-        .map(|v| {
-            (
-                v["removed_in_commit"].as_str().expect("bound").to_owned(),
-                item_bytes_path(v),
-                v["git_blob_id"].as_str().expect("blob").to_owned(),
-            )
-        })
-        .collect();
+    let got = archived_deletions(&listed);
     let missing: Vec<_> = expected.difference(&got).collect();
     let extra: Vec<_> = got.difference(&expected).collect();
     assert!(
@@ -277,7 +282,6 @@ fn hook_and_scan_records_merge() {
 /// files deleted in both. The scan must still report exactly what `git log` does.
 #[test]
 fn long_history_across_worker_batches_matches_git_log() {
-    use std::io::Write;
     let repo = Repo::empty();
     let mut script = String::new();
     let mut mark = 0usize;
@@ -350,20 +354,7 @@ fn long_history_across_worker_batches_matches_git_log() {
         side = commit(&mut script, "side", Some(side), None, &ops);
     }
     commit(&mut script, "main", Some(tip), Some(side), "");
-    let mut child = repo
-        .command("git")
-        .args(["fast-import", "--quiet"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("fast-import");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(script.as_bytes())
-        .expect("feed fast-import");
-    assert!(child.wait().expect("fast-import").success());
-    repo.git(&["reset", "-q", "--hard", "main"]);
+    repo.fast_import(&script);
     let expected = git_log_deletions(&repo);
     assert!(expected.len() > 100, "enough deletions: {}", expected.len());
     // fast-import's pack stores each version as a delta on the one before; `repack -f`
@@ -377,16 +368,7 @@ fn long_history_across_worker_batches_matches_git_log() {
         let summary = &json_lines(&out)[0];
         assert_eq!(summary["commits"].as_u64(), Some(941));
         assert_eq!(summary["deletions"].as_u64(), Some(expected.len() as u64));
-        let got: BTreeSet<(String, Vec<u8>, String)> = json_lines(&repo.tomb(&["--json", "list"]))
-            .iter()
-            .map(|v| {
-                (
-                    v["removed_in_commit"].as_str().expect("bound").to_owned(),
-                    item_bytes_path(v),
-                    v["git_blob_id"].as_str().expect("blob").to_owned(),
-                )
-            })
-            .collect();
+        let got = archived_deletions(&json_lines(&repo.tomb(&["--json", "list"])));
         let missing: Vec<_> = expected.difference(&got).take(5).collect();
         let extra: Vec<_> = got.difference(&expected).take(5).collect();
         assert!(

@@ -105,6 +105,25 @@ impl Repo {
         out.stdout
     }
 
+    /// Feed `script` to `git fast-import` and check out `main`, which it must create.
+    pub fn fast_import(&self, script: &str) {
+        use std::io::Write;
+        let mut child = self
+            .command("git")
+            .args(["fast-import", "--quiet"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("fast-import");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(script.as_bytes())
+            .expect("feed fast-import");
+        assert!(child.wait().expect("fast-import").success());
+        self.git(&["reset", "-q", "--hard", "main"]);
+    }
+
     /// Run `git-tombstone args…` (not asserting anything).
     pub fn tomb(&self, args: &[&str]) -> Output {
         self.command(TOMBSTONE)
