@@ -266,7 +266,7 @@ fn write_in_order(
             Ok(message) => Some(message),
             Err(TryRecvError::Empty) if ready_events >= WRITE_MIN => {
                 // Nothing new yet: write what is ready meanwhile.
-                unsynced |= write_batch(store, &ready, actor, now, report, Sync::Later)?;
+                unsynced |= write_batch(store, &ready, actor, now, report, Durability::Later)?;
                 crate::failpoint::hit("scan:after-unsynced-write");
                 ready.clear();
                 ready_events = 0;
@@ -278,7 +278,7 @@ fn write_in_order(
         let Some(message) = message else {
             // The last write syncs the WAL (and all the writes before with it) and catches the
             // JSONL files up, once.
-            if !write_batch(store, &ready, actor, now, report, Sync::Now)? && unsynced {
+            if !write_batch(store, &ready, actor, now, report, Durability::Now)? && unsynced {
                 store.make_durable()?;
             }
             report.commits = received;
@@ -298,7 +298,7 @@ fn write_in_order(
             next += 1;
         }
         if ready_events >= WRITE_MAX {
-            unsynced |= write_batch(store, &ready, actor, now, report, Sync::Later)?;
+            unsynced |= write_batch(store, &ready, actor, now, report, Durability::Later)?;
             crate::failpoint::hit("scan:after-unsynced-write");
             ready.clear();
             ready_events = 0;
@@ -312,7 +312,7 @@ fn write_in_order(
 /// to the scan's last transaction (see [`Store::write_unsynced`]): a transaction every few
 /// hundred events spent most of the writer's time in `fsync`, and the writer fell behind.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Sync {
+enum Durability {
     Now,
     Later,
 }
@@ -325,7 +325,7 @@ fn write_batch(
     actor: &str,
     now: &str,
     report: &mut Report,
-    sync: Sync,
+    durability: Durability,
 ) -> Result<bool, Error> {
     if batch.iter().all(Vec::is_empty) {
         return Ok(false);
@@ -372,9 +372,9 @@ fn write_batch(
         }
         record_captures(tx, &mut run, actor, now, report)
     };
-    match sync {
-        Sync::Now => store.write(record)?,
-        Sync::Later => store.write_unsynced(record)?,
+    match durability {
+        Durability::Now => store.write(record)?,
+        Durability::Later => store.write_unsynced(record)?,
     }
     Ok(true)
 }
