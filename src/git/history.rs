@@ -629,7 +629,7 @@ fn entry_starts(data: &[u8], hash_len: usize) -> Option<Vec<usize>> {
     let mut at = 0;
     while at < data.len() {
         starts.push(at);
-        let nul = at + memchr_nul(&data[at..])?;
+        let nul = at + data[at..].find_byte(0)?;
         at = nul + 1 + hash_len;
         if at > data.len() {
             return None;
@@ -637,10 +637,6 @@ fn entry_starts(data: &[u8], hash_len: usize) -> Option<Vec<usize>> {
     }
     starts.push(at);
     Some(starts)
-}
-
-fn memchr_nul(data: &[u8]) -> Option<usize> {
-    data.find_byte(0)
 }
 
 /// `old` and `new` (raw trees) without the entries both start with and both end with: git's
