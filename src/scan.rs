@@ -279,7 +279,7 @@ fn write_in_order(
             // The last write syncs the WAL (and all the writes before with it) and catches the
             // JSONL files up, once.
             if !write_batch(store, &ready, actor, now, report, Durability::Now)? && unsynced {
-                store.make_durable()?;
+                store.make_durable(now)?;
             }
             report.commits = received;
             progress(received, received);

@@ -226,12 +226,20 @@ impl Store {
         out
     }
 
-    /// Make every committed transaction durable (a checkpoint syncs the WAL, then the database
-    /// file) and catch the JSONL files up: the end of a run of [`Store::write_unsynced`].
-    pub fn make_durable(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        self.sync_files()
+    /// Make every committed transaction durable and catch the JSONL files up: the end of a run
+    /// of [`Store::write_unsynced`] that has nothing more to write. A fully synced commit syncs
+    /// the whole WAL, every earlier frame with it, but only a commit that writes a page syncs
+    /// at all: this one records when (`meta.durable_at`). (A checkpoint would skip the sync
+    /// when a reader holds every frame back.)
+    pub fn make_durable(&mut self, now: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('durable_at', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [now],
+            )?;
+            Ok(())
+        })
     }
 
     /// Catch `evidence.jsonl` and the tombstone streams up with the database.
