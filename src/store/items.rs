@@ -120,15 +120,15 @@ pub fn insert_many(tx: &Transaction<'_>, items: &[Item]) -> Result<Vec<bool>, St
         .prepare_cached("SELECT COALESCE(MAX(change_seq), 0) FROM items")?
         .query_row([], |r| r.get(0))?;
     let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let row = format!("({})", (0..25).map(|_| "?").collect::<Vec<_>>().join(", "));
     for chunk in items.chunks(ROWS_PER_INSERT) {
-        let row = format!("({})", (0..25).map(|_| "?").collect::<Vec<_>>().join(", "));
         let sql = format!(
             "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines, binary,
                 size, sha256, git_blob_id, category, action, reason, actor, source_commit,
                 removed_in_commit, archived_at, updated_at, state, legal_hold, tags, metadata,
                 removed_at, change_seq)
              VALUES {} RETURNING id",
-            vec![row; chunk.len()].join(", ")
+            vec![row.as_str(); chunk.len()].join(", ")
         );
         let mut stmt = tx.prepare_cached(&sql)?;
         let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(chunk.len() * 25);
