@@ -1,7 +1,8 @@
 //! The current time as RFC 3339 UTC text, and date parsing for filters.
 //!
-//! `GIT_TOMBSTONE_NOW` (an RFC 3339 timestamp) replaces the clock, for reproducible tests and
-//! for backfills that must record a given time.
+//! In builds with the `testing` feature (the test suite's), `GIT_TOMBSTONE_NOW` (an RFC 3339
+//! timestamp) replaces the clock, for reproducible tests. Release builds always read the real
+//! clock: evidence lines cannot be backdated from the environment.
 
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -10,6 +11,7 @@ use time::{Date, OffsetDateTime, UtcOffset};
 pub fn now() -> String {
     let t = std::env::var("GIT_TOMBSTONE_NOW")
         .ok()
+        .filter(|_| cfg!(feature = "testing"))
         .and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok())
         .unwrap_or_else(OffsetDateTime::now_utc);
     format_utc(t)

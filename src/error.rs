@@ -70,6 +70,12 @@ impl Error {
 /// Result of a command: the exit code to end with (0, or 1 for "checked and found problems").
 pub type Outcome = Result<i32, Error>;
 
+impl From<crate::worktree::WorktreeError> for Error {
+    fn from(e: crate::worktree::WorktreeError) -> Self {
+        Error::Command(CommandError::Worktree(e))
+    }
+}
+
 impl From<crate::publish::PublishError> for Error {
     fn from(e: crate::publish::PublishError) -> Self {
         match e {

@@ -3,15 +3,23 @@
 //!   can show that a rerun completes the work;
 //! - `error:<name>`: [`error`] returns true there, so tests can show that an ordinary failure
 //!   at that point is reported and undone.
+//!
+//! Only builds with the `testing` feature (which only the test suite turns on) read the
+//! variable: in a release build no caller can abort the binary at a chosen point.
 
-/// Abort the process if `GIT_TOMBSTONE_FAILPOINT` names this point.
+/// Abort the process if `GIT_TOMBSTONE_FAILPOINT` names this point (`testing` builds only).
 pub fn hit(name: &str) {
-    if std::env::var_os("GIT_TOMBSTONE_FAILPOINT").is_some_and(|v| v == name) {
+    if cfg!(feature = "testing")
+        && std::env::var_os("GIT_TOMBSTONE_FAILPOINT").is_some_and(|v| v == name)
+    {
         std::process::abort();
     }
 }
 
-/// Whether `GIT_TOMBSTONE_FAILPOINT` asks for an error at this point (`error:<name>`).
+/// Whether `GIT_TOMBSTONE_FAILPOINT` asks for an error at this point (`error:<name>`;
+/// `testing` builds only).
 pub fn error(name: &str) -> bool {
-    std::env::var("GIT_TOMBSTONE_FAILPOINT").is_ok_and(|v| v.strip_prefix("error:") == Some(name))
+    cfg!(feature = "testing")
+        && std::env::var("GIT_TOMBSTONE_FAILPOINT")
+            .is_ok_and(|v| v.strip_prefix("error:") == Some(name))
 }

@@ -12,6 +12,7 @@
 //! - [`interchange`]: Parquet deltas, compaction, JSONL interchange, import, central store.
 //! - [`snapshot`]: whole-tree archives with deletion tracking.
 //! - [`capture`], [`bind`]: recording file versions and binding them to commits.
+//! - [`worktree`]: writes into the work tree that never follow a link or leave it.
 //! - [`content`], [`clock`], [`fsutil`], [`failpoint`]: small helpers.
 #![forbid(unsafe_code)]
 
@@ -38,6 +39,7 @@ pub mod snapshot;
 pub mod store;
 pub mod stub;
 pub mod trace;
+pub mod worktree;
 
 use clap::Parser;
 

@@ -10,6 +10,11 @@ pub const RULE_ID: &str = "TS001";
 /// Its name.
 pub const RULE_NAME: &str = "deletion-without-tombstone";
 
+/// The SARIF rule id for a path in history that git refuses to check out.
+pub const UNSAFE_RULE_ID: &str = "TS002";
+/// Its name.
+pub const UNSAFE_RULE_NAME: &str = "unsafe-path-in-history";
+
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -56,6 +61,14 @@ fn text(r: &Report) -> String {
             v.path,
             short(&v.commit),
             v.id
+        ));
+    }
+    for u in &r.unsafe_paths {
+        s.push_str(&format!(
+            "unsafe path: {} deleted in {} ({}): not archived, never restorable\n",
+            u.path,
+            short(&u.commit),
+            u.why
         ));
     }
     s
@@ -117,6 +130,26 @@ fn sarif(r: &Report) -> String {
                 "properties": { "commit": v.commit, "blob": v.blob, "tombstoneId": v.id, "category": v.category }
             })
         })
+        .chain(r.unsafe_paths.iter().map(|u| {
+            serde_json::json!({
+                "ruleId": UNSAFE_RULE_ID,
+                "ruleIndex": 1,
+                "level": "error",
+                "message": {
+                    "text": format!(
+                        "Commit {} holds a path git refuses to check out ({}): {}. It was not archived and can never be restored; a crafted history may be trying to write into .git or outside the work tree.",
+                        short(&u.commit), u.path, u.why
+                    )
+                },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": ".", "uriBaseId": "%SRCROOT%" }
+                    }
+                }],
+                "partialFingerprints": { "unsafePath/v1": fingerprint(&u.path, &u.blob) },
+                "properties": { "commit": u.commit, "blob": u.blob, "path": u.path }
+            })
+        }))
         .collect();
     let doc = serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -134,6 +167,13 @@ fn sarif(r: &Report) -> String {
                         "fullDescription": { "text": "The policy says deletions of this path leave a tombstone stub naming the archive id, but the commit deleted the file outright (the pre-commit hook was bypassed or not installed). The content was archived by the CI scan." },
                         "help": { "text": "Install the hooks (`git tombstone install`), or add the missing stubs with `git tombstone scan --write-stubs`." },
                         "defaultConfiguration": { "level": "warning" }
+                    }, {
+                        "id": UNSAFE_RULE_ID,
+                        "name": UNSAFE_RULE_NAME,
+                        "shortDescription": { "text": "History holds a path git refuses to check out" },
+                        "fullDescription": { "text": "A commit in the scanned range deletes a path that git's fsck rules forbid (a .git component in any spelling, `..`, an absolute or empty component). Such trees are only made by hand; the content is never archived, so no restore can write it." },
+                        "help": { "text": "Find who pushed the commit (`git log -1 <commit>`) and treat the repository as hostile input; nothing needs restoring." },
+                        "defaultConfiguration": { "level": "error" }
                     }]
                 }
             },

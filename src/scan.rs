@@ -36,6 +36,18 @@ pub struct Violation {
     pub category: String,
 }
 
+/// A path in history that git itself would refuse to check out (`.git/…`, `..`, an NTFS or
+/// HFS alias of `.git`): only a crafted history has one. It is reported, never archived, so
+/// nothing can ever restore it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnsafePath {
+    pub commit: String,
+    /// The path as bytes would show it (C-quoted when unusual).
+    pub path: String,
+    pub blob: String,
+    pub why: String,
+}
+
 /// The summary of a scan.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -53,6 +65,8 @@ pub struct Report {
     pub ignored: usize,
     pub submodules: usize,
     pub violations: Vec<Violation>,
+    /// Paths git would refuse (crafted history): findings, never items.
+    pub unsafe_paths: Vec<UnsafePath>,
     /// The newest commit scanned (the next `--since-last` starts after it).
     pub tip: Option<String>,
 }
@@ -70,6 +84,7 @@ enum Event {
         id: String,
     },
     Count(EventKind),
+    Unsafe(UnsafePath),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -357,6 +372,10 @@ fn write_batch(
                         evidence::append(tx, "submodule-removed", actor, now, &data)?;
                     }
                 }
+                Event::Unsafe(u) => {
+                    report.deletions += 1;
+                    report.unsafe_paths.push(u.clone());
+                }
                 Event::Count(kind) => match kind {
                     EventKind::StubRemoval => {
                         report.deletions += 1;
@@ -439,6 +458,9 @@ fn events_of(
     let mut events = Vec::new();
     let mut bound_paths: HashSet<&[u8]> = HashSet::new();
     for r in &ch.replaced {
+        if crate::git::path::check(&r.path, r.old_kind == EntryKind::Symlink).is_err() {
+            continue; // reported below if it was ever deleted; never bound
+        }
         let Ok(stub) = Stub::parse(&r.path, &r.new_bytes) else {
             continue;
         };
@@ -485,6 +507,15 @@ fn events_of(
     }
     for d in &ch.deleted {
         if bound_paths.contains(d.path.as_slice()) {
+            continue;
+        }
+        if let Err(e) = crate::git::path::check(&d.path, d.kind == EntryKind::Symlink) {
+            events.push(Event::Unsafe(UnsafePath {
+                commit: ch.commit.clone(),
+                path: crate::stub::encode_path(&d.path),
+                blob: d.id.clone(),
+                why: e.why,
+            }));
             continue;
         }
         let decision = policy.decide(&d.path);

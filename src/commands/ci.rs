@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use crate::cli::CiArgs;
 use crate::commands::scan::{self as scan_cmd, Range};
 use crate::commands::{CommandError, Ctx};
-use crate::error::{Error, Outcome, FAILURE};
+use crate::error::{Error, Outcome};
 use crate::report::{self, Format};
 use crate::scan::Report;
 
@@ -64,6 +64,14 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
             v.id
         ));
     }
+    for u in &report.unsafe_paths {
+        ctx.out.line(&format!(
+            "::error title=Unsafe path in history::commit {} deletes {}, a path git refuses to check out ({}); it was not archived",
+            &u.commit[..12.min(u.commit.len())],
+            escape_data(&u.path),
+            escape_data(&u.why)
+        ));
+    }
     if args.write_stubs && !report.violations.is_empty() {
         let done = scan_cmd::write_stubs(ctx, &mut store, &report, &actor)?;
         ctx.out.note(&done);
@@ -89,11 +97,7 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
     }
     ctx.out.text(&report::render(&report, Format::Text));
     ctx.out.json(&report);
-    Ok(if args.fail_on_violation && !report.violations.is_empty() {
-        FAILURE
-    } else {
-        0
-    })
+    Ok(scan_cmd::exit_code(&report, args.fail_on_violation))
 }
 
 /// What the event asks to scan: `(tip, Some(base))` for a range, `(tip, None)` for history.

@@ -121,7 +121,14 @@ pub fn verify(args: &EvidenceVerifyArgs, ctx: &Ctx) -> Outcome {
             let store = require_store(ctx)?;
             let path = store.dir().join(evidence::FILE);
             let text = std::fs::read(&path).unwrap_or_default();
-            let findings = evidence::verify(store.conn(), store.dir())?;
+            let mut findings = evidence::verify(store.conn(), store.dir())?;
+            // The log is only evidence if the tables agree with it (src/store/audit.rs).
+            for p in crate::store::audit::check(store.conn())? {
+                findings.push(evidence::Finding {
+                    line: 0,
+                    problem: format!("{} {}: {}", p.check, p.subject, p.problem),
+                });
+            }
             (
                 path.display().to_string(),
                 text,

@@ -16,10 +16,11 @@ pub fn run(args: &ImportArgs, ctx: &Ctx) -> Outcome {
         .into());
     }
     let compression = ctx.policy()?.compression;
+    let checked = import::check(&source)?;
     let mut store = ctx.open_store()?;
     let actor = ctx.actor(args.by.as_deref());
     let now = crate::clock::now();
-    let done = import::run(&mut store, &source, compression, &actor, &now)?;
+    let done = import::run(&mut store, checked, compression, &actor, &now)?;
     ctx.out.json(&done);
     ctx.out.text(&format!(
         "imported {} new item(s) of {} read from {}{}",

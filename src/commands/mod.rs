@@ -160,6 +160,21 @@ pub enum CommandError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Interchange(crate::interchange::InterchangeError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Worktree(#[from] crate::worktree::WorktreeError),
+    #[error("the store directory {dir} is inside the work tree")]
+    #[diagnostic(
+        code(tombstone::store::in_worktree),
+        help("a store in the work tree gets committed (`git add -A`), deleted secrets and all; choose a directory outside it, or leave the default <git dir>/tombstone")
+    )]
+    StoreInWorktree { dir: String },
+    #[error("{path} is not a safe path: {why}")]
+    #[diagnostic(
+        code(tombstone::path::unsafe_path),
+        help("git itself refuses to check out such a path; nothing was written")
+    )]
+    UnsafePath { path: String, why: String },
     #[error("I/O error on {}", path.display())]
     #[diagnostic(code(tombstone::io))]
     Io {
@@ -177,8 +192,11 @@ impl CommandError {
             | CommandError::Governance(crate::governance::GovernanceError::Held { .. })
             | CommandError::Unavailable { .. }
             | CommandError::Mismatch { .. }
-            | CommandError::InvalidStub { .. } => FAILURE,
+            | CommandError::InvalidStub { .. }
+            | CommandError::UnsafePath { .. }
+            | CommandError::Worktree(crate::worktree::WorktreeError::Refused { .. }) => FAILURE,
             CommandError::Io { .. }
+            | CommandError::Worktree(crate::worktree::WorktreeError::Io { .. })
             | CommandError::Interchange(
                 crate::interchange::InterchangeError::Io { .. }
                 | crate::interchange::InterchangeError::Parquet(_)
@@ -276,19 +294,38 @@ impl Ctx {
             Some(file) => Policy::load_file(&self.cwd.join(file))?,
             None => Policy::load(self.repo.workdir())?,
         };
+        if let Some(p) = &loaded.store_path {
+            self.out.warn(&format!(
+                "ignoring `store.path = {p:?}` in the policy file: a committed file may not choose where the archive lives; set it with `git config tombstone.store DIR`, GIT_TOMBSTONE_STORE or --store"
+            ));
+        }
         Ok(self.policy.get_or_init(|| loaded))
     }
 
-    /// The store directory: `--store`/`GIT_TOMBSTONE_STORE`, else `store.path` of the policy,
-    /// else `<git common dir>/tombstone`.
+    /// The store directory, chosen only by the user: `--store`/`GIT_TOMBSTONE_STORE`, else git
+    /// config `tombstone.store` (relative to the work tree root), else
+    /// `<git common dir>/tombstone`. Never the committed policy file, and never a directory
+    /// inside the work tree (where `git add -A` would commit the archive), except under `.git`.
     pub fn store_dir(&self) -> Result<PathBuf, Error> {
-        if let Some(dir) = &self.store_flag {
-            return Ok(dir.clone());
+        let dir = if let Some(dir) = &self.store_flag {
+            dir.clone()
+        } else if let Some(p) = self.repo.config_path("tombstone.store")? {
+            self.repo.workdir().join(p)
+        } else {
+            return Ok(self.repo.common_dir().join("tombstone"));
+        };
+        let resolved = resolve_lexically(&dir);
+        let git_dirs = [self.repo.git_dir(), self.repo.common_dir()]
+            .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf()));
+        if resolved.starts_with(self.repo.workdir())
+            && !git_dirs.iter().any(|g| resolved.starts_with(g))
+        {
+            return Err(CommandError::StoreInWorktree {
+                dir: dir.display().to_string(),
+            }
+            .into());
         }
-        Ok(match &self.policy()?.store_path {
-            Some(p) => self.repo.workdir().join(p),
-            None => self.repo.common_dir().join("tombstone"),
-        })
+        Ok(dir)
     }
 
     /// Open the store for writing, creating it if needed; the store follows the project
@@ -380,6 +417,33 @@ impl Ctx {
     /// The absolute work tree path of repository-relative `path`.
     pub fn worktree_path(&self, path: &[u8]) -> PathBuf {
         self.repo.workdir().join(std::ffi::OsStr::from_bytes(path))
+    }
+}
+
+/// Where absolute `path` really is: `..` and `.` applied, and links in the part of it that
+/// exists resolved (the rest may not exist yet).
+fn resolve_lexically(path: &Path) -> PathBuf {
+    let mut norm = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                norm.pop();
+            }
+            Component::CurDir => {}
+            other => norm.push(other.as_os_str()),
+        }
+    }
+    let mut existing = norm.clone();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&existing) {
+            return rest.iter().rev().fold(real, |p, n| p.join(n));
+        }
+        match existing.file_name() {
+            Some(n) => rest.push(n.to_os_string()),
+            None => return norm,
+        }
+        existing.pop();
     }
 }
 

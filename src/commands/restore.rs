@@ -7,6 +7,13 @@
 //! recorded blob id, or `source-commit:path`), and must match the recorded SHA-256 and size
 //! before anything is written. The write is atomic, restores the mode (executable bit, symlink),
 //! and never replaces a file that is not this item's stub unless `--force`.
+//!
+//! Hostile input: the path must pass the path gate and is written through [`Worktree`] (never
+//! through a link, never outside the work tree or into `.git`); a stub restores only the path
+//! it stands at; archive-branch records count only when their id re-derives, and a stub in HEAD
+//! wins over them; the mode comes from the store or the source commit, never from a stub's word
+//! alone. File, index and store change together: the store's transaction is open while the file
+//! is written and staged, and a failure at any step puts the file and index back.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -22,6 +29,7 @@ use crate::id::{is_tombstone_id, sha256_hex};
 use crate::store::items::{self, state};
 use crate::store::{blobs, evidence, Store};
 use crate::stub::{Mode, Stub};
+use crate::worktree::{Durability, Kind, Worktree};
 use crate::{clock, fsutil};
 
 /// Everything restore needs to know about what it restores.
@@ -36,6 +44,9 @@ struct Target {
     git_blob_id: Option<String>,
     /// The item's state, when the store has a record.
     state: Option<String>,
+    /// Whether `mode` comes from a trusted record (the store, the source commit, a re-derived
+    /// branch record) rather than a stub's word alone.
+    mode_bound: bool,
 }
 
 impl Target {
@@ -49,22 +60,39 @@ impl Target {
             source_commit: i.source_commit.clone(),
             git_blob_id: i.git_blob_id.clone(),
             state: Some(i.state.clone()),
+            mode_bound: true,
         }
     }
 
-    /// From an item record on the archive branch (as `list --json` writes it).
+    /// From an item record on the archive branch (as `list --json` writes it), if its id
+    /// re-derives from its path, content hash and source commit and its path passes the gate.
     fn from_branch(v: &serde_json::Value) -> Option<Target> {
         let path = crate::id::unhex(v["path_bytes_hex"].as_str()?)?;
-        crate::stub::check_relative(&path).ok()?;
+        let mode = Mode::parse(v["mode"].as_str()?)?;
+        crate::stub::check_relative_as(&path, mode == Mode::Symlink).ok()?;
+        let id = v["id"].as_str()?;
+        let sha256 = v["sha256"].as_str()?;
+        let source_commit = v["source_commit"].as_str()?;
+        if !crate::id::is_lower_hex(sha256, 64)
+            || !(crate::id::is_lower_hex(source_commit, 40)
+                || crate::id::is_lower_hex(source_commit, 64))
+            || crate::id::tombstone_id(&path, sha256, source_commit) != id
+        {
+            return None;
+        }
         Some(Target {
-            id: v["id"].as_str()?.to_owned(),
+            id: id.to_owned(),
             path,
-            sha256: v["sha256"].as_str()?.to_owned(),
+            sha256: sha256.to_owned(),
             size: v["size"].as_u64()?,
-            mode: Mode::parse(v["mode"].as_str()?)?,
-            source_commit: v["source_commit"].as_str()?.to_owned(),
-            git_blob_id: v["git_blob_id"].as_str().map(str::to_owned),
+            mode,
+            source_commit: source_commit.to_owned(),
+            git_blob_id: v["git_blob_id"]
+                .as_str()
+                .filter(|b| crate::id::is_lower_hex(b, 40) || crate::id::is_lower_hex(b, 64))
+                .map(str::to_owned),
             state: None,
+            mode_bound: true,
         })
     }
 
@@ -78,8 +106,27 @@ impl Target {
             source_commit: s.source_commit.clone(),
             git_blob_id: None,
             state: None,
+            mode_bound: false,
         }
     }
+}
+
+/// The archive-branch records that `matches`, re-derived; a record that does not re-derive is
+/// ignored with a warning (someone with push access to the branch forged or damaged it).
+fn branch_targets(ctx: &Ctx, matches: impl Fn(&serde_json::Value) -> bool) -> Vec<Target> {
+    crate::publish::items_on_branch(&ctx.repo, matches)
+        .iter()
+        .filter_map(|v| {
+            let t = Target::from_branch(v);
+            if t.is_none() {
+                ctx.out.warn(&format!(
+                    "ignoring archive-branch record {}: its id does not re-derive from its path, sha256 and source commit, or its path is unsafe",
+                    v["id"].as_str().unwrap_or("(no id)")
+                ));
+            }
+            t
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -99,7 +146,23 @@ struct Report<'a> {
 /// Run `restore`.
 pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
     let store = ctx.existing_store()?;
-    let target = find(ctx, store.as_ref(), &args.target)?;
+    let mut target = find(ctx, store.as_ref(), &args.target)?;
+    let expected = crate::id::tombstone_id(&target.path, &target.sha256, &target.source_commit);
+    if expected != target.id {
+        return Err(CommandError::Mismatch {
+            id: target.id.clone(),
+            why: format!(
+                "its id does not re-derive from its path, sha256 and source commit (expected {expected}); run `git tombstone verify`"
+            ),
+        }
+        .into());
+    }
+    crate::stub::check_relative_as(&target.path, target.mode == Mode::Symlink).map_err(|e| {
+        CommandError::UnsafePath {
+            path: shown(&target.path),
+            why: e.to_string(),
+        }
+    })?;
     if target.state.as_deref() == Some(state::PURGED) {
         let details = match &store {
             Some(s) => crate::governance::purge::describe(s.conn(), &target.id)?,
@@ -118,15 +181,22 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
             target.id
         ));
     }
+    bind_mode(ctx, &mut target);
     let (bytes, source) = content(ctx, store.as_ref(), &target)?;
     drop(store);
 
     let to_original = args.output.is_none();
+    let worktree = Worktree::open(ctx.repo.workdir())?;
     let dest = match &args.output {
         Some(out) => ctx.cwd.join(out),
-        None => ctx.worktree_path(&target.path),
+        None => worktree.display(&target.path),
     };
-    check_destination(&dest, &target, args.force, to_original)?;
+    let previous = if to_original {
+        check_in_worktree(&worktree, &target, args.force)?
+    } else {
+        check_destination(&dest, &target, args.force)?;
+        None
+    };
     let stage = to_original && !args.no_stage;
     let report = Report {
         id: &target.id,
@@ -148,16 +218,73 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
         return Ok(0);
     }
 
-    write(&dest, &bytes, target.mode)?;
-    if stage {
-        ctx.repo.stage(&[Staged::File {
-            path: target.path.clone(),
-            bytes,
-            mode: target.mode.as_str(),
-        }])?;
-    }
     let actor = ctx.actor(args.by.as_deref());
-    record(ctx, &target, &report, &actor, to_original)?;
+    let index_before = if stage {
+        ctx.repo.index_entry(&target.path)?
+    } else {
+        None
+    };
+    let apply = || -> Result<(), Error> {
+        if !to_original {
+            return write_elsewhere(&dest, &bytes, target.mode).map_err(Error::from);
+        }
+        worktree.write(&target.path, &bytes, kind(target.mode), Durability::Synced)?;
+        if stage {
+            ctx.repo.stage(&[Staged::File {
+                path: target.path.clone(),
+                bytes: bytes.clone(),
+                mode: target.mode.as_str(),
+            }])?;
+        }
+        Ok(())
+    };
+    // The store's transaction is open (so a read-only or locked store fails first) while the
+    // file is written and staged; if anything after the write fails, file and index go back.
+    let undo = || {
+        if !to_original {
+            let _ = std::fs::remove_file(&dest);
+            return;
+        }
+        match &previous {
+            Some(old) => {
+                let _ = worktree.write(&target.path, old, Kind::File(0o644), Durability::Synced);
+            }
+            None => {
+                let _ = worktree.remove(&target.path);
+            }
+        }
+        if stage {
+            let back = index_before
+                .as_ref()
+                .and_then(|e| {
+                    let mode = match e.mode.as_str() {
+                        "100755" => "100755",
+                        "120000" => "120000",
+                        _ => "100644",
+                    };
+                    Some(Staged::File {
+                        path: target.path.clone(),
+                        bytes: ctx.repo.blob(&e.id).ok()?,
+                        mode,
+                    })
+                })
+                .unwrap_or(Staged::Remove {
+                    path: target.path.clone(),
+                });
+            let _ = ctx.repo.stage(&[back]);
+        }
+    };
+    let mut written = false;
+    let recorded = record(ctx, &target, &report, &actor, to_original, || {
+        written = true;
+        apply()
+    });
+    if let Err(e) = recorded {
+        if written {
+            undo();
+        }
+        return Err(e);
+    }
     ctx.out.json(&report);
     ctx.out.text(&format!(
         "restored {} ({}, {} bytes, sha256 verified) from {source}{}",
@@ -173,6 +300,63 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
     Ok(0)
 }
 
+fn kind(mode: Mode) -> Kind {
+    match mode {
+        Mode::Symlink => Kind::Symlink,
+        Mode::Executable => Kind::File(0o755),
+        Mode::File => Kind::File(0o644),
+    }
+}
+
+/// A stub's `mode` line is not covered by its id: take the mode from the source commit or a
+/// re-derived archive-branch record, else restore a plain file and say so.
+fn bind_mode(ctx: &Ctx, t: &mut Target) {
+    if t.mode_bound {
+        return;
+    }
+    let from_commit = ctx
+        .repo
+        .has_object(&t.source_commit)
+        .then(|| ctx.repo.entry_at(&t.source_commit, &t.path).ok().flatten())
+        .flatten()
+        .and_then(|e| match e.kind {
+            crate::git::EntryKind::File => Some(Mode::File),
+            crate::git::EntryKind::Executable => Some(Mode::Executable),
+            crate::git::EntryKind::Symlink => Some(Mode::Symlink),
+            _ => None,
+        });
+    let id = t.id.clone();
+    let bound = from_commit.or_else(|| {
+        branch_targets(ctx, |v| v["id"] == id.as_str())
+            .last()
+            .map(|b| b.mode)
+    });
+    match bound {
+        Some(m) => {
+            if m != t.mode {
+                ctx.out.warn(&format!(
+                    "the stub of {} says mode {}, its source commit says {}: restoring {}",
+                    t.id,
+                    t.mode.as_str(),
+                    m.as_str(),
+                    m.as_str()
+                ));
+            }
+            t.mode = m;
+        }
+        None if t.mode != Mode::File => {
+            ctx.out.warn(&format!(
+                "the mode of {} ({}) cannot be checked (its source commit is not in this clone): restoring it as a plain file",
+                t.id,
+                t.mode.as_str()
+            ));
+            t.mode = Mode::File;
+        }
+        None => {}
+    }
+    t.mode_bound = true;
+}
+
 fn find(ctx: &Ctx, store: Option<&Store>, target: &OsStr) -> Result<Target, Error> {
     let not_found = || CommandError::NotFound {
         target: target.to_string_lossy().into_owned(),
@@ -183,14 +367,8 @@ fn find(ctx: &Ctx, store: Option<&Store>, target: &OsStr) -> Result<Target, Erro
         }
     }
     if let Some(target) = target.to_str().filter(|t| is_tombstone_id(t)) {
-        // No local record: the team's archive branch may have it.
-        if let Some(t) = crate::publish::items_on_branch(&ctx.repo, |v| v["id"] == target)
-            .last()
-            .and_then(Target::from_branch)
-        {
-            return Ok(t);
-        }
-        // Or a stub committed in HEAD may still carry this id.
+        // No local record: a stub committed in HEAD may carry this id (it wins: HEAD is what
+        // the team reviewed), else the team's archive branch may have it.
         if let Some(head) = ctx.repo.head_commit()? {
             for (path, bytes) in ctx.repo.stub_candidates(&head)? {
                 if let Ok(stub) = Stub::parse(&path, &bytes) {
@@ -200,12 +378,15 @@ fn find(ctx: &Ctx, store: Option<&Store>, target: &OsStr) -> Result<Target, Erro
                 }
             }
         }
+        if let Some(t) = branch_targets(ctx, |v| v["id"] == target).pop() {
+            return Ok(t);
+        }
         return Err(not_found().into());
     }
     let path = ctx.repo_path(Path::new(target))?;
-    let file = ctx.worktree_path(&path);
-    match std::fs::read(&file) {
-        Ok(bytes) if crate::stub::may_be_stub(&path, bytes.len() as u64, &bytes) => {
+    let worktree = Worktree::open(ctx.repo.workdir())?;
+    match worktree.read_small(&path, crate::stub::MAX_STUB_SIZE) {
+        Some(bytes) if crate::stub::may_be_stub(&path, bytes.len() as u64, &bytes) => {
             Stub::parse(&path, &bytes)
                 .map(|s| Target::from_stub(&s))
                 .map_err(|source| {
@@ -218,10 +399,9 @@ fn find(ctx: &Ctx, store: Option<&Store>, target: &OsStr) -> Result<Target, Erro
         }
         _ => {
             let text = String::from_utf8_lossy(&path).into_owned();
-            crate::publish::items_on_branch(&ctx.repo, |v| v["path"] == text.as_str())
-                .last()
-                .and_then(Target::from_branch)
-                .filter(|t| t.path == path)
+            branch_targets(ctx, |v| v["path"] == text.as_str())
+                .into_iter()
+                .rfind(|t| t.path == path)
                 .ok_or_else(|| not_found().into())
         }
     }
@@ -285,40 +465,51 @@ fn content(ctx: &Ctx, store: Option<&Store>, t: &Target) -> Result<(Vec<u8>, &'s
     .into())
 }
 
-fn check_destination(
-    dest: &Path,
+/// May restore write `t` at its own path? Returns the bytes of the stub it replaces, if any.
+fn check_in_worktree(
+    wt: &Worktree,
     t: &Target,
     force: bool,
-    to_original: bool,
-) -> Result<(), CommandError> {
-    let Ok(meta) = std::fs::symlink_metadata(dest) else {
-        return Ok(());
-    };
+) -> Result<Option<Vec<u8>>, CommandError> {
+    use rustix::fs::FileType;
     let would_overwrite = || CommandError::WouldOverwrite {
-        path: dest.display().to_string(),
+        path: shown(&t.path),
         id: t.id.clone(),
     };
-    if meta.is_dir() {
-        return Err(would_overwrite());
-    }
-    if force {
-        return Ok(());
-    }
-    let is_our_stub = to_original
-        && meta.is_file()
-        && (meta.len() as usize) <= crate::stub::MAX_STUB_SIZE
-        && std::fs::read(dest)
-            .ok()
-            .and_then(|b| Stub::parse(&t.path, &b).ok())
-            .is_some_and(|s| s.id == t.id);
-    if is_our_stub {
-        Ok(())
-    } else {
-        Err(would_overwrite())
+    match wt.file_type(&t.path) {
+        None => Ok(None),
+        Some(FileType::Directory) => Err(would_overwrite()),
+        Some(_) => {
+            let stub = wt.read_small(&t.path, crate::stub::MAX_STUB_SIZE);
+            let is_our_stub = stub
+                .as_ref()
+                .and_then(|b| Stub::parse(&t.path, b).ok())
+                .is_some_and(|s| s.id == t.id);
+            if is_our_stub || force {
+                Ok(stub)
+            } else {
+                Err(would_overwrite())
+            }
+        }
     }
 }
 
-fn write(dest: &Path, bytes: &[u8], mode: Mode) -> Result<(), CommandError> {
+/// `--output FILE`: the user names the place on purpose; never over a directory, nor over a
+/// file that is already there without `--force`.
+fn check_destination(dest: &Path, t: &Target, force: bool) -> Result<(), CommandError> {
+    let Ok(meta) = std::fs::symlink_metadata(dest) else {
+        return Ok(());
+    };
+    if meta.is_dir() || !force {
+        return Err(CommandError::WouldOverwrite {
+            path: dest.display().to_string(),
+            id: t.id.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn write_elsewhere(dest: &Path, bytes: &[u8], mode: Mode) -> Result<(), CommandError> {
     let io = |source| CommandError::Io {
         path: dest.to_path_buf(),
         source,
@@ -340,22 +531,36 @@ fn record(
     report: &Report<'_>,
     actor: &str,
     to_original: bool,
+    apply: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut store = ctx.open_store()?;
     let now = clock::now();
-    store.write(|tx| {
-        if to_original && t.state.is_some() {
+    store.write_with(|tx| -> Result<(), Error> {
+        let restored = to_original && t.state.is_some();
+        if restored {
             items::set_state(tx, &t.id, state::RESTORED, None, &now)?;
         }
         let data = serde_json::json!({
             "id": t.id,
             "path": report.path,
             "sha256": t.sha256,
+            "mode": t.mode.as_str(),
             "source": report.source,
             "written_to": if to_original { report.path.clone() } else { report.written_to.clone() },
             "staged": report.staged,
+            "state": restored.then_some(state::RESTORED),
         });
-        evidence::append(tx, "restore", actor, &now, &data)
+        evidence::append(tx, "restore", actor, &now, &data)?;
+        crate::failpoint::hit("restore:before-write");
+        apply()?;
+        if crate::failpoint::error("restore:after-write") {
+            return Err(CommandError::Io {
+                path: report.written_to.clone().into(),
+                source: std::io::Error::other("injected failure (restore:after-write)"),
+            }
+            .into());
+        }
+        Ok(())
     })?;
     Ok(())
 }

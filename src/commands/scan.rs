@@ -169,11 +169,17 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
         let written = write_stubs(ctx, &mut store, &report, &actor)?;
         ctx.out.note(&written);
     }
-    Ok(if args.fail_on_violation && !report.violations.is_empty() {
+    Ok(exit_code(&report, args.fail_on_violation))
+}
+
+/// 1 when history holds a path git refuses (always: a security finding), or when there are
+/// violations and `--fail-on-violation`; else 0.
+pub fn exit_code(report: &crate::scan::Report, fail_on_violation: bool) -> i32 {
+    if !report.unsafe_paths.is_empty() || (fail_on_violation && !report.violations.is_empty()) {
         FAILURE
     } else {
         0
-    })
+    }
 }
 
 /// Add the stubs the violations lack, in one commit of their own.

@@ -38,8 +38,8 @@ pub fn run(args: &StubCheckArgs, out: Output) -> Outcome {
         .into());
     }
     let bytes = std::fs::read(&args.file).map_err(io)?;
-    let name = args.file.as_os_str().as_bytes();
-    let stub = Stub::parse(name, &bytes).map_err(|source| CommandError::InvalidStub {
+    let name = repo_relative(&args.file);
+    let stub = Stub::parse(&name, &bytes).map_err(|source| CommandError::InvalidStub {
         path: shown.clone(),
         source,
     })?;
@@ -56,4 +56,26 @@ pub fn run(args: &StubCheckArgs, out: Output) -> Outcome {
         out.text(&format!("  {k:<14} {v}"));
     }
     Ok(0)
+}
+
+/// The path a stub at `file` must name: relative to the work tree that holds it, else the path
+/// as given (`stub check` needs no repository).
+fn repo_relative(file: &std::path::Path) -> Vec<u8> {
+    let given = file.as_os_str().as_bytes().to_vec();
+    let Ok(abs) = std::path::absolute(file) else {
+        return given;
+    };
+    let (Some(dir), Some(name)) = (abs.parent(), abs.file_name()) else {
+        return given;
+    };
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return given;
+    };
+    match crate::git::Repo::discover(&dir) {
+        Ok(repo) => match dir.join(name).strip_prefix(repo.workdir()) {
+            Ok(rel) => rel.as_os_str().as_bytes().to_vec(),
+            Err(_) => given,
+        },
+        Err(_) => given,
+    }
 }

@@ -166,6 +166,13 @@ impl Repo {
             .is_some())
     }
 
+    /// Whether a file cannot be put at `path` in the index: it has entries below `path`, or an
+    /// entry (a file, link or submodule) at a directory on the way.
+    pub fn index_blocks_file(&self, path: &[u8]) -> Result<bool, GitError> {
+        let index = self.repo.index_or_empty()?;
+        Ok(dir_file_conflict(&index, path))
+    }
+
     /// Apply `changes` to the index being committed.
     pub fn stage(&self, changes: &[Staged]) -> Result<(), GitError> {
         self.prepare_stage(changes)?.write(self)

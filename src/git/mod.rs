@@ -9,6 +9,7 @@ mod deletions;
 mod history;
 mod index;
 mod objects;
+pub mod path;
 mod plumbing;
 
 use std::path::{Path, PathBuf};
@@ -252,6 +253,11 @@ impl Repo {
             Some(p) => self.workdir.join(p),
             None => self.common_dir().join("hooks"),
         })
+    }
+
+    /// A path-valued git config key (`~/` expanded), if set.
+    pub fn config_path(&self, key: &str) -> Result<Option<PathBuf>, GitError> {
+        Ok(self.repo.config_snapshot().trusted_path(key)?)
     }
 
     /// The git directory of this worktree (differs from the common dir in linked worktrees).

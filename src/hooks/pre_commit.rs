@@ -38,6 +38,8 @@ pub struct Summary {
     pub submodules: Vec<String>,
     /// Paths the policy ignores.
     pub ignored: Vec<String>,
+    /// Paths git would refuse to check out (crafted history): reported, never archived.
+    pub unsafe_paths: Vec<String>,
 }
 
 struct Planned {
@@ -72,6 +74,15 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     let mut events = Vec::new();
     for d in &staged.deleted {
         let name = shown(&d.path);
+        // A path git itself would refuse (`.git/…`, `..`, NTFS/HFS aliases) can only come from
+        // a crafted history: it is never archived, stubbed or written.
+        if let Err(e) = crate::git::path::check(&d.path, d.kind == EntryKind::Symlink) {
+            ctx.out.warn(&format!(
+                "{name} is not a safe path ({e}): not archived; `git tombstone scan` reports it"
+            ));
+            summary.unsafe_paths.push(name);
+            continue;
+        }
         let decision = policy.decide(&d.path);
         if decision.action == Action::Ignore {
             summary.ignored.push(name);
@@ -106,8 +117,14 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             continue;
         }
         crate::commands::check_size(policy, decision.action, &name, bytes.len() as u64)?;
-        // A stub needs the path free in the index (not replaced by a directory).
-        let stub_here = decision.action == Action::Stub && !ctx.repo.index_has_children(&d.path)?;
+        // A stub needs the path free in the index being committed: not replaced by a
+        // directory, and no directory on the way replaced by a file or a symbolic link.
+        let stub_here = decision.action == Action::Stub && !ctx.repo.index_blocks_file(&d.path)?;
+        if decision.action == Action::Stub && !stub_here {
+            ctx.out.note(&format!(
+                "{name}: the commit puts a file, link or directory in the way of its stub; archived without a stub"
+            ));
+        }
         let capture = Capture {
             path: d.path.clone(),
             mode,
@@ -148,18 +165,27 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
 
     // Where stubs go: into the work tree only where the path is free (after `git rm --cached`
     // the user's file is still there, and it is never overwritten), into the index always.
-    let mut to_write = Vec::new();
+    // Work tree writes walk each directory without following links (src/worktree.rs): a
+    // directory on the way that is a link or a file gets no stub on disk, only in the index.
+    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
+    let mut to_write: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut staged_stubs = Vec::new();
     for p in &plan {
         let Some(stub) = &p.stub else { continue };
-        let file = ctx.worktree_path(&p.capture.path);
-        if std::fs::symlink_metadata(&file).is_err() {
-            to_write.push((file, stub.clone(), 0o644));
-        } else {
-            ctx.out.warn(&format!(
+        let path = &p.capture.path;
+        match worktree.file_type(path) {
+            None if worktree.parent_exists(path) || !parent_blocked(&worktree, path) => {
+                worktree.clean_tmp(path);
+                to_write.push((path.clone(), stub.clone()));
+            }
+            None => ctx.out.warn(&format!(
+                "{}: a directory on the way is a symbolic link or a file; the commit records its stub, the work tree is left alone",
+                shown(path)
+            )),
+            Some(_) => ctx.out.warn(&format!(
                 "kept your work tree copy of {}; the commit records its stub",
-                shown(&p.capture.path)
-            ));
+                shown(path)
+            )),
         }
         staged_stubs.push(Staged::File {
             path: p.capture.path.clone(),
@@ -180,17 +206,17 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     let write_stubs = || -> Result<(), Error> {
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some((file, bytes, mode)) = to_write.get(i) else {
+            let Some((path, bytes)) = to_write.get(i) else {
                 return Ok(());
             };
-            let io = |source| CommandError::Io {
-                path: file.clone(),
-                source,
-            };
-            if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent).map_err(io)?;
-            }
-            crate::fsutil::write_atomic_checkout(file, bytes, *mode).map_err(io)?;
+            worktree
+                .write(
+                    path,
+                    bytes,
+                    crate::worktree::Kind::File(0o644),
+                    crate::worktree::Durability::Checkout,
+                )
+                .map_err(CommandError::from)?;
         }
     };
     let result = std::thread::scope(|scope| -> Result<(), Error> {
@@ -230,8 +256,8 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         Ok(())
     });
     if let Err(e) = result {
-        for (file, _, _) in &to_write {
-            let _ = std::fs::remove_file(file);
+        for (path, _) in &to_write {
+            let _ = worktree.remove(path);
         }
         return Err(e);
     }
@@ -262,4 +288,19 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             .note(&format!("submodule {s} removed (recorded, not stubbed)"));
     }
     Ok(summary)
+}
+
+/// Whether a directory on the way to `path` exists as something other than a directory (a
+/// link or a file): writing there would follow it or fail.
+fn parent_blocked(worktree: &crate::worktree::Worktree, path: &[u8]) -> bool {
+    let mut end = path.len();
+    while let Some(i) = path[..end].iter().rposition(|&b| b == b'/') {
+        let dir = &path[..i];
+        match worktree.file_type(dir) {
+            Some(rustix::fs::FileType::Directory) => return false,
+            Some(_) => return true,
+            None => end = i,
+        }
+    }
+    false
 }

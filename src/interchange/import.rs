@@ -14,8 +14,8 @@
 //! records what came in. Legal holds and purges arrive as item state and `legal_hold`; their
 //! detail records live in the imported evidence.
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -24,6 +24,14 @@ use super::parquet::{self as pq, ItemRow};
 use super::InterchangeError;
 use crate::policy::Compression;
 use crate::store::{blobs, evidence, Store};
+
+/// The most content one imported record may carry (decoded): with one record in memory at a
+/// time, an import stays within a few hundred MiB whatever the input.
+pub const MAX_CONTENT: u64 = 64 << 20;
+/// The most evidence (bytes of lines) an import carries over: the chain is checked whole.
+const MAX_EVIDENCE: usize = 128 << 20;
+/// Rows per Parquet batch read at a time.
+const PARQUET_ROWS: usize = 64;
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -36,12 +44,6 @@ pub struct Imported {
     pub evidence: Option<evidence::Appended>,
 }
 
-struct Source {
-    items: Vec<(ItemRow, Option<Vec<u8>>)>,
-    tombstones: Vec<(String, serde_json::Value)>,
-    evidence: Vec<String>,
-}
-
 fn reject(source: &Path, record: usize, why: impl Into<String>) -> InterchangeError {
     InterchangeError::Rejected {
         source_name: source.display().to_string(),
@@ -50,27 +52,174 @@ fn reject(source: &Path, record: usize, why: impl Into<String>) -> InterchangeEr
     }
 }
 
-fn from_jsonl(path: &Path) -> Result<Source, InterchangeError> {
-    let mut src = Source {
-        items: Vec::new(),
-        tombstones: Vec::new(),
-        evidence: Vec::new(),
-    };
-    for (i, rec) in jsonl::read(path)?.into_iter().enumerate() {
-        match rec {
-            Record::Header { format, .. } if format != jsonl::FORMAT => {
-                return Err(reject(path, i + 1, format!("unknown format `{format}`")))
-            }
-            Record::Header { .. } => {}
-            Record::Item(line) => {
-                let content = line.content_bytes().map_err(|w| reject(path, i + 1, w))?;
-                src.items.push((row_of(&line, path, i + 1)?, content));
-            }
-            Record::Tombstone { stream, line } => src.tombstones.push((stream, line)),
-            Record::Evidence { line } => src.evidence.push(line),
+fn is_hex_id(s: &str) -> bool {
+    crate::id::is_lower_hex(s, 40) || crate::id::is_lower_hex(s, 64)
+}
+
+/// Everything a record must satisfy, re-derived from what it carries; `seen` holds the ids
+/// of the records before it.
+fn check_row(
+    row: &ItemRow,
+    content: Option<&[u8]>,
+    seen: &mut HashSet<String>,
+) -> Result<(), String> {
+    let mode = crate::stub::Mode::parse(&row.mode).ok_or_else(|| {
+        format!(
+            "mode `{}` is not 100644, 100755 or 120000 (only files are archived)",
+            row.mode
+        )
+    })?;
+    crate::stub::check_relative_as(&row.path, mode == crate::stub::Mode::Symlink)
+        .map_err(|e| e.to_string())?;
+    if !crate::id::is_lower_hex(&row.sha256, 64) {
+        return Err("sha256 is not 64 lowercase hex digits".into());
+    }
+    if !is_hex_id(&row.source_commit) {
+        return Err("source_commit is not a 40 or 64 hex digit commit id".into());
+    }
+    if let Some(c) = row.removed_in_commit.as_deref().filter(|c| !is_hex_id(c)) {
+        return Err(format!("removed_in_commit `{c}` is not a commit id"));
+    }
+    if let Some(b) = row.git_blob_id.as_deref().filter(|b| !is_hex_id(b)) {
+        return Err(format!("git_blob_id `{b}` is not an object id"));
+    }
+    if row.size < 0 || row.size as u64 > blobs::MAX_CONTENT_SIZE {
+        return Err(format!("size {} is out of range", row.size));
+    }
+    let id = crate::id::tombstone_id(&row.path, &row.sha256, &row.source_commit);
+    if id != row.id {
+        return Err(format!(
+            "id {} does not match its path, content and commit (expected {id})",
+            row.id
+        ));
+    }
+    if let Some(c) = content {
+        if c.len() as i64 != row.size || crate::id::sha256_hex(c) != row.sha256 {
+            return Err(format!(
+                "content of {} does not match its SHA-256 and size",
+                row.id
+            ));
         }
     }
-    Ok(src)
+    if !crate::store::items::state::ALL.contains(&row.state.as_str()) {
+        return Err(format!("unknown state `{}`", row.state));
+    }
+    if !seen.insert(row.id.clone()) {
+        return Err(format!("id {} appears more than once", row.id));
+    }
+    Ok(())
+}
+
+/// Check one JSONL record as `import` does (the fuzzing entry point for the record parser):
+/// parse it, decode its content and path, and re-derive and bound everything an item carries.
+pub fn check_record(line: &[u8]) -> Result<(), String> {
+    if line.len() > jsonl::MAX_RECORD {
+        return Err("record too long".into());
+    }
+    let text = std::str::from_utf8(line).map_err(|e| e.to_string())?;
+    let rec: Record = serde_json::from_str(text.trim()).map_err(|e| e.to_string())?;
+    if let Record::Item(item) = rec {
+        let (row, content) = item_of(&item, Path::new("record"), 1).map_err(|e| e.to_string())?;
+        check_row(&row, content.as_deref(), &mut HashSet::new())?;
+    }
+    Ok(())
+}
+
+/// What the first pass over a source learned.
+#[derive(Default)]
+struct Pass {
+    items: usize,
+    evidence: Vec<String>,
+    /// Parquet: the content hashes whose bytes the source carries (verified).
+    contents: HashSet<String>,
+}
+
+/// A JSONL source, one record at a time: `f` gets each item (with content), tombstone line and
+/// evidence line, after the header was checked.
+fn each_jsonl(
+    path: &Path,
+    mut f: impl FnMut(usize, Record) -> Result<(), InterchangeError>,
+) -> Result<(), InterchangeError> {
+    let mut header = false;
+    for rec in jsonl::Records::open(path)? {
+        let (n, rec) = rec?;
+        match rec {
+            Record::Header {
+                format, version, ..
+            } => {
+                if header || n == 0 {
+                    return Err(reject(path, n, "a second header"));
+                }
+                if format != jsonl::FORMAT {
+                    return Err(reject(path, n, format!("unknown format `{format}`")));
+                }
+                if version != 1 {
+                    return Err(reject(
+                        path,
+                        n,
+                        format!("format version {version} is not known to this release (1)"),
+                    ));
+                }
+                header = true;
+            }
+            _ if !header => {
+                return Err(reject(
+                    path,
+                    n,
+                    format!("the file does not start with a `{}` header", jsonl::FORMAT),
+                ))
+            }
+            other => f(n, other)?,
+        }
+    }
+    if !header {
+        return Err(reject(path, 0, "the file is empty (no header)"));
+    }
+    Ok(())
+}
+
+fn item_of(
+    line: &ItemLine,
+    path: &Path,
+    n: usize,
+) -> Result<(ItemRow, Option<Vec<u8>>), InterchangeError> {
+    let content = line.content_bytes().map_err(|w| reject(path, n, w))?;
+    if content
+        .as_ref()
+        .is_some_and(|c| c.len() as u64 > MAX_CONTENT)
+    {
+        return Err(reject(
+            path,
+            n,
+            format!("content larger than {} MiB", MAX_CONTENT >> 20),
+        ));
+    }
+    Ok((row_of(line, path, n)?, content))
+}
+
+fn check_jsonl(path: &Path) -> Result<Pass, InterchangeError> {
+    let mut checked = Pass::default();
+    let mut seen = HashSet::new();
+    let mut evidence_bytes = 0;
+    each_jsonl(path, |n, rec| {
+        match rec {
+            Record::Item(line) => {
+                let (row, content) = item_of(&line, path, n)?;
+                check_row(&row, content.as_deref(), &mut seen).map_err(|w| reject(path, n, w))?;
+                checked.items += 1;
+            }
+            Record::Evidence { line } => {
+                evidence_bytes += line.len();
+                if evidence_bytes > MAX_EVIDENCE {
+                    return Err(reject(path, n, "more evidence than an import carries"));
+                }
+                checked.evidence.push(line);
+            }
+            Record::Tombstone { .. } | Record::Header { .. } => {}
+        }
+        Ok(())
+    })?;
+    Ok(checked)
 }
 
 fn row_of(l: &ItemLine, path: &Path, n: usize) -> Result<ItemRow, InterchangeError> {
@@ -104,24 +253,27 @@ fn row_of(l: &ItemLine, path: &Path, n: usize) -> Result<ItemRow, InterchangeErr
     })
 }
 
-fn from_parquet(dir: &Path) -> Result<Source, InterchangeError> {
-    let root = if dir.join("parquet").is_dir() {
+fn parquet_root(dir: &Path) -> PathBuf {
+    if dir.join("parquet").is_dir() {
         dir.join("parquet")
     } else {
         dir.to_path_buf()
-    };
-    let files = |dataset: &str| super::find_parquet(&root.join(dataset));
-    let item_files = files("items")?;
+    }
+}
+
+/// The item rows of a Parquet source (deltas may hold several versions of an item: the
+/// highest change_seq wins), sorted by path and id.
+fn parquet_items(root: &Path) -> Result<Vec<ItemRow>, InterchangeError> {
+    let item_files = super::find_parquet(&root.join("items"))?;
     if item_files.is_empty() {
         return Err(InterchangeError::Invalid {
             what: "import source".into(),
             why: format!("{} holds no items/*.parquet", root.display()),
         });
     }
-    // Deltas may hold several versions of an item: the highest change_seq wins.
     let mut latest: HashMap<String, ItemRow> = HashMap::new();
     for f in item_files {
-        for b in pq::read_file(&f)? {
+        pq::for_each_batch(&f, 4096, |b| {
             for r in pq::item_rows(&b)? {
                 match latest.get(&r.id) {
                     Some(old) if old.change_seq >= r.change_seq => {}
@@ -130,78 +282,264 @@ fn from_parquet(dir: &Path) -> Result<Source, InterchangeError> {
                     }
                 }
             }
-        }
+            Ok(())
+        })?;
     }
-    let mut content: HashMap<String, Vec<u8>> = HashMap::new();
-    for f in files("blobs")? {
-        for b in pq::read_file(&f)? {
-            for r in pq::blob_rows(&b)? {
-                let bytes = match (r.content_encoding.as_str(), r.content) {
-                    (_, None) | ("none", _) => continue,
-                    ("raw", Some(c)) => c,
-                    ("zstd", Some(c)) => zstd::stream::decode_all(&c[..])
-                        .map_err(|e| reject(&f, 0, format!("blob {}: {e}", r.sha256)))?,
-                    (other, _) => return Err(reject(&f, 0, format!("unknown encoding `{other}`"))),
-                };
-                content.insert(r.sha256, bytes);
-            }
-        }
-    }
-    let mut items: Vec<(ItemRow, Option<Vec<u8>>)> = latest
-        .into_values()
-        .map(|r| {
-            let c = content.get(&r.sha256).cloned();
-            (r, c)
-        })
-        .collect();
-    items.sort_by(|a, b| a.0.path.cmp(&b.0.path).then(a.0.id.cmp(&b.0.id)));
-    Ok(Source {
-        items,
-        tombstones: Vec::new(),
-        evidence: Vec::new(),
-    })
+    let mut items: Vec<ItemRow> = latest.into_values().collect();
+    items.sort_by(|a, b| a.path.cmp(&b.path).then(a.id.cmp(&b.id)));
+    Ok(items)
 }
 
-fn check(src: &Source, path: &Path) -> Result<(), InterchangeError> {
-    for (i, (row, content)) in src.items.iter().enumerate() {
-        let n = i + 1;
-        crate::stub::check_relative(&row.path).map_err(|e| reject(path, n, e.to_string()))?;
-        if !crate::id::is_lower_hex(&row.sha256, 64) {
-            return Err(reject(path, n, "sha256 is not 64 hex digits"));
-        }
-        let id = crate::id::tombstone_id(&row.path, &row.sha256, &row.source_commit);
-        if id != row.id {
-            return Err(reject(
-                path,
-                n,
-                format!(
-                    "id {} does not match its path, content and commit (expected {id})",
-                    row.id
-                ),
-            ));
-        }
-        if let Some(c) = content {
-            if c.len() as i64 != row.size || crate::id::sha256_hex(c) != row.sha256 {
-                return Err(reject(
-                    path,
-                    n,
-                    format!("content of {} does not match its SHA-256 and size", row.id),
-                ));
+/// Each blob of a Parquet source with its decoded, verified bytes (`None` when it has none).
+fn each_parquet_blob(
+    root: &Path,
+    mut f: impl FnMut(&pq::BlobRow, Option<Vec<u8>>) -> Result<(), InterchangeError>,
+) -> Result<(), InterchangeError> {
+    for file in super::find_parquet(&root.join("blobs"))? {
+        pq::for_each_batch(&file, PARQUET_ROWS, |b| {
+            for mut r in pq::blob_rows(&b)? {
+                let bad = |why: String| reject(&file, 0, format!("blob {}: {why}", r.sha256));
+                if r.size < 0 || r.size as u64 > MAX_CONTENT {
+                    return Err(bad(format!(
+                        "size {} is out of range (at most {} MiB a record)",
+                        r.size,
+                        MAX_CONTENT >> 20
+                    )));
+                }
+                let bytes = match (r.content_encoding.as_str(), r.content.take()) {
+                    (_, None) | ("none", _) => None,
+                    ("raw", Some(c)) => Some(c),
+                    ("zstd", Some(c)) => {
+                        Some(blobs::decompress("zstd", &c, r.size as u64).map_err(bad)?)
+                    }
+                    (other, _) => return Err(bad(format!("unknown encoding `{other}`"))),
+                };
+                if let Some(b) = &bytes {
+                    if b.len() as i64 != r.size || crate::id::sha256_hex(b) != r.sha256 {
+                        return Err(bad("content does not match its SHA-256 and size".into()));
+                    }
+                }
+                f(&r, bytes)?;
             }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+fn check_parquet(root: &Path) -> Result<(Pass, Vec<ItemRow>), InterchangeError> {
+    let items = parquet_items(root)?;
+    let mut checked = Pass::default();
+    let mut sizes = HashMap::new();
+    each_parquet_blob(root, |r, bytes| {
+        if bytes.is_some() {
+            checked.contents.insert(r.sha256.clone());
         }
-        if !crate::store::items::state::ALL.contains(&row.state.as_str()) {
-            return Err(reject(path, n, format!("unknown state `{}`", row.state)));
+        sizes.insert(r.sha256.clone(), r.size);
+        Ok(())
+    })?;
+    let mut seen = HashSet::new();
+    for (i, row) in items.iter().enumerate() {
+        check_row(row, None, &mut seen).map_err(|w| reject(root, i + 1, w))?;
+        if sizes.get(&row.sha256).is_some_and(|s| *s != row.size) {
+            return Err(reject(
+                root,
+                i + 1,
+                format!("item {} and its blob disagree on the size", row.id),
+            ));
         }
     }
-    if !src.evidence.is_empty() {
-        let text: String = src.evidence.iter().map(|l| format!("{l}\n")).collect();
-        if let Some(f) = evidence::verify_text(text.as_bytes(), None).first() {
-            return Err(reject(
-                path,
-                0,
-                format!("evidence line {}: {}", f.line, f.problem),
-            ));
+    checked.items = items.len();
+    Ok((checked, items))
+}
+
+/// A content-less blob row for `row` (the store keeps its address and size), unless the store
+/// has one; a size that disagrees with the store's is refused.
+fn insert_bare_blob(
+    tx: &rusqlite::Transaction<'_>,
+    row: &ItemRow,
+    now: &str,
+) -> Result<(), InterchangeError> {
+    use rusqlite::OptionalExtension;
+    let known: Option<i64> = tx
+        .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
+        .query_row([&row.sha256], |r| r.get(0))
+        .optional()?;
+    match known {
+        Some(size) if size != row.size => Err(InterchangeError::Invalid {
+            what: format!("item {}", row.id),
+            why: format!(
+                "its size {} disagrees with the store's {size} for the same content",
+                row.size
+            ),
+        }),
+        Some(_) => Ok(()),
+        None => {
+            tx.execute(
+                "INSERT INTO blobs (sha256, size, compression, stored_size, bytes,
+                    git_blob_id, created_at) VALUES (?1, ?2, 'none', 0, NULL, ?3, ?4)",
+                rusqlite::params![row.sha256, row.size, row.git_blob_id, now],
+            )?;
+            Ok(())
         }
+    }
+}
+
+fn insert_item(tx: &rusqlite::Transaction<'_>, row: &ItemRow) -> Result<usize, InterchangeError> {
+    Ok(tx.execute(
+        "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines,
+            binary, size, sha256, git_blob_id, category, action, reason, actor,
+            source_commit, removed_in_commit, archived_at, updated_at, state, legal_hold,
+            tags, metadata, removed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+            ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+        rusqlite::params![
+            row.id,
+            row.path,
+            String::from_utf8_lossy(&row.path),
+            row.mode,
+            row.language,
+            row.mime,
+            row.lines,
+            row.binary,
+            row.size,
+            row.sha256,
+            row.git_blob_id,
+            row.category,
+            row.action,
+            row.reason,
+            row.actor,
+            row.source_commit,
+            row.removed_in_commit,
+            row.archived_at,
+            row.updated_at,
+            row.state,
+            row.legal_hold,
+            row.tags,
+            row.metadata,
+            row.removed_at
+        ],
+    )?)
+}
+
+fn insert_tombstone(
+    tx: &rusqlite::Transaction<'_>,
+    stream: &str,
+    l: &serde_json::Value,
+) -> Result<(), InterchangeError> {
+    let path = l["path_bytes_hex"]
+        .as_str()
+        .and_then(crate::id::unhex)
+        .unwrap_or_else(|| l["path"].as_str().unwrap_or_default().as_bytes().to_vec());
+    tx.execute(
+        "INSERT INTO tombstones (seq, stream, deleted_at, origin, item_id, path,
+            path_text, category, sha256, source_commit, removed_in_commit, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        rusqlite::params![
+            l["seq"].as_i64(),
+            stream,
+            l["deleted_at"].as_str(),
+            l["origin"].as_str().unwrap_or("archive"),
+            l["id"].as_str(),
+            path,
+            l["path"].as_str(),
+            l["category"].as_str(),
+            l["sha256"].as_str(),
+            l["source_commit"].as_str(),
+            l["removed_in_commit"].as_str(),
+            l["reason"].as_str()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Apply the effect on items of an evidence line written after the export being imported.
+fn replay_line(tx: &rusqlite::Transaction<'_>, line: &str) -> Result<(), InterchangeError> {
+    use crate::store::items::state;
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+        return Ok(());
+    };
+    let (d, at, actor) = (
+        &v["data"],
+        v["at"].as_str().unwrap_or_default(),
+        v["actor"].as_str().unwrap_or_default(),
+    );
+    let ids = |key: &str| -> Vec<String> {
+        d[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let set_state = |ids: Vec<String>, st: &str| -> Result<(), InterchangeError> {
+        for id in ids {
+            tx.execute(
+                "UPDATE items SET state = ?2, updated_at = ?3 WHERE id = ?1",
+                rusqlite::params![id, st, at],
+            )?;
+        }
+        Ok(())
+    };
+    match v["op"].as_str().unwrap_or_default() {
+        "hold" => {
+            let reason = d["reason"].as_str().unwrap_or_default();
+            for id in ids("ids") {
+                let n = tx.execute(
+                    "UPDATE items SET legal_hold = 1, updated_at = ?2 WHERE id = ?1",
+                    rusqlite::params![id, at],
+                )?;
+                if n > 0 {
+                    tx.execute(
+                        "INSERT INTO holds (item_id, reason, placed_by, placed_at) VALUES (?1, ?2, ?3, ?4)",
+                        rusqlite::params![id, reason, actor, at],
+                    )?;
+                }
+            }
+        }
+        "release" => {
+            let reason = d["reason"].as_str().unwrap_or_default();
+            for id in ids("ids") {
+                tx.execute(
+                    "UPDATE holds SET released_by = ?2, released_at = ?3, release_reason = ?4
+                     WHERE item_id = ?1 AND released_at IS NULL",
+                    rusqlite::params![id, actor, at, reason],
+                )?;
+                tx.execute(
+                    "UPDATE items SET legal_hold = 0, updated_at = ?2 WHERE id = ?1",
+                    rusqlite::params![id, at],
+                )?;
+            }
+        }
+        "bind" => {
+            for id in ids("ids") {
+                tx.execute(
+                    "UPDATE items SET state = 'archived', removed_in_commit = ?2, updated_at = ?3
+                     WHERE id = ?1 AND state = 'pending'",
+                    rusqlite::params![id, d["commit"].as_str(), at],
+                )?;
+            }
+        }
+        "vacuum" => set_state(ids("ids"), state::VACUUMED)?,
+        "purge" => {
+            set_state(ids("items"), state::PURGED)?;
+            tx.execute(
+                "UPDATE blobs SET bytes = NULL WHERE sha256 = ?1",
+                [d["sha256"].as_str().unwrap_or_default()],
+            )?;
+        }
+        "restore"
+            if d["state"] == state::RESTORED
+                || (d["state"].is_null() && d["written_to"] == d["path"]) =>
+        {
+            set_state(
+                d["id"].as_str().map(str::to_owned).into_iter().collect(),
+                state::RESTORED,
+            )?;
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -239,88 +577,134 @@ fn reconcile_with_log(dir: &Path, imported: Vec<String>) -> Result<Vec<String>, 
     Ok(on_disk)
 }
 
-/// Import `source` into the store in `dir` (created if needed).
+/// A source whose every record was checked ([`check`]), ready for [`run`].
+pub struct Checked {
+    source: PathBuf,
+    pass: Pass,
+    parquet_rows: Option<(PathBuf, Vec<ItemRow>)>,
+}
+
+/// The first pass over `source`, one record in memory at a time: every record is checked
+/// (re-derived and bounded) before anything, the store included, is opened for writing.
+pub fn check(source: &Path) -> Result<Checked, InterchangeError> {
+    let (pass, parquet_rows) = if source.is_dir() {
+        let root = parquet_root(source);
+        let (c, rows) = check_parquet(&root)?;
+        (c, Some((root, rows)))
+    } else {
+        (check_jsonl(source)?, None)
+    };
+    if !pass.evidence.is_empty() {
+        let text: String = pass.evidence.iter().map(|l| format!("{l}\n")).collect();
+        if let Some(f) = evidence::verify_text(text.as_bytes(), None).first() {
+            return Err(reject(
+                source,
+                0,
+                format!("evidence line {}: {}", f.line, f.problem),
+            ));
+        }
+    }
+    Ok(Checked {
+        source: source.to_path_buf(),
+        pass,
+        parquet_rows,
+    })
+}
+
+/// Import a [`check`]ed source into `store`: the second pass inserts in one transaction.
 pub fn run(
     store: &mut Store,
-    source: &Path,
+    checked: Checked,
     compression: Compression,
     actor: &str,
     now: &str,
 ) -> Result<Imported, InterchangeError> {
-    let src = if source.is_dir() {
-        from_parquet(source)?
-    } else {
-        from_jsonl(source)?
-    };
-    let mut src = src;
-    check(&src, source)?;
+    let Checked {
+        source,
+        pass: mut checked,
+        parquet_rows,
+    } = checked;
+    let source = source.as_path();
     let fresh: bool = store.conn().query_row(
         "SELECT NOT EXISTS (SELECT 1 FROM items) AND NOT EXISTS (SELECT 1 FROM evidence)",
         [],
         |r| r.get(0),
     )?;
-    let carry_evidence = fresh && !src.evidence.is_empty();
+    let carry_evidence = fresh && !checked.evidence.is_empty();
+    let exported_lines = checked.evidence.len();
     if carry_evidence {
-        src.evidence = reconcile_with_log(store.dir(), src.evidence)?;
+        checked.evidence = reconcile_with_log(store.dir(), std::mem::take(&mut checked.evidence))?;
     }
     let mut report = Imported {
         source: source.display().to_string(),
-        items_read: src.items.len(),
+        items_read: checked.items,
         ..Imported::default()
     };
     let f = |tx: &rusqlite::Transaction<'_>| -> Result<Imported, InterchangeError> {
         let mut report = report.clone();
-        for (row, content) in &src.items {
-            match content {
-                Some(c) => {
-                    blobs::put(tx, c, row.git_blob_id.as_deref(), compression, now)?;
-                }
-                None => {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO blobs (sha256, size, compression, stored_size, bytes,
-                            git_blob_id, created_at) VALUES (?1, ?2, 'none', 0, NULL, ?3, ?4)",
-                        rusqlite::params![row.sha256, row.size, row.git_blob_id, now],
-                    )?;
+        let mut new_ids = Vec::new();
+        let mut new_item = |row: &ItemRow, report: &mut Imported| -> Result<(), InterchangeError> {
+            let n = insert_item(tx, row)?;
+            report.items_new += n;
+            if n > 0 {
+                new_ids.push(row.id.clone());
+            }
+            Ok(())
+        };
+        match &parquet_rows {
+            Some((root, rows)) => {
+                let wanted: HashSet<&str> = rows.iter().map(|r| r.sha256.as_str()).collect();
+                each_parquet_blob(root, |r, bytes| {
+                    if let Some(b) = bytes.filter(|_| wanted.contains(r.sha256.as_str())) {
+                        blobs::put(tx, &b, r.git_blob_id.as_deref(), compression, now)?;
+                    }
+                    Ok(())
+                })?;
+                for row in rows {
+                    if !checked.contents.contains(&row.sha256) {
+                        insert_bare_blob(tx, row, now)?;
+                    }
+                    new_item(row, &mut report)?;
                 }
             }
-            let n = tx.execute(
-                "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines,
-                    binary, size, sha256, git_blob_id, category, action, reason, actor,
-                    source_commit, removed_in_commit, archived_at, updated_at, state, legal_hold,
-                    tags, metadata, removed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-                rusqlite::params![
-                    row.id,
-                    row.path,
-                    String::from_utf8_lossy(&row.path),
-                    row.mode,
-                    row.language,
-                    row.mime,
-                    row.lines,
-                    row.binary,
-                    row.size,
-                    row.sha256,
-                    row.git_blob_id,
-                    row.category,
-                    row.action,
-                    row.reason,
-                    row.actor,
-                    row.source_commit,
-                    row.removed_in_commit,
-                    row.archived_at,
-                    row.updated_at,
-                    row.state,
-                    row.legal_hold,
-                    row.tags,
-                    row.metadata,
-                    row.removed_at
-                ],
-            )?;
-            report.items_new += n;
+            None => {
+                let mut tombstones_cleared = false;
+                each_jsonl(source, |n, rec| {
+                    match rec {
+                        Record::Item(line) => {
+                            let (row, content) = item_of(&line, source, n)?;
+                            match content {
+                                Some(c) => {
+                                    blobs::put(
+                                        tx,
+                                        &c,
+                                        row.git_blob_id.as_deref(),
+                                        compression,
+                                        now,
+                                    )?;
+                                }
+                                None => insert_bare_blob(tx, &row, now)?,
+                            }
+                            new_item(&row, &mut report)?;
+                        }
+                        // The source's streams, as they were (pruned by its vacuums), replace
+                        // the ones the triggers re-derived.
+                        Record::Tombstone { stream, line } if carry_evidence => {
+                            if !tombstones_cleared {
+                                tx.execute("DELETE FROM tombstones", [])?;
+                                tombstones_cleared = true;
+                            }
+                            insert_tombstone(tx, &stream, &line)?;
+                            report.tombstones += 1;
+                        }
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+            }
         }
         if carry_evidence {
-            for line in &src.evidence {
+            for line in &checked.evidence {
                 let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
                 tx.execute(
                     "INSERT INTO evidence (seq, op, line, digest) VALUES (?1, ?2, ?3, ?4)",
@@ -332,45 +716,19 @@ pub fn run(
                     ],
                 )?;
             }
-            report.evidence_lines = src.evidence.len();
-            if !src.tombstones.is_empty() {
-                // The source's streams, as they were (pruned by its vacuums), replace the ones
-                // the triggers re-derived.
-                tx.execute("DELETE FROM tombstones", [])?;
-                for (stream, l) in &src.tombstones {
-                    let path = l["path_bytes_hex"]
-                        .as_str()
-                        .and_then(crate::id::unhex)
-                        .unwrap_or_else(|| {
-                            l["path"].as_str().unwrap_or_default().as_bytes().to_vec()
-                        });
-                    tx.execute(
-                        "INSERT INTO tombstones (seq, stream, deleted_at, origin, item_id, path,
-                            path_text, category, sha256, source_commit, removed_in_commit, reason)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                        rusqlite::params![
-                            l["seq"].as_i64(),
-                            stream,
-                            l["deleted_at"].as_str(),
-                            l["origin"].as_str().unwrap_or("archive"),
-                            l["id"].as_str(),
-                            path,
-                            l["path"].as_str(),
-                            l["category"].as_str(),
-                            l["sha256"].as_str(),
-                            l["source_commit"].as_str(),
-                            l["removed_in_commit"].as_str(),
-                            l["reason"].as_str()
-                        ],
-                    )?;
-                }
-                report.tombstones = src.tombstones.len();
+            report.evidence_lines = checked.evidence.len();
+            // Lines the surviving log has past the export: their operations happened after it,
+            // so the rebuilt tables take them too (a hold placed after the export stays on).
+            for line in &checked.evidence[exported_lines.min(checked.evidence.len())..] {
+                replay_line(tx, line)?;
             }
         }
         if report.items_new > 0 || report.evidence_lines > 0 {
+            // The ids this import added, so `verify` can tell them from rows added by hand.
             let data = serde_json::json!({
                 "source": report.source, "items_read": report.items_read,
                 "items_new": report.items_new, "evidence_lines_imported": report.evidence_lines,
+                "ids": if carry_evidence { Vec::new() } else { new_ids },
             });
             report.evidence = Some(evidence::append(tx, "import", actor, now, &data)?);
         }

@@ -212,28 +212,132 @@ fn write_maybe_gz(path: &Path, text: &[u8]) -> Result<(), InterchangeError> {
     crate::fsutil::write_atomic(path, &bytes, 0o644).map_err(|e| InterchangeError::io(path, e))
 }
 
-/// The records of a JSONL (or `.jsonl.gz`) file.
-pub fn read(path: &Path) -> Result<Vec<Record>, InterchangeError> {
-    let f = std::fs::File::open(path).map_err(|e| InterchangeError::io(path, e))?;
-    let reader: Box<dyn Read> = if is_gz(path) {
-        Box::new(flate2::read::GzDecoder::new(f))
-    } else {
-        Box::new(f)
-    };
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(reader).lines().enumerate() {
-        let line = line.map_err(|e| InterchangeError::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let rec: Record = serde_json::from_str(&line).map_err(|e| InterchangeError::Rejected {
-            source_name: path.display().to_string(),
-            record: i + 1,
-            why: format!("not a record: {e}"),
-        })?;
-        out.push(rec);
+/// The longest record (one line, decompressed) a reader accepts.
+pub const MAX_RECORD: usize = 96 << 20;
+/// How much more a `.gz` may expand than it is long, past its first [`RATIO_GRACE`] bytes.
+pub const MAX_RATIO: u64 = 200;
+/// Output a `.gz` may produce before [`MAX_RATIO`] applies.
+pub const RATIO_GRACE: u64 = 64 << 20;
+
+/// Counts the bytes read through it (the compressed side of a `.gz`).
+struct Counted<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
     }
-    Ok(out)
+}
+
+/// The records of a JSONL (or `.jsonl.gz`) file, one at a time, with limits: a record may be
+/// at most [`MAX_RECORD`] bytes, and a `.gz` may not expand more than [`MAX_RATIO`] times (past
+/// its first [`RATIO_GRACE`] bytes). Memory stays bounded by one record whatever the input; a
+/// decompression bomb, a damaged gzip stream or invalid UTF-8 is a rejected record.
+pub struct Records {
+    source: String,
+    reader: BufReader<Box<dyn Read>>,
+    compressed: Option<std::rc::Rc<std::cell::Cell<u64>>>,
+    produced: u64,
+    line: usize,
+    done: bool,
+}
+
+impl Records {
+    /// Open `path` for reading.
+    pub fn open(path: &Path) -> Result<Records, InterchangeError> {
+        let f = std::fs::File::open(path).map_err(|e| InterchangeError::io(path, e))?;
+        let (reader, compressed): (Box<dyn Read>, _) = if is_gz(path) {
+            let count = std::rc::Rc::new(std::cell::Cell::new(0));
+            let counted = Counted {
+                inner: f,
+                count: count.clone(),
+            };
+            (
+                Box::new(flate2::read::MultiGzDecoder::new(counted)),
+                Some(count),
+            )
+        } else {
+            (Box::new(f), None)
+        };
+        Ok(Records {
+            source: path.display().to_string(),
+            reader: BufReader::with_capacity(256 << 10, reader),
+            compressed,
+            produced: 0,
+            line: 0,
+            done: false,
+        })
+    }
+
+    fn reject(&mut self, why: String) -> Option<Result<(usize, Record), InterchangeError>> {
+        self.done = true;
+        Some(Err(InterchangeError::Rejected {
+            source_name: self.source.clone(),
+            record: self.line,
+            why,
+        }))
+    }
+}
+
+impl Iterator for Records {
+    /// The line number and the record.
+    type Item = Result<(usize, Record), InterchangeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = Vec::new();
+        while !self.done {
+            buf.clear();
+            self.line += 1;
+            let read = (&mut self.reader)
+                .take(MAX_RECORD as u64 + 1)
+                .read_until(b'\n', &mut buf);
+            match read {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(n) => self.produced += n as u64,
+                Err(e) => return self.reject(format!("unreadable (damaged compression?): {e}")),
+            }
+            if buf.len() > MAX_RECORD {
+                return self.reject(format!(
+                    "a record is longer than {} MiB (a decompression bomb, or not a JSONL export)",
+                    MAX_RECORD >> 20
+                ));
+            }
+            if let Some(c) = &self.compressed {
+                let compressed = c.get().max(1);
+                if self.produced > RATIO_GRACE && self.produced / compressed > MAX_RATIO {
+                    return self.reject(format!(
+                        "the gzip stream expands more than {MAX_RATIO} times (a decompression bomb)"
+                    ));
+                }
+            }
+            let text = match std::str::from_utf8(&buf) {
+                Ok(t) => t.trim(),
+                Err(e) => return self.reject(format!("not UTF-8: {e}")),
+            };
+            if text.is_empty() {
+                continue;
+            }
+            return match serde_json::from_str::<Record>(text) {
+                Ok(r) => Some(Ok((self.line, r))),
+                Err(e) => self.reject(format!("not a record: {e}")),
+            };
+        }
+        None
+    }
+}
+
+/// Every record of a JSONL (or `.jsonl.gz`) file (for files this tool wrote itself).
+pub fn read(path: &Path) -> Result<Vec<Record>, InterchangeError> {
+    Records::open(path)?
+        .map(|r| r.map(|(_, rec)| rec))
+        .collect()
 }
 
 /// Drop the content of `shas` from the JSONL export at `path`, if it exists and holds any.

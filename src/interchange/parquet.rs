@@ -341,6 +341,23 @@ pub fn write_file(
     Ok(buf.len() as u64)
 }
 
+/// Call `f` with each record batch of the Parquet file at `path` in turn (batches of at most
+/// `rows` rows), so a reader holds one batch at a time.
+pub fn for_each_batch(
+    path: &Path,
+    rows: usize,
+    mut f: impl FnMut(RecordBatch) -> Result<(), InterchangeError>,
+) -> Result<(), InterchangeError> {
+    let file = File::open(path).map_err(|e| InterchangeError::io(path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
+        .with_batch_size(rows)
+        .build()?;
+    for b in reader {
+        f(b?)?;
+    }
+    Ok(())
+}
+
 /// Every record batch in the Parquet file at `path`.
 pub fn read_file(path: &Path) -> Result<Vec<RecordBatch>, InterchangeError> {
     let f = File::open(path).map_err(|e| InterchangeError::io(path, e))?;

@@ -58,24 +58,39 @@ pub fn compress(bytes: &[u8], how: Compression) -> (&'static str, Vec<u8>) {
     }
 }
 
-/// Undo [`compress`]; `size` is the expected raw size.
+/// The largest content the store holds (and so the most a read may allocate): sizes read from
+/// a database or an import are checked against it before anything is allocated from them.
+pub const MAX_CONTENT_SIZE: u64 = 4 << 30;
+
+/// Undo [`compress`]; `size` is the expected raw size. Decoding streams into a buffer that
+/// grows with what really comes out, and stops one byte past `size`: a forged size cannot make
+/// it allocate, and a decompression bomb cannot make it produce more than `size` + 1 bytes.
 pub fn decompress(method: &str, stored: &[u8], size: u64) -> Result<Vec<u8>, String> {
+    if size > MAX_CONTENT_SIZE {
+        return Err(format!(
+            "recorded size {size} is larger than the {MAX_CONTENT_SIZE}-byte limit"
+        ));
+    }
+    let limit = size + 1;
+    let mut out = Vec::with_capacity(usize::try_from(size.min(1 << 20)).unwrap_or(0));
     match method {
-        "none" => Ok(stored.to_vec()),
+        "none" => out.extend_from_slice(&stored[..stored.len().min(limit as usize)]),
         "zstd" => {
-            let cap =
-                usize::try_from(size).map_err(|_| "size does not fit in memory".to_owned())?;
-            zstd::bulk::decompress(stored, cap).map_err(|e| format!("zstd: {e}"))
+            zstd::stream::read::Decoder::with_buffer(stored)
+                .map_err(|e| format!("zstd: {e}"))?
+                .take(limit)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("zstd: {e}"))?;
         }
         "gzip" => {
-            let mut out = Vec::new();
             flate2::read::GzDecoder::new(stored)
+                .take(limit)
                 .read_to_end(&mut out)
                 .map_err(|e| format!("gzip: {e}"))?;
-            Ok(out)
         }
-        other => Err(format!("unknown compression `{other}`")),
+        other => return Err(format!("unknown compression `{other}`")),
     }
+    Ok(out)
 }
 
 /// Store `bytes` (deduplicated), returning its address and sizes.
@@ -121,11 +136,20 @@ pub fn put_packed(
             new: false,
         }),
         Some((None, _)) => {
-            // Content whose bytes were vacuumed is captured again by a new deletion.
+            // Content whose bytes were vacuumed is captured again by a new deletion. Its size
+            // is set again too: the bytes hash to the address, so theirs is the true size (an
+            // imported record without content may have carried any size).
             tx.prepare_cached(
-                "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = ?4 WHERE sha256 = ?1",
+                "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = ?4, size = ?5
+                 WHERE sha256 = ?1",
             )?
-            .execute(params![sha256, method, stored.len() as i64, stored])?;
+            .execute(params![
+                sha256,
+                method,
+                stored.len() as i64,
+                stored,
+                size as i64
+            ])?;
             Ok(Put {
                 sha256,
                 size,
@@ -166,8 +190,9 @@ pub fn get(conn: &rusqlite::Connection, sha256: &str) -> Result<Option<Vec<u8>>,
         sha256: sha256.to_owned(),
         why,
     };
-    let bytes = decompress(&method, &stored, size as u64).map_err(corrupt)?;
-    if bytes.len() as u64 != size as u64 {
+    let size = u64::try_from(size).map_err(|_| corrupt(format!("negative size {size}")))?;
+    let bytes = decompress(&method, &stored, size).map_err(corrupt)?;
+    if bytes.len() as u64 != size {
         return Err(corrupt(format!("{} bytes, expected {size}", bytes.len())));
     }
     let actual = sha256_hex(&bytes);

@@ -7,6 +7,7 @@
 //! the database and the log cannot disagree; the JSONL file is then brought up to date from the
 //! database under a file lock (see [`evidence`]).
 
+pub mod audit;
 pub mod blobs;
 pub mod evidence;
 pub mod items;

@@ -18,7 +18,7 @@ mod style;
 
 use std::collections::BTreeMap;
 
-pub use path::{check_relative, decode as decode_path, encode as encode_path};
+pub use path::{check_relative, check_relative_as, decode as decode_path, encode as encode_path};
 pub use style::Style;
 
 use crate::id;
@@ -60,6 +60,8 @@ pub enum StubError {
     BadPath { path: String, why: String },
     #[error("path `{path}` is unsafe: {why}")]
     UnsafePath { path: String, why: String },
+    #[error("the stub at `{location}` names another path, `{named}`")]
+    Elsewhere { location: String, named: String },
     #[error("id {found} does not match path, sha256 and source-commit (expected {expected}): the stub was altered")]
     Forged { found: String, expected: String },
     #[error("not the canonical encoding of this stub (whitespace, quoting or layout differs)")]
@@ -197,6 +199,13 @@ impl Stub {
             parse_lines(text, style)?
         };
         let stub = from_pairs(pairs)?;
+        // A stub restores to the path it names: one standing anywhere else would write there.
+        if stub.path != file_path {
+            return Err(StubError::Elsewhere {
+                location: encode_path(file_path),
+                named: encode_path(&stub.path),
+            });
+        }
         if stub.render(file_path)? != bytes {
             return Err(StubError::NotCanonical);
         }
@@ -352,7 +361,7 @@ fn from_pairs(pairs: Vec<(String, String)>) -> Result<Stub, StubError> {
     let mode =
         Mode::parse(&mode_text).ok_or_else(|| bad("mode", "expected 100644, 100755 or 120000"))?;
     let path = decode_path(&take("path"))?;
-    check_relative(&path)?;
+    check_relative_as(&path, mode == Mode::Symlink)?;
     let reason = take("reason");
     let restore = take("restore");
     let sha256 = take("sha256");

@@ -82,35 +82,18 @@ pub fn decode(text: &str) -> Result<Vec<u8>, StubError> {
     Ok(bytes)
 }
 
-/// Check that `path` is a safe repository-relative file path: not empty, not absolute, no
-/// empty, `.` or `..` components, no `.git` component, no NUL byte.
+/// Check that `path` is a safe repository-relative path (git's rules: [`crate::git::path`]).
 pub fn check_relative(path: &[u8]) -> Result<(), StubError> {
-    let shown = encode(path);
-    let bad = |why: &str| StubError::UnsafePath {
-        path: shown.clone(),
-        why: why.to_owned(),
-    };
-    if path.is_empty() {
-        return Err(bad("the path is empty"));
-    }
-    if path.starts_with(b"/") {
-        return Err(bad("the path is absolute"));
-    }
-    if path.contains(&0) {
-        return Err(bad("the path contains a NUL byte"));
-    }
-    for component in path.split(|&b| b == b'/') {
-        match component {
-            b"" => return Err(bad("the path has an empty component")),
-            b"." => return Err(bad("the path has a `.` component")),
-            b".." => return Err(bad("the path has a `..` component (traversal)")),
-            c if c.eq_ignore_ascii_case(b".git") => {
-                return Err(bad("the path points into a `.git` directory"))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    check_relative_as(path, false)
+}
+
+/// [`check_relative`] for a file that is a symbolic link when `symlink` (a link may not be
+/// called `.gitmodules`).
+pub fn check_relative_as(path: &[u8], symlink: bool) -> Result<(), StubError> {
+    crate::git::path::check(path, symlink).map_err(|e| StubError::UnsafePath {
+        path: encode(path),
+        why: e.why,
+    })
 }
 
 #[cfg(test)]

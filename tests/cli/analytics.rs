@@ -230,7 +230,6 @@ print(json.dumps({"rows": [[p, h] for p, h in rows]}))
 fn a_store_survives_the_loss_of_its_sqlite_file_through_jsonl() {
     let repo = archived();
     assert_ok(&repo.tomb(&["hold", "logs/**", "--reason", "keep"]), "hold");
-    let before_list = json_lines(&repo.tomb(&["--json", "list"]));
     let before_evidence = repo.evidence_lines();
     let file = repo.home.join("code_archive.jsonl.gz");
     assert_ok(
@@ -277,6 +276,8 @@ fn a_store_survives_the_loss_of_its_sqlite_file_through_jsonl() {
         "hold after export",
     );
     let before_evidence = repo.evidence_lines();
+    // The rebuilt tables take the operations the log has past the export (this hold too).
+    let before_list = json_lines(&repo.tomb(&["--json", "list"]));
 
     // Lose the database.
     for name in ["archive.sqlite", "archive.sqlite-wal", "archive.sqlite-shm"] {
@@ -358,10 +359,10 @@ fn import_rejects_forged_records_and_writes_nothing() {
         let out = target.tomb(&["import", f.to_str().expect("utf8")]);
         let err = assert_code(&out, 1, what);
         assert!(err.contains("record"), "{what}: {err}");
-        assert_eq!(
-            target.count("SELECT COUNT(*) FROM items"),
-            0,
-            "{what}: nothing imported"
+        // Every record is checked before the store is even opened.
+        assert!(
+            !target.store_dir().join("archive.sqlite").exists(),
+            "{what}: nothing imported, no store created"
         );
     }
 }

@@ -206,8 +206,11 @@ fn a_bad_policy_file_points_at_the_line() {
 fn an_unwritable_store_is_a_clear_error_and_leaves_the_tree_alone() {
     let repo = Repo::with_files(&[("a.py", b"x\n")]);
     // A store path below a regular file can never be created (even by root, unlike chmod).
-    repo.write("not-a-dir", b"file");
-    let out = repo.tomb(&["--store", "not-a-dir/store", "archive", "a.py"]);
+    // Outside the work tree: a store inside it is refused outright (tests/cli/security.rs).
+    let file = repo.home.join("not-a-dir");
+    std::fs::write(&file, b"file").expect("write");
+    let store = file.join("store");
+    let out = repo.tomb(&["--store", store.to_str().expect("utf8"), "archive", "a.py"]);
     let err = assert_code(&out, 2, "unwritable store");
     assert!(err.contains("cannot create the store"), "{err}");
     assert_eq!(repo.read("a.py"), b"x\n");

@@ -374,15 +374,14 @@ fn assert_refused(repo: &Repo, env: &[(&str, &str)], expected: &str) {
 
 #[test]
 fn failures_refuse_the_commit_and_leave_everything_as_it_was() {
-    let repo = installed(&[
-        ("a.py", b"a\n"),
-        ("big.py", &[b'#'; 2048]),
-        ("not-a-dir", b"file"),
-    ]);
+    let repo = installed(&[("a.py", b"a\n"), ("big.py", &[b'#'; 2048])]);
+    let file = repo.home.join("not-a-dir");
+    std::fs::write(&file, b"file").expect("write");
+    let store = file.join("store");
     repo.git(&["rm", "-q", "a.py"]);
     assert_refused(
         &repo,
-        &[("GIT_TOMBSTONE_STORE", "not-a-dir/store")],
+        &[("GIT_TOMBSTONE_STORE", store.to_str().expect("utf8"))],
         "cannot create the store",
     );
     assert_refused(

@@ -72,7 +72,61 @@ fn store_location_can_be_overridden() {
     );
     assert!(elsewhere.join("archive.sqlite").exists());
     assert!(!repo.store_dir().exists());
-    repo.write(".tombstone.toml", b"[store]\npath = \"archive-store\"\n");
-    assert_ok(&repo.tomb(&["init"]), "init with store.path");
-    assert!(repo.path("archive-store/archive.sqlite").exists());
+    // git config tombstone.store, the user's own setting, is the other way to choose it.
+    let configured = repo.home.join("configured-store");
+    repo.git(&[
+        "config",
+        "tombstone.store",
+        configured.to_str().expect("utf8"),
+    ]);
+    assert_ok(&repo.tomb(&["init"]), "init with tombstone.store");
+    assert!(configured.join("archive.sqlite").exists());
+}
+
+// Regression (security finding 8): a committed `.tombstone.toml` could put the store anywhere,
+// even inside the work tree, where `git add -A` then committed archive.sqlite and every deleted
+// secret in it. The committed file no longer chooses; a store inside the work tree is refused.
+#[test]
+fn a_committed_policy_cannot_choose_the_store() {
+    let repo = Repo::with_files(&[
+        ("a0.txt", b"a"),
+        ("a1.txt", b"b"),
+        ("a2.txt", b"c"),
+        ("creds.env", b"TOKEN=1\n"),
+    ]);
+    for (i, hostile) in ["docs/archive", "/tmp/elsewhere-store", "../../x"]
+        .iter()
+        .enumerate()
+    {
+        repo.write(
+            ".tombstone.toml",
+            format!("[store]\npath = {hostile:?}\n").as_bytes(),
+        );
+        let out = repo.tomb(&["archive", &format!("a{i}.txt")]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("ignoring `store.path"), "{err}");
+        assert!(!repo.path("docs/archive").exists(), "{hostile}");
+        assert!(!std::path::Path::new("/tmp/elsewhere-store/archive.sqlite").exists());
+    }
+    assert!(
+        repo.store_dir().join("archive.sqlite").exists(),
+        "the default store was used"
+    );
+    // A store inside the work tree is refused, however the user names it.
+    for inside in ["store-here", "./x/../store-here"] {
+        let out = repo.tomb(&["--store", inside, "archive", "creds.env"]);
+        let err = assert_code(&out, 2, "store in work tree");
+        assert!(err.contains("tombstone::store::in_worktree"), "{err}");
+    }
+    repo.git(&["config", "tombstone.store", "docs/archive"]);
+    let err = assert_code(
+        &repo.tomb(&["archive", "creds.env"]),
+        2,
+        "config in work tree",
+    );
+    assert!(err.contains("tombstone::store::in_worktree"), "{err}");
+    assert!(!repo.path("store-here").exists());
+    assert!(!repo.path("docs/archive").exists());
+    assert_eq!(repo.read("creds.env"), b"TOKEN=1\n", "nothing changed");
 }

@@ -15,6 +15,7 @@ mod interop;
 mod list_show;
 mod restore;
 mod scan;
+mod security;
 mod snapshot;
 mod stub_check;
 mod verify;

@@ -1,0 +1,237 @@
+//! Auditing the tables against the evidence log: what `verify` checks beyond the hash chain.
+//!
+//! The chain proves the log was not edited; this proves the tables agree with it, so a row
+//! changed by hand in SQLite is found even when the log is intact:
+//! - every item id re-derives from its path, content hash and source commit;
+//! - every item was recorded by an evidence line (`archive`, or the id list of an `import`), with
+//!   the same path, content hash and mode;
+//! - every item's state and legal hold are what the log's operations leave them at (`bind`,
+//!   `restore`, `hold`, `release`, `vacuum`, `purge`);
+//! - no item the log recorded is missing;
+//! - every item has its blob row, of the same size; every blob whose item still needs it has
+//!   bytes; every blob's bytes hash to its address and have its size (read with the size
+//!   bounded before anything is allocated, see [`blobs::decompress`]).
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+
+use super::items::state;
+use super::{blobs, StoreError};
+
+/// One disagreement between the tables and the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `item` or `blob`.
+    pub check: &'static str,
+    /// An item id or a sha256.
+    pub subject: String,
+    pub problem: String,
+}
+
+/// What the log says an item is.
+#[derive(Debug, Default)]
+struct Expected {
+    /// From its `archive` line (None for imported items, whose line carries only the id).
+    path: Option<Vec<u8>>,
+    sha256: Option<String>,
+    mode: Option<String>,
+    /// The last state an operation set (`restored`, `vacuumed`, `purged`), if any.
+    state: Option<String>,
+    hold: bool,
+}
+
+fn ids(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Replay the log into what every item should be.
+fn replay(conn: &Connection) -> Result<HashMap<String, Expected>, StoreError> {
+    let mut out: HashMap<String, Expected> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT line FROM evidence ORDER BY seq")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let line: String = row.get(0)?;
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue; // the chain check reports it
+        };
+        let d = &v["data"];
+        let set = |out: &mut HashMap<String, Expected>, list: Vec<String>, s: &str| {
+            for id in list {
+                out.entry(id).or_default().state = Some(s.to_owned());
+            }
+        };
+        match v["op"].as_str().unwrap_or_default() {
+            "archive" => {
+                let Some(id) = d["id"].as_str() else { continue };
+                let path = match d["path_bytes_hex"].as_str() {
+                    Some(h) => crate::id::unhex(h),
+                    None => d["path"].as_str().map(|p| p.as_bytes().to_vec()),
+                };
+                let e = out.entry(id.to_owned()).or_default();
+                e.path = path;
+                e.sha256 = d["sha256"].as_str().map(str::to_owned);
+                e.mode = d["mode"].as_str().map(str::to_owned);
+            }
+            "import" => {
+                for id in ids(&d["ids"]) {
+                    out.entry(id).or_default();
+                }
+            }
+            "restore" => {
+                let Some(id) = d["id"].as_str() else { continue };
+                // Restored to its own path (older lines have no `state`: written_to == path).
+                let to_original = d["state"] == state::RESTORED
+                    || (d["state"].is_null() && d["written_to"] == d["path"]);
+                if to_original {
+                    if let Some(e) = out.get_mut(id) {
+                        e.state = Some(state::RESTORED.to_owned());
+                    }
+                }
+            }
+            "vacuum" => set(&mut out, ids(&d["ids"]), state::VACUUMED),
+            "purge" => set(&mut out, ids(&d["items"]), state::PURGED),
+            "hold" => {
+                for id in ids(&d["ids"]) {
+                    out.entry(id).or_default().hold = true;
+                }
+            }
+            "release" => {
+                for id in ids(&d["ids"]) {
+                    out.entry(id).or_default().hold = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Every disagreement between the `items` and `blobs` tables and the evidence log.
+pub fn check(conn: &Connection) -> Result<Vec<Problem>, StoreError> {
+    let mut problems = Vec::new();
+    let mut expected = replay(conn)?;
+    let mut item = |subject: &str, problem: String| {
+        problems.push(Problem {
+            check: "item",
+            subject: subject.to_owned(),
+            problem,
+        })
+    };
+    let blob_sizes: HashMap<String, (i64, bool)> = conn
+        .prepare("SELECT sha256, size, bytes IS NOT NULL FROM blobs")?
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT id, path, sha256, size, mode, source_commit, state, legal_hold FROM items",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, bool>(7)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, path, sha, size, mode, source, st, hold) = row?;
+        let shown = crate::stub::encode_path(&path);
+        let derived = crate::id::tombstone_id(&path, &sha, &source);
+        if derived != id {
+            item(
+                &id,
+                format!("its id does not re-derive from its path {shown}, sha256 and source commit (expected {derived})"),
+            );
+        }
+        if let Err(e) = crate::stub::check_relative_as(&path, mode == "120000") {
+            item(&id, format!("unsafe path: {e}"));
+        }
+        match blob_sizes.get(&sha) {
+            None => item(&id, format!("its content {sha} has no blob row")),
+            Some((blob_size, _)) if *blob_size != size => item(
+                &id,
+                format!("its size {size} differs from its blob's {blob_size}"),
+            ),
+            Some((_, false)) if ![state::VACUUMED, state::PURGED].contains(&st.as_str()) => item(
+                &id,
+                format!("it is {st}, but the bytes of its content {sha} are gone"),
+            ),
+            _ => {}
+        }
+        let Some(e) = expected.remove(&id) else {
+            item(&id, "no evidence line records this item".to_owned());
+            continue;
+        };
+        if e.path.as_ref().is_some_and(|p| *p != path) {
+            item(
+                &id,
+                format!("its path {shown} differs from its evidence line"),
+            );
+        }
+        if e.sha256.as_ref().is_some_and(|s| *s != sha) {
+            item(&id, "its sha256 differs from its evidence line".to_owned());
+        }
+        if e.mode.as_ref().is_some_and(|m| *m != mode) {
+            item(
+                &id,
+                format!("its mode {mode} differs from its evidence line"),
+            );
+        }
+        let state_ok = match e.state.as_deref() {
+            Some(s) => s == st,
+            // Captured and not yet restored, vacuumed or purged: pending until bound.
+            None => st == state::PENDING || st == state::ARCHIVED,
+        };
+        if !state_ok {
+            item(
+                &id,
+                format!(
+                    "its state is {st}, the evidence log leaves it {}",
+                    e.state.as_deref().unwrap_or("pending or archived")
+                ),
+            );
+        }
+        if e.hold != hold {
+            item(
+                &id,
+                format!(
+                    "its legal hold is {}, the evidence log leaves it {}",
+                    if hold { "on" } else { "off" },
+                    if e.hold { "on" } else { "off" }
+                ),
+            );
+        }
+    }
+    let mut missing: Vec<String> = expected
+        .into_iter()
+        .filter(|(_, e)| e.sha256.is_some())
+        .map(|(id, _)| id)
+        .collect();
+    missing.sort();
+    for id in missing {
+        item(
+            &id,
+            "the evidence log records this item, the table has no row for it".to_owned(),
+        );
+    }
+    for sha in blobs::all_with_bytes(conn)? {
+        if let Err(e) = blobs::get(conn, &sha) {
+            problems.push(Problem {
+                check: "blob",
+                subject: sha,
+                problem: e.to_string(),
+            });
+        }
+    }
+    Ok(problems)
+}
