@@ -26,7 +26,7 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// Store directory (default: `store.path` in .tombstone.toml, else <git common dir>/tombstone)
+    /// Store directory (default: git config tombstone.store, else <git common dir>/tombstone)
     #[arg(long, global = true, env = "GIT_TOMBSTONE_STORE", value_name = "DIR")]
     pub store: Option<PathBuf>,
     /// Print JSON (one object per line) instead of text

@@ -46,6 +46,7 @@ impl Error {
         match self {
             Error::Git(e) => match e {
                 GitError::NotARepo { .. }
+                | GitError::UnsupportedObjectFormat { .. }
                 | GitError::Bare { .. }
                 | GitError::Unborn
                 | GitError::BadRevision { .. } => USAGE,

@@ -151,6 +151,11 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
     let range = resolve(ctx, &store, args.range.as_deref(), args.since_last)?;
     let actor = ctx.actor(args.by.as_deref());
     let report = scan_range(ctx, &mut store, &range, args.first_parent, &actor)?;
+    if ctx.repo.is_shallow() {
+        ctx.out.warn(
+            "this clone is shallow: the scan stopped at its boundary, and deletions in older history were not seen; `git fetch --unshallow` and scan again to cover them",
+        );
+    }
     let format = if ctx.out.json {
         Format::Json
     } else {

@@ -289,13 +289,19 @@ impl Repo {
         if first_parent {
             walk = walk.first_parent_only();
         }
+        let shallow = self.shallow_boundary();
         for info in walk.all()? {
             let info = info.map_err(|e| GitError::Gix {
                 message: e.to_string(),
             })?;
+            let parents = if shallow.contains(&info.id) {
+                Vec::new()
+            } else {
+                info.parent_ids.iter().copied().collect()
+            };
             let go_on = each(CommitInfo {
                 id: info.id,
-                parents: info.parent_ids.iter().copied().collect(),
+                parents,
                 tree: None,
             });
             if !go_on {
@@ -324,6 +330,7 @@ impl Repo {
         let mut buf = Vec::new();
         use gix::objs::FindExt;
         let hex_len = self.repo.object_hash().len_in_hex();
+        let shallow = self.shallow_boundary();
         while let Some(id) = next.pop_front() {
             let missing = |e: &dyn std::fmt::Display| GitError::MissingObject {
                 id: id.to_string(),
@@ -358,6 +365,11 @@ impl Repo {
             };
             if first_parent {
                 parents.truncate(1);
+            }
+            // A shallow clone's boundary commit has no parents here: like a root commit, it
+            // deletes nothing, and the walk stops there.
+            if shallow.contains(&id) {
+                parents.clear();
             }
             for p in &parents {
                 if seen.insert(*p) {
@@ -595,6 +607,16 @@ impl Repo {
     /// The tree id of `commit`.
     fn tree_of(&self, commit: gix::ObjectId) -> Result<gix::ObjectId, GitError> {
         Ok(self.repo.find_commit(commit)?.tree_id()?.detach())
+    }
+
+    /// The commits at a shallow clone's boundary (their parents are not in this clone).
+    fn shallow_boundary(&self) -> std::collections::HashSet<gix::ObjectId> {
+        self.repo
+            .shallow_commits()
+            .ok()
+            .flatten()
+            .map(|c| c.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Whether HEAD's repository is a shallow clone.

@@ -30,6 +30,12 @@ pub enum GitError {
         help("run this inside a git work tree")
     )]
     NotARepo { dir: PathBuf },
+    #[error("this repository uses {format} object ids, which git-tombstone does not support yet")]
+    #[diagnostic(
+        code(tombstone::git::object_format),
+        help("only SHA-1 repositories are supported for now; commit without the hooks with `GIT_TOMBSTONE_SKIP=1 git commit …`")
+    )]
+    UnsupportedObjectFormat { format: String },
     #[error("the repository at {} has no work tree", dir.display())]
     #[diagnostic(
         code(tombstone::git::bare),
@@ -153,10 +159,22 @@ impl Repo {
     /// Find the repository containing `dir`, honouring `GIT_DIR`, `GIT_WORK_TREE` and
     /// `GIT_INDEX_FILE` the way git does inside hooks.
     pub fn discover(dir: &Path) -> Result<Repo, GitError> {
-        let mut repo =
-            gix::discover_with_environment_overrides(dir).map_err(|_| GitError::NotARepo {
-                dir: dir.to_path_buf(),
-            })?;
+        let mut repo = gix::discover_with_environment_overrides(dir).map_err(|_| {
+            // gix is built for SHA-1 only: say so rather than "not a repository".
+            let format = std::process::Command::new("git")
+                .args(["rev-parse", "--show-object-format"])
+                .current_dir(dir)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+            match format {
+                Some(f) if f != "sha1" => GitError::UnsupportedObjectFormat { format: f },
+                _ => GitError::NotARepo {
+                    dir: dir.to_path_buf(),
+                },
+            }
+        })?;
         // Read the index the way git does: without re-hashing all of it to check its trailing
         // checksum (git only does that in `fsck`). On a 100,000-file index that hash is a third
         // of the hook's time with nothing to do. Only reading changes: the index writer always

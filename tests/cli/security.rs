@@ -554,3 +554,60 @@ fn a_stubs_mode_is_taken_from_the_source_commit() {
         .mode();
     assert_eq!(mode & 0o111, 0, "not executable");
 }
+
+// Finding 12 (low): `scan --all` in a shallow clone failed with `missing_object` (exit 3).
+#[test]
+fn a_shallow_scan_stops_at_the_boundary_and_says_so() {
+    let origin = Repo::with_files(&[("old.txt", b"old\n"), ("new.txt", b"new\n"), ("k", b"k")]);
+    origin.git(&["rm", "-q", "old.txt"]);
+    origin.git(&["commit", "-q", "-m", "delete old"]);
+    for i in 0..3 {
+        origin.write("k", format!("{i}").as_bytes());
+        origin.commit_all("change");
+    }
+    origin.git(&["rm", "-q", "new.txt"]);
+    origin.git(&["commit", "-q", "-m", "delete new"]);
+    let clone = Repo::empty();
+    let url = format!("file://{}", origin.root.display());
+    std::fs::remove_dir_all(&clone.root).expect("rm");
+    let out = clone
+        .command("git")
+        .current_dir(&clone.home)
+        .args(["clone", "-q", "--depth", "2", &url])
+        .arg(&clone.root)
+        .output()
+        .expect("clone");
+    assert!(out.status.success(), "{out:?}");
+    let out = clone.tomb(&["--json", "scan", "--all"]);
+    assert_ok(&out, "shallow scan");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("shallow"), "{err}");
+    assert_eq!(
+        clone.count("SELECT count(*) FROM items WHERE path = CAST('new.txt' AS BLOB)"),
+        1
+    );
+    assert_eq!(
+        clone.count("SELECT count(*) FROM items"),
+        1,
+        "old.txt is beyond the boundary"
+    );
+}
+
+// Finding 13 (low): a SHA-256 repository was "not inside a git repository", and with the hooks
+// every commit was refused without a way out.
+#[test]
+fn sha256_repositories_get_a_clear_not_supported_error() {
+    let repo = Repo::empty();
+    let dir = repo.home.join("sha256");
+    repo.git(&[
+        "init",
+        "-q",
+        "--object-format=sha256",
+        dir.to_str().expect("utf8"),
+    ]);
+    let mut cmd = repo.command(TOMBSTONE);
+    let out = cmd.current_dir(&dir).arg("list").output().expect("run");
+    let err = assert_code(&out, 2, "sha256");
+    assert!(err.contains("tombstone::git::object_format"), "{err}");
+    assert!(err.contains("GIT_TOMBSTONE_SKIP"), "{err}");
+}
