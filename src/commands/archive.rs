@@ -159,8 +159,14 @@ fn check_path(
     if decision.action == Action::Ignore {
         return Err(CommandError::PolicyIgnores { path: name }.into());
     }
+    // Refused from the recorded size, before the bytes are read.
+    check_size(
+        policy,
+        decision.action,
+        &name,
+        ctx.repo.blob_size(&entry.id)?,
+    )?;
     let bytes = ctx.repo.blob(&entry.id)?;
-    check_size(policy, decision.action, &name, bytes.len() as u64)?;
     let capture = Capture {
         path: path.to_vec(),
         mode,

@@ -99,6 +99,19 @@ impl Repo {
         Ok(data)
     }
 
+    /// The size of blob `id` as the object database records it, without reading its content.
+    pub fn blob_size(&self, id: &str) -> Result<u64, GitError> {
+        let oid = self.object_id(id)?;
+        let header = self
+            .repo
+            .find_header(oid)
+            .map_err(|e| GitError::MissingObject {
+                id: id.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(header.size())
+    }
+
     /// Whether object `id` exists.
     pub fn has_object(&self, id: &str) -> bool {
         self.object_id(id)

@@ -107,6 +107,12 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             summary.moves.push(name);
             continue;
         }
+        // An oversize file is refused from its recorded size, before its bytes are read (a file
+        // that large cannot be a stub).
+        let size = ctx.repo.blob_size(&d.id)?;
+        if size > crate::stub::MAX_STUB_SIZE as u64 {
+            crate::commands::check_size(policy, decision.action, &name, size)?;
+        }
         let bytes = ctx.repo.blob(&d.id)?;
         if let Ok(stub) = Stub::parse(&d.path, &bytes) {
             events.push((
