@@ -381,17 +381,7 @@ impl Ctx {
     /// Turn a path from the command line into repository-relative bytes (lexically: the file
     /// need not exist, and a symlink is not followed).
     pub fn repo_path(&self, user_path: &Path) -> Result<Vec<u8>, CommandError> {
-        let abs = self.cwd.join(user_path);
-        let mut norm = PathBuf::new();
-        for c in abs.components() {
-            match c {
-                Component::ParentDir => {
-                    norm.pop();
-                }
-                Component::CurDir => {}
-                other => norm.push(other.as_os_str()),
-            }
-        }
+        let norm = normalize(&self.cwd.join(user_path));
         let outside = || CommandError::OutsideRepo {
             path: user_path.display().to_string(),
             root: self.repo.workdir().to_path_buf(),
@@ -420,9 +410,8 @@ impl Ctx {
     }
 }
 
-/// Where absolute `path` really is: `..` and `.` applied, and links in the part of it that
-/// exists resolved (the rest may not exist yet).
-fn resolve_lexically(path: &Path) -> PathBuf {
+/// Absolute `path` with `.` and `..` applied lexically (links are not consulted).
+fn normalize(path: &Path) -> PathBuf {
     let mut norm = PathBuf::new();
     for c in path.components() {
         match c {
@@ -433,6 +422,13 @@ fn resolve_lexically(path: &Path) -> PathBuf {
             other => norm.push(other.as_os_str()),
         }
     }
+    norm
+}
+
+/// Where absolute `path` really is: `..` and `.` applied, and links in the part of it that
+/// exists resolved (the rest may not exist yet).
+fn resolve_lexically(path: &Path) -> PathBuf {
+    let norm = normalize(path);
     let mut existing = norm.clone();
     let mut rest = Vec::new();
     loop {

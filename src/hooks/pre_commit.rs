@@ -176,12 +176,18 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
     let mut to_write: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut staged_stubs = Vec::new();
+    let mut cleaned: HashSet<&[u8]> = HashSet::new();
     for p in &plan {
         let Some(stub) = &p.stub else { continue };
         let path = &p.capture.path;
         match worktree.file_type(path) {
             None if worktree.parent_exists(path) || !parent_blocked(&worktree, path) => {
-                worktree.clean_tmp(path);
+                // Leftovers of a killed run, once per directory (a commit may delete thousands
+                // of files in one directory).
+                let dir = &path[..path.iter().rposition(|&b| b == b'/').unwrap_or(0)];
+                if cleaned.insert(dir) {
+                    worktree.clean_tmp(path);
+                }
                 to_write.push((path.clone(), stub.clone()));
             }
             None => ctx.out.warn(&format!(
