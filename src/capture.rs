@@ -76,21 +76,18 @@ pub struct Captured {
 }
 
 /// The CPU-heavy half of a capture (hash, compress, describe), which can run on any thread.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Packed {
     pub sha256: String,
-    pub method: &'static str,
-    pub stored: Vec<u8>,
+    pub content: blobs::Packed,
     pub info: content::ContentInfo,
 }
 
 /// Hash, compress and describe `c`'s content.
 pub fn pack(c: &Capture, compression: Compression) -> Packed {
-    let (method, stored) = blobs::compress(&c.bytes, compression);
     Packed {
         sha256: id::sha256_hex(&c.bytes),
-        method,
-        stored,
+        content: blobs::pack(&c.bytes, compression),
         info: content::describe(&c.path, &c.bytes),
     }
 }
@@ -165,9 +162,8 @@ pub fn put_content(
     blobs::put_packed(
         tx,
         &packed.sha256,
-        c.bytes.len() as u64,
-        packed.method,
-        &packed.stored,
+        &c.bytes,
+        &packed.content,
         Some(&c.git_blob_id),
         now,
     )

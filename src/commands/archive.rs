@@ -67,30 +67,41 @@ pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
     })?;
     failpoint::hit("archive:after-store");
 
+    // Work tree changes walk each directory without following links (src/worktree.rs); a
+    // path outside a sparse checkout gets its stub in the index only.
+    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
+    let stub_paths: Vec<&[u8]> = plan
+        .iter()
+        .filter(|p| p.stub.is_some())
+        .map(|p| p.capture.path.as_slice())
+        .collect();
+    let outside = ctx.repo.sparse_excluded(&stub_paths)?;
     let mut staged = Vec::with_capacity(plan.len());
     for p in &plan {
-        let file = ctx.worktree_path(&p.capture.path);
-        let io = |source| CommandError::Io {
-            path: file.clone(),
-            source,
-        };
+        let path = &p.capture.path;
         match &p.stub {
             Some(stub) => {
-                crate::fsutil::write_atomic(&file, stub, 0o644).map_err(io)?;
+                let skip_worktree = outside.contains(path) && worktree.file_type(path).is_none();
+                if !skip_worktree {
+                    worktree
+                        .write(
+                            path,
+                            stub,
+                            crate::worktree::Kind::File(0o644),
+                            crate::worktree::Durability::Synced,
+                        )
+                        .map_err(CommandError::from)?;
+                }
                 staged.push(Staged::File {
-                    path: p.capture.path.clone(),
+                    path: path.clone(),
                     bytes: stub.clone(),
                     mode: "100644",
+                    skip_worktree,
                 });
             }
             None => {
-                match std::fs::remove_file(&file) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e).into()),
-                    _ => {}
-                }
-                staged.push(Staged::Remove {
-                    path: p.capture.path.clone(),
-                });
+                worktree.remove(path).map_err(CommandError::from)?;
+                staged.push(Staged::Remove { path: path.clone() });
             }
         }
     }
@@ -198,24 +209,30 @@ fn check_path(
     // What is in the work tree and the index now must be the committed content, or (for a
     // rerun after a crash) this very stub.
     let index = ctx.repo.index_entry(path)?;
-    let worktree: Option<Vec<u8>> = match &meta {
+    // A file too large to be a stub is compared in chunks, never read whole: archiving a large
+    // file holds its content once.
+    let io = |source| CommandError::Io {
+        path: file.clone(),
+        source,
+    };
+    let worktree: Option<Option<Vec<u8>>> = match &meta {
         None => None,
         Some(m) if m.file_type().is_symlink() => std::fs::read_link(&file)
             .ok()
-            .map(|t| t.as_os_str().as_bytes().to_vec()),
-        Some(_) => Some(std::fs::read(&file).map_err(|source| CommandError::Io {
-            path: file.clone(),
-            source,
-        })?),
+            .map(|t| Some(t.as_os_str().as_bytes().to_vec())),
+        Some(m) if m.len() <= crate::stub::MAX_STUB_SIZE as u64 => {
+            Some(Some(std::fs::read(&file).map_err(io)?))
+        }
+        Some(_) => Some(None),
     };
     if let Some(current) = &worktree {
-        if let Ok(existing) = Stub::parse(path, current) {
+        if let Some(Ok(existing)) = current.as_deref().map(|c| Stub::parse(path, c)) {
             let in_store = ctx
                 .existing_store()?
                 .and_then(|s| items::get(s.conn(), &existing.id).ok().flatten())
                 .is_some();
             let staged = index.as_ref().is_some_and(|e| e.id != entry.id);
-            if !in_store || staged || Some(current) != stub.as_ref() {
+            if !in_store || staged || current.as_ref() != stub.as_ref() {
                 return Err(CommandError::AlreadyStub {
                     path: name,
                     id: existing.id,
@@ -225,11 +242,15 @@ fn check_path(
             // Stub written and recorded, but not staged: a rerun after a crash finishes it.
             return Ok(Planned { capture, stub });
         }
+        let same = match current {
+            Some(bytes) => *bytes == capture.bytes,
+            None => same_content(&file, &capture.bytes).map_err(io)?,
+        };
         let executable = meta
             .as_ref()
             .is_some_and(|m| m.permissions().mode() & 0o111 != 0);
         let mode_changed = mode != Mode::Symlink && executable != (mode == Mode::Executable);
-        if *current != capture.bytes || mode_changed {
+        if !same || mode_changed {
             return Err(CommandError::Uncommitted {
                 path: name,
                 commit: short(source),
@@ -243,6 +264,27 @@ fn check_path(
         }
     }
     Ok(Planned { capture, stub })
+}
+
+/// Whether the file at `file` holds exactly `expected`, read in chunks.
+fn same_content(file: &std::path::Path, expected: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?;
+    if f.metadata()?.len() != expected.len() as u64 {
+        return Ok(false);
+    }
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(at == expected.len());
+        }
+        if expected.get(at..at + n) != Some(&buf[..n]) {
+            return Ok(false);
+        }
+        at += n;
+    }
 }
 
 fn short(commit: &str) -> String {

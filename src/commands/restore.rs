@@ -234,6 +234,7 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
                 path: target.path.clone(),
                 bytes: bytes.clone(),
                 mode: target.mode.as_str(),
+                skip_worktree: false,
             }])?;
         }
         Ok(())
@@ -266,6 +267,7 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
                         path: target.path.clone(),
                         bytes: ctx.repo.blob(&e.id).ok()?,
                         mode,
+                        skip_worktree: false,
                     })
                 })
                 .unwrap_or(Staged::Remove {

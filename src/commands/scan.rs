@@ -198,6 +198,7 @@ pub fn write_stubs(
         .repo
         .head_commit()?
         .ok_or(crate::git::GitError::Unborn)?;
+    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
     let mut staged = Vec::new();
     let mut ids = Vec::new();
     let mut paths: Vec<Vec<u8>> = Vec::new();
@@ -226,23 +227,28 @@ pub fn write_stubs(
         let Ok(bytes) = stub.render(&item.path) else {
             continue;
         };
-        let file = ctx.worktree_path(&item.path);
-        if std::fs::symlink_metadata(&file).is_err() {
-            if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| CommandError::Io {
-                    path: parent.to_path_buf(),
-                    source,
-                })?;
+        // Written without following links (src/worktree.rs), where the path is free; a
+        // directory on the way that is a link or a file gets the stub in the index only.
+        if worktree.file_type(&item.path).is_none() {
+            match worktree.write(
+                &item.path,
+                &bytes,
+                crate::worktree::Kind::File(0o644),
+                crate::worktree::Durability::Synced,
+            ) {
+                Ok(()) => {}
+                Err(crate::worktree::WorktreeError::Refused { .. }) => ctx.out.warn(&format!(
+                    "{}: a directory on the way is a symbolic link or a file; the commit records its stub, the work tree is left alone",
+                    crate::commands::shown(&item.path)
+                )),
+                Err(e) => return Err(CommandError::from(e).into()),
             }
-            fsutil::write_atomic(&file, &bytes, 0o644).map_err(|source| CommandError::Io {
-                path: file.clone(),
-                source,
-            })?;
         }
         staged.push(Staged::File {
             path: item.path.clone(),
             bytes,
             mode: "100644",
+            skip_worktree: false,
         });
         paths.push(item.path.clone());
         ids.push(item.id);

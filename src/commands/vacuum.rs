@@ -125,17 +125,13 @@ fn stubs_to_remove(
         .map_err(crate::store::StoreError::from)?
         .collect::<Result<_, _>>()
         .map_err(crate::store::StoreError::from)?;
+    // Read without following links (src/worktree.rs): only a regular file at the item's own
+    // path, reached through real directories, can be its stub.
+    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
     let mut out = Vec::new();
     for (id, path) in rows {
-        let file = ctx.worktree_path(&path);
-        let Ok(meta) = std::fs::symlink_metadata(&file) else {
-            continue;
-        };
-        if !meta.is_file() || meta.len() > crate::stub::MAX_STUB_SIZE as u64 {
-            continue;
-        }
         // Only the stub of this very item, unmodified: anything else at the path is the user's.
-        let Ok(bytes) = std::fs::read(&file) else {
+        let Some(bytes) = worktree.read_small(&path, crate::stub::MAX_STUB_SIZE) else {
             continue;
         };
         if Stub::parse(&path, &bytes).is_ok_and(|s| s.id == id) {
@@ -154,9 +150,10 @@ fn remove_stubs(ctx: &Ctx, stubs: &[(Vec<u8>, String)]) -> Result<(), crate::err
         .map(|(p, _)| Staged::Remove { path: p.clone() })
         .collect();
     ctx.repo.stage(&changes)?;
+    // Removed without following links (src/worktree.rs): a stub behind a link is left alone.
+    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
     for (path, _) in stubs {
-        let file = ctx.worktree_path(path);
-        std::fs::remove_file(&file).map_err(|source| CommandError::Io { path: file, source })?;
+        worktree.remove(path).map_err(CommandError::from)?;
     }
     Ok(())
 }

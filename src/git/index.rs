@@ -31,6 +31,9 @@ pub enum Staged {
         path: Vec<u8>,
         bytes: Vec<u8>,
         mode: &'static str,
+        /// Staged with `SKIP_WORKTREE`: the path lies outside a sparse checkout, so the entry
+        /// exists only in the index (as git keeps the files it does not check out).
+        skip_worktree: bool,
     },
     /// Stage the deletion of `path`.
     Remove { path: Vec<u8> },
@@ -200,8 +203,18 @@ impl Repo {
                 invalidate(tree, c.path());
             }
             match c {
-                Staged::File { path, bytes, mode } => {
+                Staged::File {
+                    path,
+                    bytes,
+                    mode,
+                    skip_worktree,
+                } => {
                     let id = self.repo.write_blob(bytes)?.detach();
+                    let flags = if *skip_worktree {
+                        gix::index::entry::Flags::SKIP_WORKTREE | gix::index::entry::Flags::EXTENDED
+                    } else {
+                        gix::index::entry::Flags::empty()
+                    };
                     let mode = match *mode {
                         "100755" => gix::index::entry::Mode::FILE_EXECUTABLE,
                         "120000" => gix::index::entry::Mode::SYMLINK,
@@ -221,11 +234,12 @@ impl Repo {
                                 gix::index::entry::Flags::ASSUME_VALID
                                     | gix::index::entry::Flags::SKIP_WORKTREE,
                             );
+                            e.flags.insert(flags);
                         }
-                        None if existing.is_none() => blobs.push((path, id, mode)),
+                        None if existing.is_none() => blobs.push((path, id, mode, flags)),
                         _ => {
                             replace.insert(path);
-                            blobs.push((path, id, mode));
+                            blobs.push((path, id, mode, flags));
                         }
                     }
                 }
@@ -243,11 +257,11 @@ impl Repo {
             });
         }
         let pushed = !blobs.is_empty();
-        for (path, id, mode) in blobs {
+        for (path, id, mode, flags) in blobs {
             index.dangerously_push_entry(
                 Default::default(),
                 id,
-                gix::index::entry::Flags::empty(),
+                flags,
                 mode,
                 path.as_slice().into(),
             );
@@ -262,9 +276,19 @@ impl Repo {
     pub(crate) fn stage_with_git(&self, changes: &[Staged]) -> Result<(), GitError> {
         let zero = "0".repeat(self.repo.object_hash().len_in_hex());
         let mut input = Vec::new();
+        let mut skip = Vec::new();
         for c in changes {
             match c {
-                Staged::File { path, bytes, mode } => {
+                Staged::File {
+                    path,
+                    bytes,
+                    mode,
+                    skip_worktree,
+                } => {
+                    if *skip_worktree {
+                        skip.extend_from_slice(path);
+                        skip.push(0);
+                    }
                     let id = self.repo.write_blob(bytes)?;
                     input.extend_from_slice(format!("{mode} {id} 0\t").as_bytes());
                     input.extend_from_slice(path);
@@ -276,7 +300,11 @@ impl Repo {
             }
             input.push(0);
         }
-        self.git_run(&["update-index", "-z", "--index-info"], &input)
+        self.git_run(&["update-index", "-z", "--index-info"], &input)?;
+        if skip.is_empty() {
+            return Ok(());
+        }
+        self.git_run(&["update-index", "-z", "--skip-worktree", "--stdin"], &skip)
     }
 
     /// Run `git -C <workdir> args…` and return its stdout, failing with its stderr.

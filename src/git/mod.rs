@@ -11,6 +11,7 @@ mod index;
 mod objects;
 pub mod path;
 mod plumbing;
+mod sparse;
 
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,9 @@ use gix::bstr::ByteSlice;
 
 use super::{GitError, Repo};
 
+/// Blobs at least this large are read through `git cat-file` (see [`Repo::blob`]).
+pub const STREAMED_BLOB: u64 = 4 << 20;
+
 /// What a tree entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
@@ -71,16 +74,28 @@ impl Repo {
     }
 
     /// The bytes of blob `id`.
+    ///
+    /// A large blob (its recorded size, bounded by the store's limit, is at least
+    /// [`STREAMED_BLOB`]) is read through `git cat-file` into a buffer of exactly its size:
+    /// gix 0.90 reads a loose object's whole compressed file before inflating it, which held
+    /// half as much again as the content.
     pub fn blob(&self, id: &str) -> Result<Vec<u8>, GitError> {
         let oid = self.object_id(id)?;
-        let blob = self
-            .repo
-            .find_blob(oid)
-            .map_err(|e| GitError::MissingObject {
-                id: id.to_owned(),
-                message: e.to_string(),
-            })?;
-        let data = blob.detach().data;
+        let missing = |message: String| GitError::MissingObject {
+            id: id.to_owned(),
+            message,
+        };
+        let size = self.blob_size(id)?;
+        let data = if (STREAMED_BLOB..=crate::store::blobs::MAX_CONTENT_SIZE).contains(&size) {
+            self.blob_streamed(id, size)
+                .map_err(|e| missing(e.to_string()))?
+        } else {
+            let blob = self
+                .repo
+                .find_blob(oid)
+                .map_err(|e| missing(e.to_string()))?;
+            blob.detach().data
+        };
         // What is archived must be the blob the id names: checked here, independently of the
         // pack decoding that produced the bytes.
         let found =
@@ -110,6 +125,36 @@ impl Repo {
                 message: e.to_string(),
             })?;
         Ok(header.size())
+    }
+
+    /// Blob `id` of `size` bytes, read from `git cat-file blob` into one buffer of that size.
+    fn blob_streamed(&self, id: &str, size: u64) -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut child = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&self.workdir)
+            .args(["cat-file", "blob", id])
+            // The object itself, never a `refs/replace` stand-in (the id check would refuse it).
+            .env("GIT_NO_REPLACE_OBJECTS", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let mut data = Vec::with_capacity(size as usize);
+        let read = child
+            .stdout
+            .take()
+            .map(|out| out.take(size + 1).read_to_end(&mut data));
+        let out = child.wait_with_output()?;
+        read.transpose()?;
+        if !out.status.success() || data.len() as u64 != size {
+            return Err(std::io::Error::other(format!(
+                "git cat-file blob {id}: {} ({} of {size} bytes)",
+                String::from_utf8_lossy(&out.stderr).trim(),
+                data.len()
+            )));
+        }
+        Ok(data)
     }
 
     /// Whether object `id` exists.

@@ -57,6 +57,7 @@ pub fn run(ctx: &Ctx) -> Result<Option<Bound>, Error> {
                     path: item.path.clone(),
                     bytes,
                     mode: "100644",
+                    skip_worktree: false,
                 });
             }
         }

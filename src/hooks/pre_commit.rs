@@ -177,10 +177,22 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     let mut to_write: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut staged_stubs = Vec::new();
     let mut cleaned: HashSet<&[u8]> = HashSet::new();
+    // A path outside a sparse checkout gets its stub in the index only (`SKIP_WORKTREE`), as
+    // git keeps the files it does not check out: nothing appears outside the cone.
+    let stub_paths: Vec<&[u8]> = plan
+        .iter()
+        .filter(|p| p.stub.is_some())
+        .map(|p| p.capture.path.as_slice())
+        .collect();
+    let outside = ctx.repo.sparse_excluded(&stub_paths)?;
     for p in &plan {
         let Some(stub) = &p.stub else { continue };
         let path = &p.capture.path;
-        match worktree.file_type(path) {
+        // (git clears `SKIP_WORKTREE` where a file is present, so only an absent one is skipped.)
+        let present = worktree.file_type(path);
+        let skip_worktree = outside.contains(path) && present.is_none();
+        match present {
+            None if skip_worktree => {}
             None if worktree.parent_exists(path) || !parent_blocked(&worktree, path) => {
                 // Leftovers of a killed run, once per directory (a commit may delete thousands
                 // of files in one directory).
@@ -203,6 +215,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             path: p.capture.path.clone(),
             bytes: stub.clone(),
             mode: "100644",
+            skip_worktree,
         });
     }
 

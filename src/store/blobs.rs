@@ -39,8 +39,104 @@ fn zstd_compress(bytes: &[u8], level: i32) -> Option<Vec<u8>> {
     })
 }
 
-/// Compress `bytes`; returns the method actually used and the stored bytes.
-pub fn compress(bytes: &[u8], how: Compression) -> (&'static str, Vec<u8>) {
+/// Content at least this large is compressed as a stream into an unnamed temporary file and
+/// written into SQLite in chunks (incremental blob I/O), so capturing it holds the raw content
+/// once and little else: no compressed copy in memory, no copy for SQLite to bind.
+pub const STREAM_THRESHOLD: usize = 4 << 20;
+
+/// How packed content is held until it is written into the store.
+#[derive(Debug)]
+pub enum Stored {
+    /// Stored as is (`none`): written straight from the raw bytes.
+    Raw,
+    /// Compressed, in memory (small content).
+    Bytes(Vec<u8>),
+    /// Compressed, spooled to an unnamed temporary file of `len` bytes (large content).
+    File { file: std::fs::File, len: u64 },
+}
+
+/// Content compressed for the store: the method actually used and the stored bytes.
+#[derive(Debug)]
+pub struct Packed {
+    pub method: &'static str,
+    pub stored: Stored,
+}
+
+impl Packed {
+    /// How many bytes the store keeps for content of `raw_len` bytes.
+    pub fn stored_len(&self, raw_len: usize) -> u64 {
+        match &self.stored {
+            Stored::Raw => raw_len as u64,
+            Stored::Bytes(b) => b.len() as u64,
+            Stored::File { len, .. } => *len,
+        }
+    }
+}
+
+/// A writer that gives up once more than `limit` bytes were written to it (compression that
+/// does not shrink the content is not kept, so it need not be finished).
+struct Bounded<W> {
+    inner: W,
+    written: u64,
+    limit: u64,
+}
+
+impl<W: Write> Write for Bounded<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.written += buf.len() as u64;
+        if self.written >= self.limit {
+            return Err(std::io::Error::other(
+                "compression does not shrink the content",
+            ));
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Compress large `bytes` as a stream into an unnamed temporary file; `None` when compression
+/// does not shrink them (or the temporary file cannot be written: then they are stored raw).
+fn pack_streaming(bytes: &[u8], how: Compression) -> Option<Packed> {
+    let file = tempfile::tempfile().ok()?;
+    let mut sink = Bounded {
+        inner: std::io::BufWriter::with_capacity(1 << 20, file),
+        written: 0,
+        limit: bytes.len() as u64,
+    };
+    let method = match how {
+        Compression::Zstd(level) => {
+            let mut e = zstd::stream::write::Encoder::new(&mut sink, level).ok()?;
+            e.write_all(bytes).ok()?;
+            e.finish().ok()?;
+            "zstd"
+        }
+        Compression::Gzip(level) => {
+            let mut e = flate2::write::GzEncoder::new(&mut sink, flate2::Compression::new(level));
+            e.write_all(bytes).ok()?;
+            e.finish().ok()?;
+            "gzip"
+        }
+        Compression::None => return None,
+    };
+    let len = sink.written;
+    let file = sink.inner.into_inner().ok()?;
+    Some(Packed {
+        method,
+        stored: Stored::File { file, len },
+    })
+}
+
+/// Compress `bytes` for the store. Content that compression does not shrink is kept raw.
+pub fn pack(bytes: &[u8], how: Compression) -> Packed {
+    let raw = Packed {
+        method: "none",
+        stored: Stored::Raw,
+    };
+    if bytes.len() >= STREAM_THRESHOLD {
+        return pack_streaming(bytes, how).unwrap_or(raw);
+    }
     let packed = match how {
         Compression::Zstd(level) => zstd_compress(bytes, level).map(|b| ("zstd", b)),
         Compression::Gzip(level) => {
@@ -53,9 +149,31 @@ pub fn compress(bytes: &[u8], how: Compression) -> (&'static str, Vec<u8>) {
         Compression::None => None,
     };
     match packed {
-        Some((name, b)) if b.len() < bytes.len() => (name, b),
-        _ => ("none", bytes.to_vec()),
+        Some((method, b)) if b.len() < bytes.len() => Packed {
+            method,
+            stored: Stored::Bytes(b),
+        },
+        _ => raw,
     }
+}
+
+/// Compress `bytes`; returns the method actually used and the stored bytes (in memory).
+pub fn compress(bytes: &[u8], how: Compression) -> (&'static str, Vec<u8>) {
+    let packed = pack(bytes, how);
+    let stored = match packed.stored {
+        Stored::Raw => bytes.to_vec(),
+        Stored::Bytes(b) => b,
+        Stored::File { file, len } => {
+            let mut out = Vec::with_capacity(len as usize);
+            let read =
+                std::io::Seek::rewind(&mut &file).and_then(|_| (&file).read_to_end(&mut out));
+            match read {
+                Ok(_) => out,
+                Err(_) => return ("none", bytes.to_vec()),
+            }
+        }
+    };
+    (packed.method, stored)
 }
 
 /// The largest content the store holds (and so the most a read may allocate): sizes read from
@@ -101,76 +219,98 @@ pub fn put(
     how: Compression,
     now: &str,
 ) -> Result<Put, StoreError> {
-    let (method, stored) = compress(bytes, how);
-    put_packed(
-        tx,
-        &sha256_hex(bytes),
-        bytes.len() as u64,
-        method,
-        &stored,
-        git_blob_id,
-        now,
-    )
+    let packed = pack(bytes, how);
+    put_packed(tx, &sha256_hex(bytes), bytes, &packed, git_blob_id, now)
 }
 
-/// Store content already hashed and compressed elsewhere (deduplicated by `sha256`).
+/// Store `raw`, already hashed (`sha256`) and [`pack`]ed elsewhere (deduplicated by `sha256`).
 pub fn put_packed(
     tx: &Transaction<'_>,
     sha256: &str,
-    size: u64,
-    method: &str,
-    stored: &[u8],
+    raw: &[u8],
+    packed: &Packed,
     git_blob_id: Option<&str>,
     now: &str,
 ) -> Result<Put, StoreError> {
     let sha256 = sha256.to_owned();
-    let existing: Option<(Option<i64>, i64)> = tx
-        .prepare_cached("SELECT length(bytes), stored_size FROM blobs WHERE sha256 = ?1")?
-        .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?)))
+    let size = raw.len() as u64;
+    let stored_size = packed.stored_len(raw.len());
+    let existing: Option<(i64, Option<i64>, i64)> = tx
+        .prepare_cached("SELECT rowid, length(bytes), stored_size FROM blobs WHERE sha256 = ?1")?
+        .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    match existing {
-        Some((Some(_), stored_size)) => Ok(Put {
-            sha256,
-            size,
-            stored_size: stored_size as u64,
-            new: false,
-        }),
-        Some((None, _)) => {
+    let rowid = match existing {
+        Some((_, Some(_), stored_size)) => {
+            return Ok(Put {
+                sha256,
+                size,
+                stored_size: stored_size as u64,
+                new: false,
+            })
+        }
+        Some((rowid, None, _)) => {
             // Content whose bytes were vacuumed is captured again by a new deletion. Its size
             // is set again too: the bytes hash to the address, so theirs is the true size (an
             // imported record without content may have carried any size).
             tx.prepare_cached(
-                "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = ?4, size = ?5
+                "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = zeroblob(?3), size = ?4
                  WHERE sha256 = ?1",
             )?
-            .execute(params![
-                sha256,
-                method,
-                stored.len() as i64,
-                stored,
-                size as i64
-            ])?;
-            Ok(Put {
-                sha256,
-                size,
-                stored_size: stored.len() as u64,
-                new: true,
-            })
+            .execute(params![sha256, packed.method, stored_size as i64, size as i64])?;
+            rowid
         }
         None => {
             tx.prepare_cached(
                 "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, zeroblob(?4), ?5, ?6)",
             )?
-            .execute(params![sha256, size as i64, method, stored.len() as i64, stored, git_blob_id, now])?;
-            Ok(Put {
-                sha256,
-                size,
-                stored_size: stored.len() as u64,
-                new: true,
-            })
+            .execute(params![sha256, size as i64, packed.method, stored_size as i64, git_blob_id, now])?;
+            tx.last_insert_rowid()
+        }
+    };
+    write_body(tx, rowid, raw, packed)?;
+    Ok(Put {
+        sha256,
+        size,
+        stored_size,
+        new: true,
+    })
+}
+
+/// Fill the zeroed `bytes` of blob row `rowid` with the stored bytes, in chunks: SQLite never
+/// gets (or copies) the whole content in one buffer.
+fn write_body(
+    tx: &Transaction<'_>,
+    rowid: i64,
+    raw: &[u8],
+    packed: &Packed,
+) -> Result<(), StoreError> {
+    const CHUNK: usize = 1 << 20;
+    let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blobs", "bytes", rowid, false)?;
+    let io = |source: std::io::Error| StoreError::Io {
+        path: format!("blobs row {rowid} (streamed content)").into(),
+        source,
+    };
+    match &packed.stored {
+        Stored::Raw => {
+            for chunk in raw.chunks(CHUNK) {
+                blob.write_all(chunk).map_err(io)?;
+            }
+        }
+        Stored::Bytes(b) => blob.write_all(b).map_err(io)?,
+        Stored::File { file, len } => {
+            let mut buf = vec![0u8; CHUNK];
+            let mut at = 0u64;
+            while at < *len {
+                let n = (*len - at).min(CHUNK as u64) as usize;
+                std::os::unix::fs::FileExt::read_exact_at(file, &mut buf[..n], at).map_err(io)?;
+                blob.write_all(&buf[..n]).map_err(io)?;
+                at += n as u64;
+            }
         }
     }
+    blob.close()?;
+    Ok(())
 }
 
 /// Read content by SHA-256, verified. `Ok(None)` when the store has no bytes for it (never

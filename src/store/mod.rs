@@ -28,7 +28,7 @@ pub enum StoreError {
     #[error("cannot create the store at {}", path.display())]
     #[diagnostic(
         code(tombstone::store::create),
-        help("make the directory writable, or choose another with --store, GIT_TOMBSTONE_STORE or `store.path` in .tombstone.toml")
+        help("make the directory writable, or choose another with --store, GIT_TOMBSTONE_STORE or `git config tombstone.store`")
     )]
     Create {
         path: PathBuf,
