@@ -378,13 +378,19 @@ pub struct ShowArgs {
 /// tombstone id. Bytes come from the local store, else from the git object database.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// A path (a stub, or a path with archived versions) or a tombstone id (tb_…)
-    #[arg(value_name = "PATH|ID")]
-    pub target: std::ffi::OsString,
-    /// Write the content to FILE instead of its original path (nothing is staged)
+    /// What to restore: a path (its stub, else its most recently removed version), a
+    /// directory (every archived file below it), a glob (`'crates/**'`; quote it) or a
+    /// tombstone id (tb_…). Several may be given; all are verified before any is written.
+    #[arg(value_name = "PATH|DIR|GLOB|ID", required = true)]
+    pub targets: Vec<std::ffi::OsString>,
+    /// Restore the version removed in (or archived from) COMMIT instead of the newest
+    #[arg(long, value_name = "COMMIT")]
+    pub at: Option<String>,
+    /// Write the content to FILE instead of its original path (one file only; nothing is
+    /// staged)
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Say what would be restored, and from where, without writing anything
+    /// List what would be restored, and from where, without writing anything
     #[arg(long)]
     pub dry_run: bool,
     /// Overwrite a file that is not this item's stub

@@ -98,11 +98,37 @@ pub enum CommandError {
         source: crate::stub::StubError,
     },
     #[error("nothing archived matches `{target}`")]
+    #[diagnostic(code(tombstone::restore::not_found))]
+    NotFound {
+        target: String,
+        #[help]
+        hint: String,
+    },
+    #[error("{path} has no archived version removed in or archived from {commit} ({count} version(s) archived)")]
     #[diagnostic(
-        code(tombstone::restore::not_found),
-        help("`git tombstone list` shows what is archived; pass a path or a tb_… id")
+        code(tombstone::restore::no_version_at),
+        help("`git tombstone list --json` lists each version with its source and removing commit")
     )]
-    NotFound { target: String },
+    NoVersionAt {
+        path: String,
+        commit: String,
+        count: usize,
+    },
+    #[error("two versions of {path} were asked for ({ids})")]
+    #[diagnostic(
+        code(tombstone::restore::two_versions),
+        help("restore one version of a path at a time")
+    )]
+    TwoVersions { path: String, ids: String },
+    #[error("--output writes one file, and {count} match")]
+    #[diagnostic(
+        code(tombstone::restore::output_needs_one),
+        help("name one file (or one id) with --output, or restore to the original paths")
+    )]
+    OutputNeedsOne { count: usize },
+    #[error("`{glob}` is not a valid glob: {why}")]
+    #[diagnostic(code(tombstone::restore::bad_glob))]
+    BadGlob { glob: String, why: String },
     #[error("{id} ({path}) was purged; its content is gone: {details}")]
     #[diagnostic(code(tombstone::restore::purged), help("the purge was approved under dual control; `git tombstone show {id}` and the evidence log (op \"purge\") have the record"))]
     Purged {
@@ -192,6 +218,7 @@ impl CommandError {
             | CommandError::Governance(crate::governance::GovernanceError::Held { .. })
             | CommandError::Unavailable { .. }
             | CommandError::Mismatch { .. }
+            | CommandError::NoVersionAt { .. }
             | CommandError::InvalidStub { .. }
             | CommandError::UnsafePath { .. }
             | CommandError::Worktree(crate::worktree::WorktreeError::Refused { .. }) => FAILURE,

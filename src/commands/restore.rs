@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::RestoreArgs;
-use crate::commands::{show, shown, CommandError, Ctx};
+use crate::commands::{shown, CommandError, Ctx};
 use crate::error::{Error, Outcome};
 use crate::git::Staged;
 use crate::id::{is_tombstone_id, sha256_hex};
@@ -143,163 +143,250 @@ struct Report<'a> {
     dry_run: bool,
 }
 
-/// Run `restore`.
+/// One file to restore, found, checked and with its verified bytes in hand.
+struct Ready {
+    target: Target,
+    bytes: Vec<u8>,
+    source: &'static str,
+    /// The stub at the path that the file replaces, if any (put back on failure).
+    previous: Option<Vec<u8>>,
+    /// The index entry at the path before (put back on failure).
+    index_before: Option<crate::git::IndexEntry>,
+}
+
+/// Run `restore`: resolve every target, check and verify every file, then write them all or
+/// none.
 pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
     let store = ctx.existing_store()?;
-    let mut target = find(ctx, store.as_ref(), &args.target)?;
-    let expected = crate::id::tombstone_id(&target.path, &target.sha256, &target.source_commit);
-    if expected != target.id {
+    let mut targets: Vec<Target> = Vec::new();
+    for arg in &args.targets {
+        for t in resolve(ctx, store.as_ref(), arg, args.at.as_deref())? {
+            match targets.iter().find(|o| o.path == t.path) {
+                Some(o) if o.id != t.id => {
+                    return Err(CommandError::TwoVersions {
+                        path: shown(&t.path),
+                        ids: format!("{} and {}", o.id, t.id),
+                    }
+                    .into())
+                }
+                Some(_) => {}
+                None => targets.push(t),
+            }
+        }
+    }
+    if args.output.is_some() && targets.len() != 1 {
+        return Err(CommandError::OutputNeedsOne {
+            count: targets.len(),
+        }
+        .into());
+    }
+    // Every file is checked and its bytes verified before any is written.
+    let to_original = args.output.is_none();
+    let stage = to_original && !args.no_stage;
+    let worktree = Worktree::open(ctx.repo.workdir())?;
+    let mut ready = Vec::with_capacity(targets.len());
+    for mut target in targets {
+        check_target(ctx, store.as_ref(), &mut target)?;
+        let (bytes, source) = content(ctx, store.as_ref(), &target)?;
+        let previous = if to_original {
+            check_in_worktree(&worktree, &target, &bytes, args.force)?
+        } else {
+            None
+        };
+        let index_before = if stage && !args.dry_run {
+            ctx.repo.index_entry(&target.path)?
+        } else {
+            None
+        };
+        ready.push(Ready {
+            target,
+            bytes,
+            source,
+            previous,
+            index_before,
+        });
+    }
+    drop(store);
+    let dest = |r: &Ready| match &args.output {
+        Some(out) => ctx.cwd.join(out),
+        None => worktree.display(&r.target.path),
+    };
+    if let (Some(r), false) = (ready.first(), to_original) {
+        check_destination(&dest(r), &r.target, args.force)?;
+    }
+    let reports: Vec<Report> = ready
+        .iter()
+        .map(|r| Report {
+            id: &r.target.id,
+            path: shown(&r.target.path),
+            sha256: &r.target.sha256,
+            size: r.target.size,
+            mode: r.target.mode.as_str(),
+            source: r.source,
+            written_to: dest(r).display().to_string(),
+            staged: stage && !args.dry_run,
+            dry_run: args.dry_run,
+        })
+        .collect();
+    if args.dry_run {
+        for (r, report) in ready.iter().zip(&reports) {
+            ctx.out.json(report);
+            ctx.out.text(&format!(
+                "would restore {} ({}, {} bytes, verified) from {} to {}",
+                report.path, r.target.id, r.target.size, r.source, report.written_to
+            ));
+        }
+        return Ok(0);
+    }
+
+    let actor = ctx.actor(args.by.as_deref());
+    let written = std::cell::Cell::new(0usize);
+    let apply = |r: &Ready| -> Result<(), Error> {
+        if !to_original {
+            return write_elsewhere(&dest(r), &r.bytes, r.target.mode).map_err(Error::from);
+        }
+        worktree.write(
+            &r.target.path,
+            &r.bytes,
+            kind(r.target.mode),
+            Durability::Synced,
+        )?;
+        Ok(())
+    };
+    let stage_all = || -> Result<(), Error> {
+        if !stage {
+            return Ok(());
+        }
+        let changes: Vec<Staged> = ready
+            .iter()
+            .map(|r| Staged::File {
+                path: r.target.path.clone(),
+                bytes: r.bytes.clone(),
+                mode: r.target.mode.as_str(),
+                skip_worktree: false,
+            })
+            .collect();
+        ctx.repo.stage(&changes)?;
+        Ok(())
+    };
+    // The store's transaction is open (so a read-only or locked store fails first) while the
+    // files are written and staged; if anything fails, every file and the index go back.
+    let undo = |count: usize| {
+        for r in ready.iter().take(count) {
+            if !to_original {
+                let _ = std::fs::remove_file(dest(r));
+                continue;
+            }
+            match &r.previous {
+                Some(old) => {
+                    let _ =
+                        worktree.write(&r.target.path, old, Kind::File(0o644), Durability::Synced);
+                }
+                None => {
+                    let _ = worktree.remove(&r.target.path);
+                }
+            }
+        }
+        if stage {
+            let back: Vec<Staged> = ready
+                .iter()
+                .take(count)
+                .map(|r| {
+                    r.index_before
+                        .as_ref()
+                        .and_then(|e| {
+                            let mode = match e.mode.as_str() {
+                                "100755" => "100755",
+                                "120000" => "120000",
+                                _ => "100644",
+                            };
+                            Some(Staged::File {
+                                path: r.target.path.clone(),
+                                bytes: ctx.repo.blob(&e.id).ok()?,
+                                mode,
+                                skip_worktree: false,
+                            })
+                        })
+                        .unwrap_or(Staged::Remove {
+                            path: r.target.path.clone(),
+                        })
+                })
+                .collect();
+            let _ = ctx.repo.stage(&back);
+        }
+    };
+    let recorded = record(
+        ctx,
+        &ready,
+        &reports,
+        &actor,
+        to_original,
+        |r| {
+            written.set(written.get() + 1);
+            apply(r)
+        },
+        stage_all,
+    );
+    if let Err(e) = recorded {
+        undo(written.get());
+        return Err(e);
+    }
+    for (r, report) in ready.iter().zip(&reports) {
+        ctx.out.json(report);
+        ctx.out.text(&format!(
+            "restored {} ({}, {} bytes, sha256 verified) from {}{}",
+            report.path,
+            r.target.id,
+            r.target.size,
+            r.source,
+            if to_original {
+                String::new()
+            } else {
+                format!(" to {}", report.written_to)
+            }
+        ));
+    }
+    Ok(0)
+}
+
+/// Re-derive `t`'s id, gate its path, refuse purged content, and bind its mode.
+fn check_target(ctx: &Ctx, store: Option<&Store>, t: &mut Target) -> Result<(), Error> {
+    let expected = crate::id::tombstone_id(&t.path, &t.sha256, &t.source_commit);
+    if expected != t.id {
         return Err(CommandError::Mismatch {
-            id: target.id.clone(),
+            id: t.id.clone(),
             why: format!(
                 "its id does not re-derive from its path, sha256 and source commit (expected {expected}); run `git tombstone verify`"
             ),
         }
         .into());
     }
-    crate::stub::check_relative_as(&target.path, target.mode == Mode::Symlink).map_err(|e| {
+    crate::stub::check_relative_as(&t.path, t.mode == Mode::Symlink).map_err(|e| {
         CommandError::UnsafePath {
-            path: shown(&target.path),
+            path: shown(&t.path),
             why: e.to_string(),
         }
     })?;
-    if target.state.as_deref() == Some(state::PURGED) {
-        let details = match &store {
-            Some(s) => crate::governance::purge::describe(s.conn(), &target.id)?,
+    if t.state.as_deref() == Some(state::PURGED) {
+        let details = match store {
+            Some(s) => crate::governance::purge::describe(s.conn(), &t.id)?,
             None => String::new(),
         };
         return Err(CommandError::Purged {
-            id: target.id,
-            path: shown(&target.path),
+            id: t.id.clone(),
+            path: shown(&t.path),
             details,
         }
         .into());
     }
-    if target.state.as_deref() == Some(state::VACUUMED) {
+    if t.state.as_deref() == Some(state::VACUUMED) {
         ctx.out.note(&format!(
             "the store's copy of {} was vacuumed (retention); looking for it in the archive branch and the git object database",
-            target.id
+            t.id
         ));
     }
-    bind_mode(ctx, &mut target);
-    let (bytes, source) = content(ctx, store.as_ref(), &target)?;
-    drop(store);
-
-    let to_original = args.output.is_none();
-    let worktree = Worktree::open(ctx.repo.workdir())?;
-    let dest = match &args.output {
-        Some(out) => ctx.cwd.join(out),
-        None => worktree.display(&target.path),
-    };
-    let previous = if to_original {
-        check_in_worktree(&worktree, &target, args.force)?
-    } else {
-        check_destination(&dest, &target, args.force)?;
-        None
-    };
-    let stage = to_original && !args.no_stage;
-    let report = Report {
-        id: &target.id,
-        path: shown(&target.path),
-        sha256: &target.sha256,
-        size: target.size,
-        mode: target.mode.as_str(),
-        source,
-        written_to: dest.display().to_string(),
-        staged: stage && !args.dry_run,
-        dry_run: args.dry_run,
-    };
-    if args.dry_run {
-        ctx.out.json(&report);
-        ctx.out.text(&format!(
-            "would restore {} ({}, {} bytes, verified) from {source} to {}",
-            report.path, target.id, target.size, report.written_to
-        ));
-        return Ok(0);
-    }
-
-    let actor = ctx.actor(args.by.as_deref());
-    let index_before = if stage {
-        ctx.repo.index_entry(&target.path)?
-    } else {
-        None
-    };
-    let apply = || -> Result<(), Error> {
-        if !to_original {
-            return write_elsewhere(&dest, &bytes, target.mode).map_err(Error::from);
-        }
-        worktree.write(&target.path, &bytes, kind(target.mode), Durability::Synced)?;
-        if stage {
-            ctx.repo.stage(&[Staged::File {
-                path: target.path.clone(),
-                bytes: bytes.clone(),
-                mode: target.mode.as_str(),
-                skip_worktree: false,
-            }])?;
-        }
-        Ok(())
-    };
-    // The store's transaction is open (so a read-only or locked store fails first) while the
-    // file is written and staged; if anything after the write fails, file and index go back.
-    let undo = || {
-        if !to_original {
-            let _ = std::fs::remove_file(&dest);
-            return;
-        }
-        match &previous {
-            Some(old) => {
-                let _ = worktree.write(&target.path, old, Kind::File(0o644), Durability::Synced);
-            }
-            None => {
-                let _ = worktree.remove(&target.path);
-            }
-        }
-        if stage {
-            let back = index_before
-                .as_ref()
-                .and_then(|e| {
-                    let mode = match e.mode.as_str() {
-                        "100755" => "100755",
-                        "120000" => "120000",
-                        _ => "100644",
-                    };
-                    Some(Staged::File {
-                        path: target.path.clone(),
-                        bytes: ctx.repo.blob(&e.id).ok()?,
-                        mode,
-                        skip_worktree: false,
-                    })
-                })
-                .unwrap_or(Staged::Remove {
-                    path: target.path.clone(),
-                });
-            let _ = ctx.repo.stage(&[back]);
-        }
-    };
-    let mut written = false;
-    let recorded = record(ctx, &target, &report, &actor, to_original, || {
-        written = true;
-        apply()
-    });
-    if let Err(e) = recorded {
-        if written {
-            undo();
-        }
-        return Err(e);
-    }
-    ctx.out.json(&report);
-    ctx.out.text(&format!(
-        "restored {} ({}, {} bytes, sha256 verified) from {source}{}",
-        report.path,
-        target.id,
-        target.size,
-        if to_original {
-            String::new()
-        } else {
-            format!(" to {}", report.written_to)
-        }
-    ));
-    Ok(0)
+    bind_mode(ctx, t);
+    Ok(())
 }
 
 fn kind(mode: Mode) -> Kind {
@@ -359,54 +446,235 @@ fn bind_mode(ctx: &Ctx, t: &mut Target) {
     t.mode_bound = true;
 }
 
-fn find(ctx: &Ctx, store: Option<&Store>, target: &OsStr) -> Result<Target, Error> {
-    let not_found = || CommandError::NotFound {
-        target: target.to_string_lossy().into_owned(),
-    };
+/// A version of a file, as a candidate for "the latest".
+struct Version {
+    target: Target,
+    /// When it left the tree (`removed_at`, else when it was archived).
+    when: String,
+    removed_in: Option<String>,
+}
+
+impl Version {
+    fn of_item(i: &items::Item) -> Version {
+        Version {
+            target: Target::from_item(i),
+            when: i
+                .removed_at
+                .clone()
+                .unwrap_or_else(|| i.archived_at.clone()),
+            removed_in: i.removed_in_commit.clone(),
+        }
+    }
+}
+
+/// Everything `arg` names: an id; the stub at a path; the latest (or `--at`) version of a
+/// path; every archived path below a directory; every archived path a glob matches. Store
+/// records first, then the archive branch; nothing found says how to fetch the branch.
+fn resolve(
+    ctx: &Ctx,
+    store: Option<&Store>,
+    arg: &OsStr,
+    at: Option<&str>,
+) -> Result<Vec<Target>, Error> {
+    if let Some(id) = arg.to_str().filter(|t| is_tombstone_id(t)) {
+        return find_id(ctx, store, id).map(|t| vec![t]);
+    }
+    let path = ctx.repo_path(Path::new(arg))?;
+    // The stub at the path names its version, unless another is asked for.
+    if at.is_none() {
+        let worktree = Worktree::open(ctx.repo.workdir())?;
+        if let Some(bytes) = worktree.read_small(&path, crate::stub::MAX_STUB_SIZE) {
+            if crate::stub::may_be_stub(&path, bytes.len() as u64, &bytes) {
+                let stub =
+                    Stub::parse(&path, &bytes).map_err(|source| CommandError::InvalidStub {
+                        path: shown(&path),
+                        source,
+                    })?;
+                if let Some(item) =
+                    store.and_then(|s| items::get(s.conn(), &stub.id).ok().flatten())
+                {
+                    return Ok(vec![Target::from_item(&item)]);
+                }
+                return Ok(vec![Target::from_stub(&stub)]);
+            }
+        }
+    }
+    let at = at.map(|c| ctx.repo.resolve_commit(c).unwrap_or_else(|_| c.to_owned()));
+    let text = String::from_utf8_lossy(&path).into_owned();
+    let glob = arg
+        .to_str()
+        .filter(|a| a.contains(['*', '?', '[', '{']))
+        .map(|_| {
+            globset::GlobBuilder::new(&text)
+                .literal_separator(true)
+                .build()
+                .map(|g| g.compile_matcher())
+                .map_err(|e| CommandError::BadGlob {
+                    glob: text.clone(),
+                    why: e.to_string(),
+                })
+        })
+        .transpose()?;
+    // Versions per path, from the store, else from the archive branch.
+    let mut by_path: std::collections::BTreeMap<Vec<u8>, Vec<Version>> = Default::default();
     if let Some(store) = store {
-        if let Some(item) = show::find(ctx, store, target)? {
+        let conn = store.conn();
+        let exact = items::versions_at_path(conn, &path)?;
+        if !exact.is_empty() {
+            by_path.insert(path.clone(), exact.iter().map(Version::of_item).collect());
+        } else {
+            let paths = match &glob {
+                Some(g) => items::paths_under(conn, b"")?
+                    .into_iter()
+                    .filter(|p| g.is_match(std::ffi::OsStr::from_bytes(p)))
+                    .collect(),
+                None => items::paths_under(conn, &path)?,
+            };
+            for p in paths {
+                let versions = items::versions_at_path(conn, &p)?;
+                by_path.insert(p, versions.iter().map(Version::of_item).collect());
+            }
+        }
+    }
+    if by_path.is_empty() {
+        let below = [path.as_slice(), b"/"].concat();
+        for t in branch_targets(ctx, |_| true) {
+            let wanted = match &glob {
+                Some(g) => g.is_match(std::ffi::OsStr::from_bytes(&t.path)),
+                None => t.path == path || t.path.starts_with(&below),
+            };
+            if wanted {
+                let v = branch_version(ctx, t);
+                by_path.entry(v.target.path.clone()).or_default().push(v);
+            }
+        }
+        for versions in by_path.values_mut() {
+            versions.sort_by(|a, b| b.when.cmp(&a.when));
+        }
+    }
+    if by_path.is_empty() {
+        return Err(not_found(ctx, &arg.to_string_lossy()).into());
+    }
+    let single = by_path.len() == 1 && by_path.contains_key(&path);
+    let mut out = Vec::with_capacity(by_path.len());
+    for (p, mut versions) in by_path {
+        let count = versions.len();
+        let chosen = match &at {
+            Some(c) => versions
+                .iter()
+                .position(|v| {
+                    v.removed_in
+                        .as_deref()
+                        .is_some_and(|r| r.starts_with(c.as_str()))
+                        || v.target.source_commit.starts_with(c.as_str())
+                })
+                .ok_or_else(|| CommandError::NoVersionAt {
+                    path: shown(&p),
+                    commit: c.clone(),
+                    count,
+                })?,
+            None => latest(ctx, &versions),
+        };
+        let v = versions.swap_remove(chosen);
+        if single && count > 1 {
+            ctx.out.note(&format!(
+                "{}: restoring the version removed {}{} ({}), {} of {count} archived versions; pick another with --at <commit> or its id (`git tombstone list --json`)",
+                shown(&p),
+                v.removed_in
+                    .as_deref()
+                    .map(|c| format!("in {} ", &c[..c.len().min(12)]))
+                    .unwrap_or_default(),
+                v.when,
+                v.target.id,
+                if at.is_some() { "chosen" } else { "the newest" },
+            ));
+        }
+        out.push(v.target);
+    }
+    Ok(out)
+}
+
+/// Index of the most recently removed of `versions` (sorted newest first): among those
+/// removed at the same time, one whose removing commit descends from the others' wins.
+fn latest(ctx: &Ctx, versions: &[Version]) -> usize {
+    let Some(first) = versions.first() else {
+        return 0;
+    };
+    let mut best = 0;
+    for (i, v) in versions.iter().enumerate().skip(1) {
+        if v.when != first.when {
+            break;
+        }
+        if let (Some(a), Some(b)) = (&versions[best].removed_in, &v.removed_in) {
+            if a != b
+                && ctx
+                    .repo
+                    .run_git(&["merge-base", "--is-ancestor", a, b])
+                    .is_ok()
+            {
+                best = i;
+            }
+        }
+    }
+    best
+}
+
+/// An archive-branch target as a version (its record's `removed_at`, else `archived_at`).
+fn branch_version(ctx: &Ctx, t: Target) -> Version {
+    let id = t.id.clone();
+    let record = crate::publish::items_on_branch(&ctx.repo, |v| v["id"] == id.as_str()).pop();
+    let field = |k: &str| {
+        record
+            .as_ref()
+            .and_then(|r| r[k].as_str().map(str::to_owned))
+    };
+    Version {
+        when: field("removed_at")
+            .or_else(|| field("archived_at"))
+            .unwrap_or_default(),
+        removed_in: field("removed_in_commit").filter(|c| crate::id::is_lower_hex(c, 40)),
+        target: t,
+    }
+}
+
+/// Nothing matched: say so, and if the archive branch is not in this clone, how to fetch it.
+fn not_found(ctx: &Ctx, target: &str) -> CommandError {
+    let branch = crate::publish::branch_name();
+    let hint = if crate::publish::branch_tips(&ctx.repo).is_empty() {
+        format!(
+            "this clone has no archive branch: fetch it with `git fetch origin {branch}:refs/remotes/origin/{branch}` (a --single-branch clone leaves it out), then retry; `git tombstone list` shows what the local store has"
+        )
+    } else {
+        "`git tombstone list` shows what is archived; pass a path, a directory, a glob or a tb_… id"
+            .to_owned()
+    };
+    CommandError::NotFound {
+        target: target.to_owned(),
+        hint,
+    }
+}
+
+/// The item with id `id`: the store's record, else a stub in HEAD carrying it (HEAD is what the
+/// team reviewed), else the archive branch's re-derived record.
+fn find_id(ctx: &Ctx, store: Option<&Store>, id: &str) -> Result<Target, Error> {
+    if let Some(store) = store {
+        if let Some(item) = items::get(store.conn(), id)? {
             return Ok(Target::from_item(&item));
         }
     }
-    if let Some(target) = target.to_str().filter(|t| is_tombstone_id(t)) {
-        // No local record: a stub committed in HEAD may carry this id (it wins: HEAD is what
-        // the team reviewed), else the team's archive branch may have it.
-        if let Some(head) = ctx.repo.head_commit()? {
-            for (path, bytes) in ctx.repo.stub_candidates(&head)? {
-                if let Ok(stub) = Stub::parse(&path, &bytes) {
-                    if stub.id == target {
-                        return Ok(Target::from_stub(&stub));
-                    }
+    if let Some(head) = ctx.repo.head_commit()? {
+        for (path, bytes) in ctx.repo.stub_candidates(&head)? {
+            if let Ok(stub) = Stub::parse(&path, &bytes) {
+                if stub.id == id {
+                    return Ok(Target::from_stub(&stub));
                 }
             }
         }
-        if let Some(t) = branch_targets(ctx, |v| v["id"] == target).pop() {
-            return Ok(t);
-        }
-        return Err(not_found().into());
     }
-    let path = ctx.repo_path(Path::new(target))?;
-    let worktree = Worktree::open(ctx.repo.workdir())?;
-    match worktree.read_small(&path, crate::stub::MAX_STUB_SIZE) {
-        Some(bytes) if crate::stub::may_be_stub(&path, bytes.len() as u64, &bytes) => {
-            Stub::parse(&path, &bytes)
-                .map(|s| Target::from_stub(&s))
-                .map_err(|source| {
-                    CommandError::InvalidStub {
-                        path: shown(&path),
-                        source,
-                    }
-                    .into()
-                })
-        }
-        _ => {
-            let text = String::from_utf8_lossy(&path).into_owned();
-            branch_targets(ctx, |v| v["path"] == text.as_str())
-                .into_iter()
-                .rfind(|t| t.path == path)
-                .ok_or_else(|| not_found().into())
-        }
+    if let Some(t) = branch_targets(ctx, |v| v["id"] == id).pop() {
+        return Ok(t);
     }
+    Err(not_found(ctx, id).into())
 }
 
 /// The verified bytes of `t`, and where they came from.
@@ -467,10 +735,13 @@ fn content(ctx: &Ctx, store: Option<&Store>, t: &Target) -> Result<(Vec<u8>, &'s
     .into())
 }
 
-/// May restore write `t` at its own path? Returns the bytes of the stub it replaces, if any.
+/// May restore write `t` (content `bytes`) at its own path? Yes where the path is free, holds
+/// this item's stub, or already holds exactly this content (restored before; a directory
+/// restore passes over it). Returns what it replaces (put back on failure).
 fn check_in_worktree(
     wt: &Worktree,
     t: &Target,
+    bytes: &[u8],
     force: bool,
 ) -> Result<Option<Vec<u8>>, CommandError> {
     use rustix::fs::FileType;
@@ -482,13 +753,18 @@ fn check_in_worktree(
         None => Ok(None),
         Some(FileType::Directory) => Err(would_overwrite()),
         Some(_) => {
-            let stub = wt.read_small(&t.path, crate::stub::MAX_STUB_SIZE);
-            let is_our_stub = stub
+            // Read as much as the content (or a stub) could be: a larger file is neither.
+            let existing = wt.read_small(&t.path, bytes.len().max(crate::stub::MAX_STUB_SIZE));
+            if t.mode != Mode::Symlink && existing.as_deref() == Some(bytes) {
+                return Ok(existing);
+            }
+            let is_our_stub = existing
                 .as_ref()
+                .filter(|b| b.len() <= crate::stub::MAX_STUB_SIZE)
                 .and_then(|b| Stub::parse(&t.path, b).ok())
                 .is_some_and(|s| s.id == t.id);
             if is_our_stub || force {
-                Ok(stub)
+                Ok(existing)
             } else {
                 Err(would_overwrite())
             }
@@ -527,37 +803,47 @@ fn write_elsewhere(dest: &Path, bytes: &[u8], mode: Mode) -> Result<(), CommandE
     .map_err(io)
 }
 
+/// In one store transaction: one evidence line per file (and its state), then every file
+/// written (`apply`) and the index updated (`stage`). Any failure rolls the store back; the
+/// caller puts the files and index back.
 fn record(
     ctx: &Ctx,
-    t: &Target,
-    report: &Report<'_>,
+    ready: &[Ready],
+    reports: &[Report<'_>],
     actor: &str,
     to_original: bool,
-    apply: impl FnOnce() -> Result<(), Error>,
+    mut apply: impl FnMut(&Ready) -> Result<(), Error>,
+    stage: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut store = ctx.open_store()?;
     let now = clock::now();
     store.write_with(|tx| -> Result<(), Error> {
-        let restored = to_original && t.state.is_some();
-        if restored {
-            items::set_state(tx, &t.id, state::RESTORED, None, &now)?;
+        for (r, report) in ready.iter().zip(reports) {
+            let t = &r.target;
+            let restored = to_original && t.state.is_some();
+            if restored {
+                items::set_state(tx, &t.id, state::RESTORED, None, &now)?;
+            }
+            let data = serde_json::json!({
+                "id": t.id,
+                "path": report.path,
+                "sha256": t.sha256,
+                "mode": t.mode.as_str(),
+                "source": report.source,
+                "written_to": if to_original { report.path.clone() } else { report.written_to.clone() },
+                "staged": report.staged,
+                "state": restored.then_some(state::RESTORED),
+            });
+            evidence::append(tx, "restore", actor, &now, &data)?;
         }
-        let data = serde_json::json!({
-            "id": t.id,
-            "path": report.path,
-            "sha256": t.sha256,
-            "mode": t.mode.as_str(),
-            "source": report.source,
-            "written_to": if to_original { report.path.clone() } else { report.written_to.clone() },
-            "staged": report.staged,
-            "state": restored.then_some(state::RESTORED),
-        });
-        evidence::append(tx, "restore", actor, &now, &data)?;
         crate::failpoint::hit("restore:before-write");
-        apply()?;
+        for r in ready {
+            apply(r)?;
+        }
+        stage()?;
         if crate::failpoint::error("restore:after-write") {
             return Err(CommandError::Io {
-                path: report.written_to.clone().into(),
+                path: reports.last().map(|r| r.written_to.clone()).unwrap_or_default().into(),
                 source: std::io::Error::other("injected failure (restore:after-write)"),
             }
             .into());

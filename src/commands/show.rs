@@ -13,6 +13,7 @@ use crate::stub::Stub;
 pub fn run(args: &ShowArgs, ctx: &Ctx) -> Outcome {
     let not_found = || CommandError::NotFound {
         target: args.target.to_string_lossy().into_owned(),
+        hint: "`git tombstone list` shows what is archived; pass a path or a tb_… id".to_owned(),
     };
     let store = ctx.existing_store()?.ok_or_else(not_found)?;
     let item = find(ctx, &store, &args.target)?.ok_or_else(not_found)?;

@@ -182,11 +182,39 @@ pub fn get(conn: &Connection, id: &str) -> Result<Option<Item>, StoreError> {
     Ok(conn.query_row(&sql, [id], from_row).optional()?)
 }
 
-/// The most recently archived item at `path`.
+/// Every item at `path`, the most recently removed first: by `removed_at` (a pending item,
+/// not yet committed, counts from when it was archived), then the newest row.
+pub fn versions_at_path(conn: &Connection, path: &[u8]) -> Result<Vec<Item>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256
+         WHERE i.path = ?1 ORDER BY coalesce(i.removed_at, i.archived_at) DESC, i.rowid DESC"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([path], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The distinct paths of items below directory `dir` (every path when `dir` is empty).
+pub fn paths_under(conn: &Connection, dir: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+    if dir.is_empty() {
+        let mut stmt = conn.prepare("SELECT DISTINCT path FROM items ORDER BY path")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        return Ok(rows.collect::<Result<_, _>>()?);
+    }
+    // Byte order: `dir/` ≤ path < `dir0` (`0` follows `/`) is exactly "below `dir`".
+    let low = [dir, b"/"].concat();
+    let high = [dir, b"0"].concat();
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT path FROM items WHERE path >= ?1 AND path < ?2 ORDER BY path")?;
+    let rows = stmt.query_map(params![low, high], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The most recently removed item at `path` (the first of [`versions_at_path`]).
 pub fn latest_at_path(conn: &Connection, path: &[u8]) -> Result<Option<Item>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256
-         WHERE i.path = ?1 ORDER BY i.archived_at DESC, i.rowid DESC LIMIT 1"
+         WHERE i.path = ?1 ORDER BY coalesce(i.removed_at, i.archived_at) DESC, i.rowid DESC LIMIT 1"
     );
     Ok(conn.query_row(&sql, [path], from_row).optional()?)
 }

@@ -173,3 +173,159 @@ fn a_forged_stub_is_not_trusted() {
         "{err}"
     );
 }
+
+/// Commit with a committer date of its own (the scan records it as `removed_at`).
+fn commit_at(repo: &Repo, msg: &str, date: Option<&str>) -> String {
+    let mut c = repo.command("git");
+    c.args(["commit", "-q", "-m", msg]);
+    if let Some(d) = date {
+        c.env("GIT_COMMITTER_DATE", d).env("GIT_AUTHOR_DATE", d);
+    }
+    assert!(c.status().expect("git commit").success(), "commit {msg}");
+    repo.head()
+}
+
+/// `a.txt` deleted twice: v1 in the first returned commit, v2 in the second. The newer
+/// deletion is scanned first, so it is the older row: ordering by when a row was archived
+/// (the old behaviour) picks v1.
+fn deleted_twice(dated: bool) -> (Repo, String, String) {
+    let repo = Repo::with_files(&[("a.txt", b"v1\n"), ("keep", b"k")]);
+    repo.git(&["rm", "-q", "a.txt"]);
+    let first = commit_at(&repo, "drop v1", dated.then_some("2026-02-01T00:00:00Z"));
+    repo.write("a.txt", b"v2\n");
+    repo.git(&["add", "a.txt"]);
+    commit_at(&repo, "v2", dated.then_some("2026-03-01T00:00:00Z"));
+    repo.git(&["rm", "-q", "a.txt"]);
+    let second = commit_at(&repo, "drop v2", dated.then_some("2026-04-01T00:00:00Z"));
+    let range = format!("{second}~1..{second}");
+    assert_ok(&repo.tomb(&["scan", &range]), "scan the newer deletion");
+    assert_ok(&repo.tomb(&["scan", "--all"]), "scan the rest");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 2);
+    (repo, first, second)
+}
+
+#[test]
+fn restore_by_path_brings_back_the_most_recently_removed_version() {
+    for dated in [true, false] {
+        // Dated: by removal time. Undated (same second): by commit topology.
+        let (repo, first, _) = deleted_twice(dated);
+        let out = repo.restore(&["a.txt"]);
+        assert_ok(&out, "restore");
+        assert_eq!(repo.read("a.txt"), b"v2\n", "dated={dated}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("of 2 archived versions") && err.contains("--at"),
+            "says which version among how many: {err}"
+        );
+        let out = repo.restore(&["a.txt", "--at", &first, "--force"]);
+        assert_ok(&out, "restore --at");
+        assert_eq!(repo.read("a.txt"), b"v1\n", "--at picks the other");
+    }
+}
+
+#[test]
+fn at_a_commit_without_that_path_is_a_clear_error() {
+    let (repo, _, _) = deleted_twice(true);
+    repo.write("other", b"o\n");
+    repo.commit_all("unrelated");
+    let err = assert_code(
+        &repo.restore(&["a.txt", "--at", "HEAD"]),
+        1,
+        "no version there",
+    );
+    assert!(err.contains("no archived version"), "{err}");
+    assert!(!repo.path("a.txt").exists(), "nothing written");
+}
+
+/// A tree with two crates and some docs, all deleted in one commit and scanned.
+fn deleted_tree() -> Repo {
+    let repo = Repo::with_files(&[
+        ("crates/foo/Cargo.toml", b"[package]\nname = \"foo\"\n"),
+        ("crates/foo/src/lib.rs", b"pub fn foo() {}\n"),
+        ("crates/bar/src/lib.rs", b"pub fn bar() {}\n"),
+        ("docs/a.md", b"# a\n"),
+        ("docs/b.md", b"# b\n"),
+        ("keep", b"k"),
+    ]);
+    repo.git(&["rm", "-q", "-r", "crates", "docs"]);
+    repo.git(&["commit", "-q", "-m", "drop"]);
+    assert_ok(&repo.tomb(&["scan", "--all"]), "scan");
+    repo
+}
+
+#[test]
+fn a_directory_a_glob_and_several_paths_restore_together() {
+    let repo = deleted_tree();
+    let before = repo.evidence_lines().len();
+    let out = repo.restore(&["crates/foo"]);
+    assert_ok(&out, "restore a directory");
+    assert_eq!(repo.read("crates/foo/src/lib.rs"), b"pub fn foo() {}\n");
+    assert!(repo.read("crates/foo/Cargo.toml").starts_with(b"[package]"));
+    assert!(!repo.path("crates/bar").exists(), "only below crates/foo");
+    assert_eq!(repo.evidence_lines().len(), before + 2, "one line per file");
+
+    let dry = repo.restore(&["--dry-run", "--json", "crates/**"]);
+    assert_ok(&dry, "dry run");
+    assert_eq!(
+        json_lines(&dry).len(),
+        3,
+        "lists every file the glob matches"
+    );
+    assert!(!repo.path("crates/bar").exists(), "dry run writes nothing");
+
+    assert_ok(&repo.restore(&["crates/**"]), "restore a glob");
+    assert_eq!(repo.read("crates/bar/src/lib.rs"), b"pub fn bar() {}\n");
+
+    assert_ok(&repo.restore(&["docs/a.md", "docs/b.md"]), "several paths");
+    assert_eq!(repo.read("docs/b.md"), b"# b\n");
+    let staged = repo.git(&["diff", "--cached", "--name-only"]);
+    assert_eq!(staged.lines().count(), 5, "all staged: {staged}");
+}
+
+#[test]
+fn restore_is_all_or_nothing_when_one_file_fails_verification() {
+    let repo = deleted_tree();
+    // One record no longer re-derives (its content hash was altered).
+    repo.db()
+        .execute(
+            "UPDATE items SET source_commit = '1111111111111111111111111111111111111111' WHERE path = CAST('docs/b.md' AS BLOB)",
+            [],
+        )
+        .expect("tamper");
+    let before = repo.store_fingerprint();
+    let index = repo.git(&["ls-files", "-s"]);
+    let err = assert_code(&repo.restore(&["docs"]), 1, "verification fails");
+    assert!(
+        err.contains("docs/b.md") || err.contains("re-derive"),
+        "{err}"
+    );
+    assert!(
+        !repo.path("docs").exists(),
+        "no file written, not even docs/a.md"
+    );
+    assert_eq!(repo.store_fingerprint(), before, "store unchanged");
+    assert_eq!(repo.git(&["ls-files", "-s"]), index, "index unchanged");
+}
+
+#[test]
+fn a_failure_while_writing_puts_every_file_back() {
+    let repo = deleted_tree();
+    let mut cmd = repo.command(bin_dir().join("git-tombstone"));
+    cmd.args(["restore", "docs"])
+        .env("GIT_TOMBSTONE_FAILPOINT", "error:restore:after-write");
+    let out = cmd.output().expect("run");
+    assert_code(&out, 3, "injected failure");
+    assert!(!repo.path("docs/a.md").exists() && !repo.path("docs/b.md").exists());
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_clone_without_the_archive_branch_is_told_how_to_fetch_it() {
+    let repo = Repo::with_files(&[("keep", b"k")]);
+    let err = assert_code(&repo.restore(&["gone.rs"]), 2, "nothing matches");
+    let err = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        err.contains("git fetch origin tombstone-archive:refs/remotes/origin/tombstone-archive"),
+        "{err}"
+    );
+}
