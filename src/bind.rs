@@ -2,7 +2,8 @@
 //!
 //! An item is `pending` from capture until the commit that carries its stub (or its deletion)
 //! exists. [`bind_to`] settles every pending item that `commit` completes: for a `stub` item,
-//! the commit's tree holds a valid stub with the item's id at its path; for an `archive` item,
+//! the commit's tree holds a valid tombstone with the item's id for its path (in place, a
+//! sidecar or a directory tombstone, [`crate::locate`]); for an `archive` item,
 //! the path no longer holds the archived content. `git tombstone bind` and the post-commit hook
 //! both call it.
 
@@ -12,7 +13,6 @@ use crate::git::{GitError, Repo};
 use crate::store::evidence::{self, Appended};
 use crate::store::items::{self, state};
 use crate::store::{Store, StoreError};
-use crate::stub::Stub;
 
 /// What binding did.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -46,18 +46,11 @@ pub fn bind_to(
     let pending = items::pending(store.conn())?;
     let mut ready = Vec::new();
     for item in &pending {
-        let entry = repo.entry_at(commit, &item.path)?;
         let done = if item.action == "stub" {
-            match entry {
-                Some(e) => repo
-                    .blob(&e.id)
-                    .ok()
-                    .and_then(|b| Stub::parse(&item.path, &b).ok())
-                    .is_some_and(|s| s.id == item.id),
-                None => false,
-            }
+            crate::locate::in_commit(repo, commit, &item.path).is_some_and(|(_, s)| s.id == item.id)
         } else {
-            entry.is_none_or(|e| Some(&e.id) != item.git_blob_id.as_ref())
+            repo.entry_at(commit, &item.path)?
+                .is_none_or(|e| Some(&e.id) != item.git_blob_id.as_ref())
         };
         if done {
             ready.push(item.id.clone());

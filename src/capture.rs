@@ -35,7 +35,22 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// The stub that replaces this file: it names this capture's id, content and source.
+    /// The stub that stands for this file at `location` (its path, or its sidecar): it names
+    /// this capture's id, content and source.
+    pub fn render_stub_at(&self, location: &[u8]) -> Result<Vec<u8>, crate::stub::StubError> {
+        let sha = id::sha256_hex(&self.bytes);
+        crate::stub::Stub::new(
+            &self.path,
+            self.mode,
+            &sha,
+            self.bytes.len() as u64,
+            &self.source_commit,
+            &self.reason,
+        )
+        .render(location)
+    }
+
+    /// The in-place stub of this file.
     pub fn render_stub(&self) -> Result<Vec<u8>, crate::stub::StubError> {
         let sha = id::sha256_hex(&self.bytes);
         crate::stub::Stub::new(

@@ -29,6 +29,7 @@ pub mod git;
 pub mod governance;
 pub mod id;
 pub mod interchange;
+pub mod locate;
 pub mod output;
 pub mod policy;
 pub mod project;

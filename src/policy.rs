@@ -82,6 +82,8 @@ struct RawPolicy {
     default_reason: Option<String>,
     max_file_size: Option<u64>,
     archive_moves: Option<bool>,
+    placement: Option<crate::stub::Placement>,
+    directory_tombstones: Option<bool>,
     #[serde(default)]
     store: RawStore,
     #[serde(default)]
@@ -111,6 +113,7 @@ struct RawRule {
     action: Option<Action>,
     category: Option<String>,
     reason: Option<String>,
+    placement: Option<crate::stub::Placement>,
 }
 
 /// One ordered rule.
@@ -121,6 +124,7 @@ pub struct Rule {
     pub action: Action,
     pub category: Option<String>,
     pub reason: Option<String>,
+    pub placement: Option<crate::stub::Placement>,
 }
 
 /// The validated policy.
@@ -133,6 +137,10 @@ pub struct Policy {
     pub default_reason: String,
     pub max_file_size: u64,
     pub archive_moves: bool,
+    /// Where a stub stands unless a rule says otherwise (default: a sidecar).
+    pub default_placement: crate::stub::Placement,
+    /// Whether a directory deleted whole gets one directory tombstone (default: yes).
+    pub directory_tombstones: bool,
     pub store_path: Option<String>,
     pub compression: Compression,
     /// `vacuum` refuses a cut-off younger than this many days without `--force`.
@@ -146,6 +154,8 @@ pub struct Decision {
     pub action: Action,
     pub category: String,
     pub reason: String,
+    /// Where the stub stands (for the `stub` action).
+    pub placement: crate::stub::Placement,
 }
 
 impl Policy {
@@ -272,6 +282,7 @@ impl Policy {
                     .unwrap_or(raw.default_action.unwrap_or(Action::Stub)),
                 category: r.category,
                 reason: r.reason,
+                placement: r.placement,
             });
         }
         Ok(Policy {
@@ -281,6 +292,8 @@ impl Policy {
             default_reason: raw.default_reason.unwrap_or_else(|| "deleted".into()),
             max_file_size: raw.max_file_size.unwrap_or(50 * 1024 * 1024),
             archive_moves: raw.archive_moves.unwrap_or(false),
+            default_placement: raw.placement.unwrap_or(crate::stub::Placement::Sidecar),
+            directory_tombstones: raw.directory_tombstones.unwrap_or(true),
             store_path: raw.store.path.filter(|p| !p.is_empty()),
             compression,
             retention_min_days,
@@ -303,6 +316,7 @@ impl Policy {
                         .reason
                         .clone()
                         .unwrap_or_else(|| self.default_reason.clone()),
+                    placement: rule.placement.unwrap_or(self.default_placement),
                 };
             }
         }
@@ -310,6 +324,7 @@ impl Policy {
             action: self.default_action,
             category: self.default_category.clone(),
             reason: self.default_reason.clone(),
+            placement: self.default_placement,
         }
     }
 }

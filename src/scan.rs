@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::git::{CommitChanges, CommitInfo, EntryKind, Repo, TreeMemo};
 use crate::policy::{Action, Compression, Policy};
 use crate::store::{evidence, Store};
-use crate::stub::{Mode, Stub};
+use crate::stub::{Mode, Stub, Tombstone};
 
 /// A deletion that should have left a stub and did not.
 #[derive(Debug, Clone, Serialize)]
@@ -457,21 +457,40 @@ fn events_of(
 ) -> Result<Vec<Event>, Error> {
     let mut events = Vec::new();
     let mut bound_paths: HashSet<&[u8]> = HashSet::new();
+    // What stands for a file this commit removed: an in-place stub that replaced it, or a
+    // sidecar or directory tombstone the commit added beside it.
+    let mut standing: Vec<(&[u8], EntryKind, &str, Stub)> = Vec::new();
     for r in &ch.replaced {
-        if crate::git::path::check(&r.path, r.old_kind == EntryKind::Symlink).is_err() {
+        if let Ok(stub) = Stub::parse(&r.path, &r.new_bytes) {
+            if stub.path == r.path {
+                standing.push((&r.path, r.old_kind, &r.old_id, stub));
+            }
+        }
+    }
+    if !ch.tombstones.is_empty() {
+        let mut named: std::collections::HashMap<Vec<u8>, Stub> = Default::default();
+        for (location, bytes) in &ch.tombstones {
+            if let Ok(t) = Tombstone::parse(location, bytes) {
+                for stub in t.stubs() {
+                    named.insert(stub.path.clone(), stub);
+                }
+            }
+        }
+        for d in &ch.deleted {
+            if let Some(stub) = named.remove(&d.path) {
+                standing.push((&d.path, d.kind, &d.id, stub));
+            }
+        }
+    }
+    for (path, old_kind, old_id, stub) in standing {
+        if crate::git::path::check(path, old_kind == EntryKind::Symlink).is_err() {
             continue; // reported below if it was ever deleted; never bound
         }
-        let Ok(stub) = Stub::parse(&r.path, &r.new_bytes) else {
+        let Some(mode) = mode_of(old_kind) else {
             continue;
         };
-        let Some(mode) = mode_of(r.old_kind) else {
-            continue;
-        };
-        if stub.path != r.path {
-            continue;
-        }
-        let bytes = repo.blob(&r.old_id)?;
-        if Stub::parse(&r.path, &bytes).is_ok() {
+        let bytes = repo.blob(old_id)?;
+        if Tombstone::parse(path, &bytes).is_ok() {
             continue; // a stub replaced by another stub
         }
         // The stub names the content and the commit it came from; trust it only if the bytes
@@ -482,11 +501,11 @@ fn events_of(
         } else {
             ch.parent.clone()
         };
-        let decision = policy.decide(&r.path);
+        let decision = policy.decide(path);
         let capture = Capture {
-            path: r.path.clone(),
+            path: path.to_vec(),
             mode,
-            git_blob_id: r.old_id.clone(),
+            git_blob_id: old_id.to_owned(),
             source_commit: source,
             removed_in_commit: Some(ch.commit.clone()),
             removed_at: Some(ch.time.clone()),
@@ -498,7 +517,7 @@ fn events_of(
             bytes,
         };
         let packed = capture::pack(&capture, compression);
-        bound_paths.insert(&r.path);
+        bound_paths.insert(path);
         events.push(Event::Capture {
             capture: Box::new(capture),
             packed: Box::new(packed),
@@ -532,7 +551,7 @@ fn events_of(
             continue;
         };
         let bytes = repo.blob(&d.id)?;
-        if Stub::parse(&d.path, &bytes).is_ok() {
+        if Tombstone::parse(&d.path, &bytes).is_ok() {
             events.push(Event::Count(EventKind::StubRemoval));
             continue;
         }

@@ -22,8 +22,10 @@ use crate::{clock, failpoint};
 
 struct Planned {
     capture: Capture,
-    /// The stub to leave at the path (`stub` action), already rendered.
+    /// The stub to leave (`stub` action), already rendered, and where: the path's sidecar
+    /// (default) or the path itself (`placement = "in-place"`).
     stub: Option<Vec<u8>>,
+    location: Vec<u8>,
 }
 
 /// Run `archive`.
@@ -73,36 +75,37 @@ pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
     let stub_paths: Vec<&[u8]> = plan
         .iter()
         .filter(|p| p.stub.is_some())
-        .map(|p| p.capture.path.as_slice())
+        .map(|p| p.location.as_slice())
         .collect();
     let outside = ctx.repo.sparse_excluded(&stub_paths)?;
     let mut staged = Vec::with_capacity(plan.len());
     for p in &plan {
         let path = &p.capture.path;
-        match &p.stub {
-            Some(stub) => {
-                let skip_worktree = outside.contains(path) && worktree.file_type(path).is_none();
-                if !skip_worktree {
-                    worktree
-                        .write(
-                            path,
-                            stub,
-                            crate::worktree::Kind::File(0o644),
-                            crate::worktree::Durability::Synced,
-                        )
-                        .map_err(CommandError::from)?;
-                }
-                staged.push(Staged::File {
-                    path: path.clone(),
-                    bytes: stub.clone(),
-                    mode: "100644",
-                    skip_worktree,
-                });
+        if p.location != *path || p.stub.is_none() {
+            // The file goes (a sidecar stands beside it, or nothing does).
+            worktree.remove(path).map_err(CommandError::from)?;
+            staged.push(Staged::Remove { path: path.clone() });
+        }
+        if let Some(stub) = &p.stub {
+            let location = &p.location;
+            let skip_worktree =
+                outside.contains(location) && worktree.file_type(location).is_none();
+            if !skip_worktree {
+                worktree
+                    .write(
+                        location,
+                        stub,
+                        crate::worktree::Kind::File(0o644),
+                        crate::worktree::Durability::Synced,
+                    )
+                    .map_err(CommandError::from)?;
             }
-            None => {
-                worktree.remove(path).map_err(CommandError::from)?;
-                staged.push(Staged::Remove { path: path.clone() });
-            }
+            staged.push(Staged::File {
+                path: location.clone(),
+                bytes: stub.clone(),
+                mode: "100644",
+                skip_worktree,
+            });
         }
     }
     failpoint::hit("archive:after-worktree");
@@ -192,23 +195,37 @@ fn check_path(
         metadata: metadata.clone(),
         bytes,
     };
+    let location = decision.placement.location(path);
     let stub = match decision.action {
-        Action::Stub => {
-            Some(
-                capture
-                    .render_stub()
-                    .map_err(|source| CommandError::Unrenderable {
-                        path: name.clone(),
-                        source,
-                    })?,
-            )
-        }
+        Action::Stub => Some(capture.render_stub_at(&location).map_err(|source| {
+            CommandError::Unrenderable {
+                path: name.clone(),
+                source,
+            }
+        })?),
         _ => None,
     };
 
     // What is in the work tree and the index now must be the committed content, or (for a
     // rerun after a crash) this very stub.
     let index = ctx.repo.index_entry(path)?;
+    // A sidecar already staged for this path: archived before, waiting for its commit.
+    if location != path {
+        if let Some(e) = ctx.repo.index_entry(&location)? {
+            let staged = ctx
+                .repo
+                .blob(&e.id)
+                .ok()
+                .and_then(|b| crate::stub::Stub::parse(&location, &b).ok());
+            if let Some(existing) = staged.filter(|s| s.path == path) {
+                return Err(CommandError::AlreadyStub {
+                    path: name,
+                    id: existing.id,
+                }
+                .into());
+            }
+        }
+    }
     // A file too large to be a stub is compared in chunks, never read whole: archiving a large
     // file holds its content once.
     let io = |source| CommandError::Io {
@@ -240,7 +257,11 @@ fn check_path(
                 .into());
             }
             // Stub written and recorded, but not staged: a rerun after a crash finishes it.
-            return Ok(Planned { capture, stub });
+            return Ok(Planned {
+                capture,
+                stub,
+                location,
+            });
         }
         let same = match current {
             Some(bytes) => *bytes == capture.bytes,
@@ -263,7 +284,11 @@ fn check_path(
             return Err(CommandError::StagedChanges { path: name }.into());
         }
     }
-    Ok(Planned { capture, stub })
+    Ok(Planned {
+        capture,
+        stub,
+        location,
+    })
 }
 
 /// Whether the file at `file` holds exactly `expected`, read in chunks.

@@ -28,7 +28,7 @@ use crate::git::Staged;
 use crate::id::{is_tombstone_id, sha256_hex};
 use crate::store::items::{self, state};
 use crate::store::{blobs, evidence, Store};
-use crate::stub::{Mode, Stub};
+use crate::stub::{Mode, Stub, Tombstone};
 use crate::worktree::{Durability, Kind, Worktree};
 use crate::{clock, fsutil};
 
@@ -228,12 +228,23 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
             dry_run: args.dry_run,
         })
         .collect();
+    let removals = if to_original {
+        tombstones_to_remove(ctx, &worktree, &ready, stage && !args.dry_run)?
+    } else {
+        Vec::new()
+    };
     if args.dry_run {
         for (r, report) in ready.iter().zip(&reports) {
             ctx.out.json(report);
             ctx.out.text(&format!(
                 "would restore {} ({}, {} bytes, verified) from {} to {}",
                 report.path, r.target.id, r.target.size, r.source, report.written_to
+            ));
+        }
+        for t in &removals {
+            ctx.out.text(&format!(
+                "would remove the tombstone {}",
+                shown(&t.location)
             ));
         }
         return Ok(0);
@@ -253,11 +264,15 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
         )?;
         Ok(())
     };
-    let stage_all = || -> Result<(), Error> {
+    // After every file: the tombstones that stood for them go, then the index follows.
+    let finish = || -> Result<(), Error> {
+        for t in &removals {
+            worktree.remove(&t.location)?;
+        }
         if !stage {
             return Ok(());
         }
-        let changes: Vec<Staged> = ready
+        let mut changes: Vec<Staged> = ready
             .iter()
             .map(|r| Staged::File {
                 path: r.target.path.clone(),
@@ -266,6 +281,9 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
                 skip_worktree: false,
             })
             .collect();
+        changes.extend(removals.iter().map(|t| Staged::Remove {
+            path: t.location.clone(),
+        }));
         ctx.repo.stage(&changes)?;
         Ok(())
     };
@@ -287,31 +305,43 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
                 }
             }
         }
+        for t in &removals {
+            if worktree.file_type(&t.location).is_none() {
+                let _ =
+                    worktree.write(&t.location, &t.bytes, Kind::File(0o644), Durability::Synced);
+            }
+        }
         if stage {
-            let back: Vec<Staged> = ready
+            let back_to = |path: &[u8], before: Option<&crate::git::IndexEntry>| {
+                before
+                    .and_then(|e| {
+                        let mode = match e.mode.as_str() {
+                            "100755" => "100755",
+                            "120000" => "120000",
+                            _ => "100644",
+                        };
+                        Some(Staged::File {
+                            path: path.to_vec(),
+                            bytes: ctx.repo.blob(&e.id).ok()?,
+                            mode,
+                            skip_worktree: false,
+                        })
+                    })
+                    .unwrap_or(Staged::Remove {
+                        path: path.to_vec(),
+                    })
+            };
+            let mut back: Vec<Staged> = ready
                 .iter()
                 .take(count)
-                .map(|r| {
-                    r.index_before
-                        .as_ref()
-                        .and_then(|e| {
-                            let mode = match e.mode.as_str() {
-                                "100755" => "100755",
-                                "120000" => "120000",
-                                _ => "100644",
-                            };
-                            Some(Staged::File {
-                                path: r.target.path.clone(),
-                                bytes: ctx.repo.blob(&e.id).ok()?,
-                                mode,
-                                skip_worktree: false,
-                            })
-                        })
-                        .unwrap_or(Staged::Remove {
-                            path: r.target.path.clone(),
-                        })
-                })
+                .map(|r| back_to(&r.target.path, r.index_before.as_ref()))
                 .collect();
+            back.extend(
+                removals
+                    .iter()
+                    .filter(|t| t.index_before.is_some())
+                    .map(|t| back_to(&t.location, t.index_before.as_ref())),
+            );
             let _ = ctx.repo.stage(&back);
         }
     };
@@ -325,7 +355,7 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
             written.set(written.get() + 1);
             apply(r)
         },
-        stage_all,
+        finish,
     );
     if let Err(e) = recorded {
         undo(written.get());
@@ -346,7 +376,60 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
             }
         ));
     }
+    for t in &removals {
+        ctx.out
+            .text(&format!("removed the tombstone {}", shown(&t.location)));
+    }
     Ok(0)
+}
+
+/// A tombstone that goes once the files it stands for are back.
+struct Removal {
+    location: Vec<u8>,
+    bytes: Vec<u8>,
+    index_before: Option<crate::git::IndexEntry>,
+}
+
+/// The sidecar and directory tombstones standing for files in `ready` whose every file is
+/// restored by this run (a directory tombstone with files left to restore stays).
+fn tombstones_to_remove(
+    ctx: &Ctx,
+    worktree: &Worktree,
+    ready: &[Ready],
+    stage: bool,
+) -> Result<Vec<Removal>, Error> {
+    let restored: std::collections::HashSet<&str> =
+        ready.iter().map(|r| r.target.id.as_str()).collect();
+    let mut out: Vec<Removal> = Vec::new();
+    for r in ready {
+        for location in crate::locate::locations(&r.target.path).into_iter().skip(1) {
+            let Some(t) = crate::locate::at(worktree, &location) else {
+                continue;
+            };
+            let stubs = t.stubs();
+            if !stubs.iter().any(|s| s.path == r.target.path) {
+                continue;
+            }
+            let all_back = stubs.iter().all(|s| restored.contains(s.id.as_str()));
+            if all_back && !out.iter().any(|o| o.location == location) {
+                let bytes = worktree
+                    .read_small(&location, crate::stub::max_size(&location))
+                    .unwrap_or_default();
+                let index_before = if stage {
+                    ctx.repo.index_entry(&location)?
+                } else {
+                    None
+                };
+                out.push(Removal {
+                    location,
+                    bytes,
+                    index_before,
+                });
+            }
+            break; // the nearest tombstone standing for the file is the one that counts
+        }
+    }
+    Ok(out)
 }
 
 /// Re-derive `t`'s id, gate its path, refuse purged content, and bind its mode.
@@ -480,9 +563,30 @@ fn resolve(
         return find_id(ctx, store, id).map(|t| vec![t]);
     }
     let path = ctx.repo_path(Path::new(arg))?;
-    // The stub at the path names its version, unless another is asked for.
+    // The tombstone standing for the path names its version, unless another is asked for:
+    // a directory tombstone `<path>.tombstone` (every file it lists), the stub at the path
+    // itself, the sidecar `<path>.tombstone`, or a directory tombstone above it.
     if at.is_none() {
         let worktree = Worktree::open(ctx.repo.workdir())?;
+        let from = |stub: &Stub| -> Target {
+            match store.and_then(|s| items::get(s.conn(), &stub.id).ok().flatten()) {
+                Some(item) => Target::from_item(&item),
+                None => Target::from_stub(stub),
+            }
+        };
+        // A file at `<path>.tombstone` that looks like a tombstone must be a valid one.
+        let sidecar = crate::stub::sidecar_of(&path);
+        if let Some(bytes) = worktree.read_small(&sidecar, crate::stub::max_size(&sidecar)) {
+            if crate::stub::may_be_stub(&sidecar, bytes.len() as u64, &bytes) {
+                let t = Tombstone::parse(&sidecar, &bytes).map_err(|source| {
+                    CommandError::InvalidStub {
+                        path: shown(&sidecar),
+                        source,
+                    }
+                })?;
+                return Ok(t.stubs().iter().map(from).collect());
+            }
+        }
         if let Some(bytes) = worktree.read_small(&path, crate::stub::MAX_STUB_SIZE) {
             if crate::stub::may_be_stub(&path, bytes.len() as u64, &bytes) {
                 let stub =
@@ -490,13 +594,11 @@ fn resolve(
                         path: shown(&path),
                         source,
                     })?;
-                if let Some(item) =
-                    store.and_then(|s| items::get(s.conn(), &stub.id).ok().flatten())
-                {
-                    return Ok(vec![Target::from_item(&item)]);
-                }
-                return Ok(vec![Target::from_stub(&stub)]);
+                return Ok(vec![from(&stub)]);
             }
+        }
+        if let Some((_, stub)) = crate::locate::in_worktree(&worktree, &path) {
+            return Ok(vec![from(&stub)]);
         }
     }
     let at = at.map(|c| ctx.repo.resolve_commit(c).unwrap_or_else(|_| c.to_owned()));
@@ -664,8 +766,8 @@ fn find_id(ctx: &Ctx, store: Option<&Store>, id: &str) -> Result<Target, Error> 
     }
     if let Some(head) = ctx.repo.head_commit()? {
         for (path, bytes) in ctx.repo.stub_candidates(&head)? {
-            if let Ok(stub) = Stub::parse(&path, &bytes) {
-                if stub.id == id {
+            if let Ok(t) = Tombstone::parse(&path, &bytes) {
+                if let Some(stub) = t.stubs().into_iter().find(|s| s.id == id) {
                     return Ok(Target::from_stub(&stub));
                 }
             }

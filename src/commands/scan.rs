@@ -202,15 +202,23 @@ pub fn write_stubs(
     let mut staged = Vec::new();
     let mut ids = Vec::new();
     let mut paths: Vec<Vec<u8>> = Vec::new();
-    // The newest deletion of a path gets its stub (violations are in commit order).
+    let mut done: Vec<Vec<u8>> = Vec::new();
+    let policy = ctx.policy()?;
+    // The newest deletion of a path gets its stub (violations are in commit order), where the
+    // policy places it (a sidecar by default).
     for v in report.violations.iter().rev() {
-        if paths.contains(&v.path_bytes) {
+        if done.contains(&v.path_bytes) {
             continue;
         }
+        let location = policy
+            .decide(&v.path_bytes)
+            .placement
+            .location(&v.path_bytes);
         if ctx.repo.entry_at(&head, &v.path_bytes)?.is_some()
-            || ctx.repo.index_has_children(&v.path_bytes)?
+            || ctx.repo.entry_at(&head, &location)?.is_some()
+            || ctx.repo.index_has_children(&location)?
         {
-            continue; // the path holds something again
+            continue; // the path (or the stub's place) holds something again
         }
         let Some(item) = items::get(store.conn(), &v.id)? else {
             continue;
@@ -224,14 +232,14 @@ pub fn write_stubs(
             &item.source_commit,
             &item.reason,
         );
-        let Ok(bytes) = stub.render(&item.path) else {
+        let Ok(bytes) = stub.render(&location) else {
             continue;
         };
-        // Written without following links (src/worktree.rs), where the path is free; a
+        // Written without following links (src/worktree.rs), where the place is free; a
         // directory on the way that is a link or a file gets the stub in the index only.
-        if worktree.file_type(&item.path).is_none() {
+        if worktree.file_type(&location).is_none() {
             match worktree.write(
-                &item.path,
+                &location,
                 &bytes,
                 crate::worktree::Kind::File(0o644),
                 crate::worktree::Durability::Synced,
@@ -239,18 +247,19 @@ pub fn write_stubs(
                 Ok(()) => {}
                 Err(crate::worktree::WorktreeError::Refused { .. }) => ctx.out.warn(&format!(
                     "{}: a directory on the way is a symbolic link or a file; the commit records its stub, the work tree is left alone",
-                    crate::commands::shown(&item.path)
+                    crate::commands::shown(&location)
                 )),
                 Err(e) => return Err(CommandError::from(e).into()),
             }
         }
         staged.push(Staged::File {
-            path: item.path.clone(),
+            path: location.clone(),
             bytes,
             mode: "100644",
             skip_worktree: false,
         });
-        paths.push(item.path.clone());
+        done.push(item.path.clone());
+        paths.push(location);
         ids.push(item.id);
     }
     if staged.is_empty() {

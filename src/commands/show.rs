@@ -127,12 +127,9 @@ pub fn find(ctx: &Ctx, store: &Store, target: &std::ffi::OsStr) -> Result<Option
     Ok(items::latest_at_path(store.conn(), &path)?)
 }
 
-/// The stub in the work tree at `path`, if the file there is one.
+/// The tombstone in the work tree that stands for `path` (in place, its sidecar, or a
+/// directory tombstone above it), read without following links.
 pub fn read_stub(ctx: &Ctx, path: &[u8]) -> Option<Stub> {
-    let file = ctx.worktree_path(path);
-    let meta = std::fs::symlink_metadata(&file).ok()?;
-    if !meta.is_file() || meta.len() as usize > crate::stub::MAX_STUB_SIZE {
-        return None;
-    }
-    Stub::parse(path, &std::fs::read(&file).ok()?).ok()
+    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir()).ok()?;
+    crate::locate::in_worktree(&worktree, path).map(|(_, stub)| stub)
 }

@@ -1,10 +1,11 @@
-//! `git tombstone stub check FILE`: is this file a valid stub? Needs no repository.
+//! `git tombstone stub check FILE`: is this file a valid tombstone (an in-place or sidecar
+//! stub, or a directory tombstone)? Needs no repository.
 
 use crate::cli::StubCheckArgs;
 use crate::commands::CommandError;
 use crate::error::Outcome;
 use crate::output::Output;
-use crate::stub::Stub;
+use crate::stub::Tombstone;
 use std::os::unix::ffi::OsStrExt;
 
 /// Run `stub check`.
@@ -28,7 +29,8 @@ pub fn run(args: &StubCheckArgs, out: Output) -> Outcome {
     if meta.is_dir() {
         return Err(invalid("it is a directory").into());
     }
-    if meta.len() as usize > crate::stub::MAX_STUB_SIZE {
+    let name = repo_relative(&args.file);
+    if meta.len() > crate::stub::max_size(&name) as u64 {
         return Err(CommandError::InvalidStub {
             path: shown,
             source: crate::stub::StubError::TooLarge {
@@ -38,22 +40,59 @@ pub fn run(args: &StubCheckArgs, out: Output) -> Outcome {
         .into());
     }
     let bytes = std::fs::read(&args.file).map_err(io)?;
-    let name = repo_relative(&args.file);
-    let stub = Stub::parse(&name, &bytes).map_err(|source| CommandError::InvalidStub {
-        path: shown.clone(),
-        source,
-    })?;
-    let fields = stub.fields();
-    out.json(&serde_json::json!({
-        "valid": true,
-        "file": shown,
-        "id": stub.id,
-        "path": crate::stub::encode_path(&stub.path),
-        "fields": fields,
-    }));
-    out.text(&format!("{shown}: valid git-tombstone v1 stub"));
-    for (k, v) in &fields {
-        out.text(&format!("  {k:<14} {v}"));
+    let tombstone =
+        Tombstone::parse(&name, &bytes).map_err(|source| CommandError::InvalidStub {
+            path: shown.clone(),
+            source,
+        })?;
+    match tombstone {
+        Tombstone::File(stub) => {
+            let fields = stub.fields();
+            out.json(&serde_json::json!({
+                "valid": true,
+                "file": shown,
+                "kind": if name == stub.path { "in-place" } else { "sidecar" },
+                "id": stub.id,
+                "path": crate::stub::encode_path(&stub.path),
+                "fields": fields,
+            }));
+            out.text(&format!("{shown}: valid git-tombstone v1 stub"));
+            for (k, v) in &fields {
+                out.text(&format!("  {k:<14} {v}"));
+            }
+        }
+        Tombstone::Dir(d) => {
+            let files: Vec<serde_json::Value> = d
+                .files
+                .iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "id": f.id,
+                        "path": crate::stub::encode_path(&f.path),
+                        "mode": f.mode.as_str(),
+                        "size": f.size,
+                        "sha256": f.sha256,
+                    })
+                })
+                .collect();
+            out.json(&serde_json::json!({
+                "valid": true,
+                "file": shown,
+                "kind": "directory",
+                "path": crate::stub::encode_path(&d.path),
+                "source_commit": d.source_commit,
+                "reason": d.reason,
+                "files": files,
+            }));
+            out.text(&format!(
+                "{shown}: valid git-tombstone v2 directory tombstone for {} ({} file(s))",
+                crate::stub::encode_path(&d.path),
+                d.files.len()
+            ));
+            for f in &d.files {
+                out.text(&format!("  {} {}", f.id, crate::stub::encode_path(&f.path)));
+            }
+        }
     }
     Ok(0)
 }

@@ -8,7 +8,6 @@ use crate::governance::vacuum::{self, Options, Plan};
 use crate::governance::GovernanceError;
 use crate::output::human_bytes;
 use crate::store::streams;
-use crate::stub::Stub;
 
 /// Run `vacuum`.
 pub fn run(args: &VacuumArgs, ctx: &Ctx) -> Outcome {
@@ -126,16 +125,18 @@ fn stubs_to_remove(
         .collect::<Result<_, _>>()
         .map_err(crate::store::StoreError::from)?;
     // Read without following links (src/worktree.rs): only a regular file at the item's own
-    // path, reached through real directories, can be its stub.
+    // path or its sidecar, reached through real directories, can be its stub. A directory
+    // tombstone stands for other files too and stays.
     let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
     let mut out = Vec::new();
     for (id, path) in rows {
-        // Only the stub of this very item, unmodified: anything else at the path is the user's.
-        let Some(bytes) = worktree.read_small(&path, crate::stub::MAX_STUB_SIZE) else {
+        // Only the stub of this very item, unmodified: anything else there is the user's.
+        let Some((location, stub)) = crate::locate::in_worktree(&worktree, &path) else {
             continue;
         };
-        if Stub::parse(&path, &bytes).is_ok_and(|s| s.id == id) {
-            out.push((path, id));
+        let own = location == path || location == crate::stub::sidecar_of(&path);
+        if own && stub.id == id {
+            out.push((location, id));
         }
     }
     Ok(out)

@@ -13,7 +13,7 @@ use crate::commands::{shown, Ctx};
 use crate::error::{Outcome, FAILURE};
 use crate::store::items::{self, state, Filter};
 use crate::store::{blobs, evidence};
-use crate::stub::Stub;
+use crate::stub::Tombstone;
 
 /// One problem found.
 #[derive(Debug, Clone, Serialize)]
@@ -69,47 +69,42 @@ pub fn run(_args: &VerifyArgs, ctx: &Ctx) -> Outcome {
         checked.stubs_in_head = candidates.len();
         let mut stub_ids = std::collections::HashMap::new();
         for (path, bytes) in &candidates {
-            let subject = shown(path);
-            let stub = match Stub::parse(path, bytes) {
-                Ok(s) => s,
+            let tombstone = match Tombstone::parse(path, bytes) {
+                Ok(t) => t,
                 Err(e) => {
                     findings.push(Finding {
                         check: "stub",
-                        subject,
+                        subject: shown(path),
                         problem: format!("invalid stub: {e}"),
                     });
                     continue;
                 }
             };
-            if stub.path != *path {
-                findings.push(Finding {
-                    check: "stub",
-                    subject: subject.clone(),
-                    problem: format!("the stub names another path ({})", shown(&stub.path)),
-                });
-            }
-            stub_ids.insert(stub.id.clone(), path.clone());
-            let item = match &store {
-                Some(s) => items::get(s.conn(), &stub.id)?,
-                None => None,
-            };
-            let Some(item) = item else {
-                findings.push(Finding {
-                    check: "stub",
-                    subject,
-                    problem: format!("no archive record for {} in this store", stub.id),
-                });
-                continue;
-            };
-            if item.sha256 != stub.sha256 || item.size != stub.size || item.path != stub.path {
-                findings.push(Finding {
-                    check: "stub",
-                    subject,
-                    problem: format!(
+            for stub in tombstone.stubs() {
+                let subject = shown(path);
+                stub_ids.insert(stub.id.clone(), path.clone());
+                let item = match &store {
+                    Some(s) => items::get(s.conn(), &stub.id)?,
+                    None => None,
+                };
+                let Some(item) = item else {
+                    findings.push(Finding {
+                        check: "stub",
+                        subject,
+                        problem: format!("no archive record for {} in this store", stub.id),
+                    });
+                    continue;
+                };
+                if item.sha256 != stub.sha256 || item.size != stub.size || item.path != stub.path {
+                    findings.push(Finding {
+                        check: "stub",
+                        subject,
+                        problem: format!(
                         "does not match item {}: stub sha256 {} size {}, item sha256 {} size {}",
                         item.id, stub.sha256, stub.size, item.sha256, item.size
                     ),
-                });
+                    });
+                }
             }
         }
         if let Some(store) = &store {

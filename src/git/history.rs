@@ -235,6 +235,9 @@ pub struct CommitChanges {
     /// Blob ids the commit added (at any path), to tell moves from deletions.
     added: gix::hashtable::HashSet<gix::ObjectId>,
     pub replaced: Vec<Replaced>,
+    /// Sidecar and directory tombstones the commit added (path, bytes), when it deleted
+    /// something.
+    pub tombstones: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl CommitChanges {
@@ -504,6 +507,7 @@ impl Repo {
             message: e.to_string(),
         })?;
         let mut small_modified = Vec::new();
+        let mut added_tombstones = Vec::new();
         // Trees of the side already behind the walk (the parent's that the commit replaced or
         // removed, walking oldest first; the commit's own that differ from the parent's,
         // walking newest first): along a line of history nothing needs them again, so the
@@ -536,8 +540,14 @@ impl Repo {
                     }
                 }
                 Change::Addition {
-                    entry_mode, oid, ..
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
                 } => {
+                    if entry_mode.is_blob() && crate::stub::is_tombstone_name(path.as_slice()) {
+                        added_tombstones.push((Vec::from(path), oid));
+                    }
                     if newest_first && entry_mode.is_tree() {
                         dead.push(oid);
                     }
@@ -579,7 +589,7 @@ impl Repo {
         }
         for (path, old_kind, old_id, new_id) in small_modified {
             let size = self.repo.find_header(new_id)?.size();
-            if size as usize > crate::stub::MAX_STUB_SIZE {
+            if size > crate::stub::max_size(&path) as u64 {
                 continue;
             }
             let bytes = self.repo.find_blob(new_id)?.detach().data;
@@ -590,6 +600,19 @@ impl Repo {
                     old_id: old_id.to_string(),
                     new_bytes: bytes,
                 });
+            }
+        }
+        // Sidecar and directory tombstones the commit added: they stand for files it deleted.
+        if !out.deleted.is_empty() {
+            for (path, id) in added_tombstones {
+                let size = self.repo.find_header(id)?.size();
+                if size > crate::stub::max_size(&path) as u64 {
+                    continue;
+                }
+                let bytes = self.repo.find_blob(id)?.detach().data;
+                if crate::stub::may_be_stub(&path, size, &bytes) {
+                    out.tombstones.push((path, bytes));
+                }
             }
         }
         if !out.deleted.is_empty() || !out.replaced.is_empty() {

@@ -195,7 +195,7 @@ impl Repo {
             }
             let header = self.repo.find_header(f.oid)?;
             let size = header.size();
-            if size as usize > crate::stub::MAX_STUB_SIZE {
+            if size > crate::stub::max_size(f.filepath.as_bytes()) as u64 {
                 continue;
             }
             let data = self.repo.find_blob(f.oid)?.detach().data;

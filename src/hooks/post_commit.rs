@@ -44,17 +44,31 @@ pub fn run(ctx: &Ctx) -> Result<Option<Bound>, Error> {
         if item.action != "stub" {
             continue;
         }
-        // The index after a partial commit may still hold the deletion git prepared before
-        // the hook ran; the work tree and HEAD hold the stub.
-        let Some(in_head) = ctx.repo.entry_at(&head, &item.path)? else {
+        // After a partial commit the main index holds what git prepared before the hook ran:
+        // the committed tombstone (in place, a sidecar or a directory tombstone) may be
+        // missing from it while the work tree and HEAD hold it.
+        let Some((location, _)) = crate::locate::in_commit(&ctx.repo, &head, &item.path) else {
             continue;
         };
-        let in_index = ctx.repo.index_entry(&item.path)?;
-        if in_index.is_none() && !ctx.repo.index_has_children(&item.path)? {
+        if repair.iter().any(|r: &Staged| match r {
+            Staged::File { path, .. } => *path == location,
+            Staged::Remove { .. } => false,
+        }) {
+            continue;
+        }
+        let Some(in_head) = ctx.repo.entry_at(&head, &location)? else {
+            continue;
+        };
+        let in_index = ctx.repo.index_entry(&location)?;
+        if in_index.is_none() && !ctx.repo.index_has_children(&location)? {
             let bytes = ctx.repo.blob(&in_head.id)?;
-            if std::fs::read(ctx.worktree_path(&item.path)).is_ok_and(|w| w == bytes) {
+            let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
+            if worktree
+                .read_small(&location, crate::stub::max_size(&location))
+                .is_some_and(|w| w == bytes)
+            {
                 repair.push(Staged::File {
-                    path: item.path.clone(),
+                    path: location,
                     bytes,
                     mode: "100644",
                     skip_worktree: false,

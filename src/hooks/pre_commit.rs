@@ -21,7 +21,7 @@ use crate::git::{EntryKind, Staged};
 use crate::output::human_bytes;
 use crate::policy::Action;
 use crate::store::evidence;
-use crate::stub::{Mode, Stub};
+use crate::stub::{DirTombstone, Mode, Placement, Tombstone};
 use crate::{clock, failpoint};
 
 /// What the hook did.
@@ -44,7 +44,8 @@ pub struct Summary {
 
 struct Planned {
     capture: Capture,
-    stub: Option<Vec<u8>>,
+    /// Where its stub goes (`stub` action); set to `None` when no tombstone can stand for it.
+    placement: Option<Placement>,
 }
 
 /// Run the pre-commit hook.
@@ -110,27 +111,21 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         // An oversize file is refused from its recorded size, before its bytes are read (a file
         // that large cannot be a stub).
         let size = ctx.repo.blob_size(&d.id)?;
-        if size > crate::stub::MAX_STUB_SIZE as u64 {
+        if size > crate::stub::max_size(&d.path) as u64 {
             crate::commands::check_size(policy, decision.action, &name, size)?;
         }
         let bytes = ctx.repo.blob(&d.id)?;
-        if let Ok(stub) = Stub::parse(&d.path, &bytes) {
-            events.push((
-                "stub-removed",
-                serde_json::json!({ "id": stub.id, "path": name, "from": head }),
-            ));
+        if let Ok(t) = Tombstone::parse(&d.path, &bytes) {
+            let ids: Vec<String> = t.stubs().into_iter().map(|s| s.id).collect();
+            let data = match &ids[..] {
+                [id] => serde_json::json!({ "id": id, "path": name, "from": head }),
+                _ => serde_json::json!({ "ids": ids, "path": name, "from": head }),
+            };
+            events.push(("stub-removed", data));
             summary.stub_removals.push(name);
             continue;
         }
         crate::commands::check_size(policy, decision.action, &name, bytes.len() as u64)?;
-        // A stub needs the path free in the index being committed: not replaced by a
-        // directory, and no directory on the way replaced by a file or a symbolic link.
-        let stub_here = decision.action == Action::Stub && !ctx.repo.index_blocks_file(&d.path)?;
-        if decision.action == Action::Stub && !stub_here {
-            ctx.out.note(&format!(
-                "{name}: the commit puts a file, link or directory in the way of its stub; archived without a stub"
-            ));
-        }
         let capture = Capture {
             path: d.path.clone(),
             mode,
@@ -139,29 +134,14 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             source_commit: head.to_owned(),
             removed_in_commit: None,
             removed_at: None,
-            action: if stub_here {
-                Action::Stub
-            } else {
-                Action::Archive
-            },
+            action: decision.action,
             category: decision.category,
             reason: decision.reason,
             tags: Vec::new(),
             metadata: serde_json::Map::new(),
         };
-        let stub = if stub_here {
-            Some(
-                capture
-                    .render_stub()
-                    .map_err(|source| CommandError::Unrenderable {
-                        path: name.clone(),
-                        source,
-                    })?,
-            )
-        } else {
-            None
-        };
-        plan.push(Planned { capture, stub });
+        let placement = (decision.action == Action::Stub).then_some(decision.placement);
+        plan.push(Planned { capture, placement });
     }
     if plan.is_empty() && events.is_empty() {
         return Ok(summary);
@@ -169,51 +149,49 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
 
     phases.lap("plan");
 
-    // Where stubs go: into the work tree only where the path is free (after `git rm --cached`
-    // the user's file is still there, and it is never overwritten), into the index always.
-    // Work tree writes walk each directory without following links (src/worktree.rs): a
-    // directory on the way that is a link or a file gets no stub on disk, only in the index.
+    // Which tombstone stands for each stubbed file: one directory tombstone per directory
+    // deleted whole, else a sidecar (or an in-place stub, by policy).
+    let tombstones = place_tombstones(ctx, policy, head, &mut plan)?;
+
+    // Where tombstones go: into the work tree only where the location is free (after
+    // `git rm --cached` the user's file is still there, and it is never overwritten), into the
+    // index always. Work tree writes walk each directory without following links
+    // (src/worktree.rs): a directory on the way that is a link or a file gets no tombstone on
+    // disk, only in the index. A location outside a sparse checkout gets it in the index only
+    // (`SKIP_WORKTREE`), as git keeps the files it does not check out.
     let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
     let mut to_write: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut staged_stubs = Vec::new();
     let mut cleaned: HashSet<&[u8]> = HashSet::new();
-    // A path outside a sparse checkout gets its stub in the index only (`SKIP_WORKTREE`), as
-    // git keeps the files it does not check out: nothing appears outside the cone.
-    let stub_paths: Vec<&[u8]> = plan
-        .iter()
-        .filter(|p| p.stub.is_some())
-        .map(|p| p.capture.path.as_slice())
-        .collect();
-    let outside = ctx.repo.sparse_excluded(&stub_paths)?;
-    for p in &plan {
-        let Some(stub) = &p.stub else { continue };
-        let path = &p.capture.path;
+    let locations: Vec<&[u8]> = tombstones.iter().map(|(l, _)| l.as_slice()).collect();
+    let outside = ctx.repo.sparse_excluded(&locations)?;
+    for (location, bytes) in &tombstones {
         // (git clears `SKIP_WORKTREE` where a file is present, so only an absent one is skipped.)
-        let present = worktree.file_type(path);
-        let skip_worktree = outside.contains(path) && present.is_none();
+        let present = worktree.file_type(location);
+        let skip_worktree = outside.contains(location) && present.is_none();
         match present {
             None if skip_worktree => {}
-            None if worktree.parent_exists(path) || !parent_blocked(&worktree, path) => {
+            None if worktree.parent_exists(location) || !parent_blocked(&worktree, location) => {
                 // Leftovers of a killed run, once per directory (a commit may delete thousands
                 // of files in one directory).
-                let dir = &path[..path.iter().rposition(|&b| b == b'/').unwrap_or(0)];
+                let dir = &location[..location.iter().rposition(|&b| b == b'/').unwrap_or(0)];
                 if cleaned.insert(dir) {
-                    worktree.clean_tmp(path);
+                    worktree.clean_tmp(location);
                 }
-                to_write.push((path.clone(), stub.clone()));
+                to_write.push((location.clone(), bytes.clone()));
             }
             None => ctx.out.warn(&format!(
-                "{}: a directory on the way is a symbolic link or a file; the commit records its stub, the work tree is left alone",
-                shown(path)
+                "{}: a directory on the way is a symbolic link or a file; the commit records its tombstone, the work tree is left alone",
+                shown(location)
             )),
             Some(_) => ctx.out.warn(&format!(
-                "kept your work tree copy of {}; the commit records its stub",
-                shown(path)
+                "kept your work tree copy of {}; the commit records its tombstone",
+                shown(location)
             )),
         }
         staged_stubs.push(Staged::File {
-            path: p.capture.path.clone(),
-            bytes: stub.clone(),
+            path: location.clone(),
+            bytes: bytes.clone(),
             mode: "100644",
             skip_worktree,
         });
@@ -288,7 +266,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     }
 
     for (p, c) in plan.iter().zip(&summary.captured) {
-        let what = if p.stub.is_some() {
+        let what = if p.placement.is_some() {
             summary.stubbed.push(c.path.clone());
             "stub staged"
         } else {
@@ -313,6 +291,155 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             .note(&format!("submodule {s} removed (recorded, not stubbed)"));
     }
     Ok(summary)
+}
+
+/// A tombstone to write: its location and bytes.
+type Rendered = (Vec<u8>, Vec<u8>);
+
+/// Decide where the tombstone of every stubbed file in `plan` stands and render it: one
+/// directory tombstone (`<dir>.tombstone`) for each directory the commit deletes whole (when
+/// the policy allows it, and no in-place stub goes into it), else the file's own sidecar or
+/// in-place stub. A location the index being committed has in use (a file there, a directory
+/// there, or a file or link on the way) gets no tombstone: the file is archived, its deletion
+/// stands, and the user is told. Returns (location, bytes) in plan order.
+fn place_tombstones(
+    ctx: &Ctx,
+    policy: &crate::policy::Policy,
+    head: &str,
+    plan: &mut [Planned],
+) -> Result<Vec<Rendered>, Error> {
+    use std::collections::{BTreeMap, HashMap};
+    let free = |location: &[u8]| -> Result<bool, Error> {
+        Ok(ctx.repo.index_entry(location)?.is_none() && !ctx.repo.index_blocks_file(location)?)
+    };
+    // Directories an in-place stub will recreate cannot go away.
+    let mut kept: HashSet<Vec<u8>> = HashSet::new();
+    for p in plan.iter() {
+        if p.placement == Some(Placement::InPlace) {
+            let path = &p.capture.path;
+            for (i, _) in path.iter().enumerate().filter(|(_, &b)| b == b'/') {
+                kept.insert(path[..i].to_vec());
+            }
+        }
+    }
+    // The outermost directory of each sidecar-placed file that the commit deletes whole.
+    let mut gone: HashMap<Vec<u8>, bool> = HashMap::new();
+    let mut groups: BTreeMap<Vec<u8>, Vec<usize>> = BTreeMap::new();
+    let mut singles = Vec::new();
+    for (n, p) in plan.iter().enumerate() {
+        match p.placement {
+            None => continue,
+            Some(Placement::InPlace) => {
+                singles.push(n);
+                continue;
+            }
+            Some(Placement::Sidecar) => {}
+        }
+        let path = &p.capture.path;
+        let mut outermost = None;
+        if policy.directory_tombstones {
+            for (i, _) in path.iter().enumerate().filter(|(_, &b)| b == b'/') {
+                let dir = &path[..i];
+                let whole = match gone.get(dir) {
+                    Some(&g) => g,
+                    None => {
+                        let g = !kept.contains(dir)
+                            && crate::stub::sidecar_fits(dir)
+                            && !ctx.repo.index_has_children(dir)?;
+                        gone.insert(dir.to_vec(), g);
+                        g
+                    }
+                };
+                if whole {
+                    outermost = Some(dir.to_vec());
+                    break;
+                }
+            }
+        }
+        match outermost {
+            Some(dir) => groups.entry(dir).or_default().push(n),
+            None => singles.push(n),
+        }
+    }
+    let mut out = Vec::new();
+    for (dir, members) in groups {
+        let location = crate::stub::sidecar_of(&dir);
+        let mut reasons: Vec<&str> = members
+            .iter()
+            .map(|&n| plan[n].capture.reason.as_str())
+            .collect();
+        reasons.dedup();
+        let reason = match reasons[..] {
+            [one] => one.to_owned(),
+            _ => policy.default_reason.clone(),
+        };
+        let tombstone = DirTombstone::new(
+            &dir,
+            &reason,
+            head,
+            members.iter().map(|&n| {
+                let c = &plan[n].capture;
+                (
+                    c.path.clone(),
+                    c.mode,
+                    c.bytes.len() as u64,
+                    crate::id::sha256_hex(&c.bytes),
+                )
+            }),
+        );
+        let rendered = if free(&location)? {
+            tombstone.render().map_err(|e| e.to_string())
+        } else {
+            Err("the commit has a file or directory at that name".to_owned())
+        };
+        match rendered {
+            Ok(bytes) => {
+                ctx.out.note(&format!(
+                    "{}/ deleted whole: one tombstone, {} ({} file(s))",
+                    shown(&dir),
+                    shown(&location),
+                    members.len()
+                ));
+                out.push((location, bytes));
+            }
+            Err(why) => {
+                ctx.out.warn(&format!(
+                    "{}/: no directory tombstone at {} ({why}); its {} file(s) are archived without one (`git archive-restore {}` restores them from the store)",
+                    shown(&dir),
+                    shown(&location),
+                    members.len(),
+                    shown(&dir)
+                ));
+                for &n in &members {
+                    plan[n].placement = None;
+                    plan[n].capture.action = Action::Archive;
+                }
+            }
+        }
+    }
+    for n in singles {
+        let p = &mut plan[n];
+        let Some(placement) = p.placement else {
+            continue;
+        };
+        let name = shown(&p.capture.path);
+        let location = placement.location(&p.capture.path);
+        if !free(&location)? {
+            ctx.out.note(&format!(
+                "{name}: the commit puts a file, link or directory in the way of its tombstone ({}); archived without one",
+                shown(&location)
+            ));
+            p.placement = None;
+            p.capture.action = Action::Archive;
+            continue;
+        }
+        let bytes = p
+            .capture
+            .render_stub_at(&location)
+            .map_err(|source| CommandError::Unrenderable { path: name, source })?;
+        out.push((location, bytes));
+    }
+    Ok(out)
 }
 
 /// Whether a directory on the way to `path` exists as something other than a directory (a

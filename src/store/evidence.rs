@@ -321,6 +321,10 @@ pub fn ids_in(
         if let Some(id) = v.pointer("/data/id").and_then(|i| i.as_str()) {
             ids.insert(id.to_owned());
         }
+        // A directory tombstone's removal names all of its files.
+        if let Some(list) = v.pointer("/data/ids").and_then(|i| i.as_array()) {
+            ids.extend(list.iter().filter_map(|i| i.as_str()).map(str::to_owned));
+        }
     }
     Ok(ids)
 }

@@ -1,8 +1,17 @@
-//! Tombstone stub format v1: rendering and strict parsing. Pure: no I/O.
+//! Tombstones: rendering and strict parsing. Pure: no I/O.
 //!
-//! A stub is the small file left at a deleted file's path. It names the archive id and the
-//! content's SHA-256 so that anyone who finds it can restore the file. This module is the one
-//! place that decides whether some bytes are a stub (ARCHITECTURE §5):
+//! A tombstone names the archive id and the content's SHA-256 of what was deleted, so that
+//! anyone who finds it can restore the file. It takes one of three places:
+//!
+//! - a **sidecar** `<path>.tombstone` beside the deleted file's path (the default: no build
+//!   tool picks up a `.tombstone` file, so a deletion never breaks a build);
+//! - **in place**, at the deleted file's own path, written as comments of its language (a
+//!   policy choice per glob, for teams that want the stub where the file was);
+//! - a **directory tombstone** `<dir>.tombstone` ([`dir`], format v2) when a whole directory
+//!   was deleted in one commit: the directory goes away and one file lists every archived file.
+//!
+//! Sidecar and in-place stubs share format v1. This module is the one place that decides
+//! whether some bytes are a tombstone (ARCHITECTURE §5):
 //!
 //! - the marker line `git-tombstone v1` comes first, then `key value` lines in byte order of the
 //!   key; unknown keys are kept;
@@ -13,11 +22,13 @@
 //! - the id must be the one derived from path, sha256 and source commit, so a stub whose hash
 //!   was edited by hand is rejected as forged.
 
+pub mod dir;
 mod path;
 mod style;
 
 use std::collections::BTreeMap;
 
+pub use dir::{DirTombstone, MAX_DIR_TOMBSTONE};
 pub use path::{check_relative, check_relative_as, decode as decode_path, encode as encode_path};
 pub use style::Style;
 
@@ -68,6 +79,82 @@ pub enum StubError {
     NotCanonical,
     #[error("cannot write `{value}` in a stub with {style}")]
     Unrenderable { value: String, style: &'static str },
+}
+
+/// The suffix of sidecar and directory tombstones.
+pub const SUFFIX: &[u8] = b".tombstone";
+
+/// Where a file's stub stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placement {
+    /// `<path>.tombstone`, plain text (the default).
+    Sidecar,
+    /// At the path itself, as comments of the file's language.
+    InPlace,
+}
+
+impl Placement {
+    /// Where the stub of `path` goes. A name too long for a sidecar (file names stop at 255
+    /// bytes) keeps its stub in place.
+    pub fn location(self, path: &[u8]) -> Vec<u8> {
+        match self {
+            Placement::Sidecar if sidecar_fits(path) => sidecar_of(path),
+            _ => path.to_vec(),
+        }
+    }
+}
+
+/// Whether `<path>.tombstone` is a valid file name (255 bytes at most).
+pub fn sidecar_fits(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    name.len() + SUFFIX.len() <= 255
+}
+
+/// `<path>.tombstone`: where the sidecar of a file, or the tombstone of a directory, stands.
+pub fn sidecar_of(path: &[u8]) -> Vec<u8> {
+    [path, SUFFIX].concat()
+}
+
+/// Whether `location` is named like a sidecar or directory tombstone.
+pub fn is_tombstone_name(location: &[u8]) -> bool {
+    location.len() > SUFFIX.len() && location.ends_with(SUFFIX)
+}
+
+/// The most bytes a tombstone at `location` can have (directory tombstones are larger).
+pub fn max_size(location: &[u8]) -> usize {
+    if is_tombstone_name(location) {
+        MAX_DIR_TOMBSTONE
+    } else {
+        MAX_STUB_SIZE
+    }
+}
+
+/// A tombstone of any kind, as found at some location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tombstone {
+    /// A per-file stub (sidecar or in place).
+    File(Stub),
+    /// A directory tombstone.
+    Dir(DirTombstone),
+}
+
+impl Tombstone {
+    /// Parse `bytes` found at `location` as any kind of tombstone, strictly.
+    pub fn parse(location: &[u8], bytes: &[u8]) -> Result<Tombstone, StubError> {
+        if is_tombstone_name(location) && bytes.starts_with(dir::DIR_MARKER.as_bytes()) {
+            return DirTombstone::parse(location, bytes).map(Tombstone::Dir);
+        }
+        Stub::parse(location, bytes).map(Tombstone::File)
+    }
+
+    /// The files it stands for, one stub each.
+    pub fn stubs(&self) -> Vec<Stub> {
+        match self {
+            Tombstone::File(s) => vec![s.clone()],
+            Tombstone::Dir(d) => d.stubs(),
+        }
+    }
 }
 
 /// File mode of the archived content, as git writes it.
@@ -199,8 +286,9 @@ impl Stub {
             parse_lines(text, style)?
         };
         let stub = from_pairs(pairs)?;
-        // A stub restores to the path it names: one standing anywhere else would write there.
-        if stub.path != file_path {
+        // A stub restores to the path it names: one standing anywhere but there (or its
+        // sidecar location) would write elsewhere.
+        if stub.path != file_path && sidecar_of(&stub.path) != file_path {
             return Err(StubError::Elsewhere {
                 location: encode_path(file_path),
                 named: encode_path(&stub.path),
@@ -213,8 +301,15 @@ impl Stub {
     }
 }
 
-/// Cheap test used before reading a whole candidate: could these first bytes start a stub?
+/// Cheap test used before reading a whole candidate: could these first bytes start a
+/// tombstone (a stub, or for a `.tombstone` name, a directory tombstone)?
 pub fn may_be_stub(file_path: &[u8], size: u64, head: &[u8]) -> bool {
+    if size > max_size(file_path) as u64 {
+        return false;
+    }
+    if is_tombstone_name(file_path) && head.starts_with(dir::DIR_MARKER.as_bytes()) {
+        return true;
+    }
     if size as usize > MAX_STUB_SIZE {
         return false;
     }

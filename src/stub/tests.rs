@@ -292,3 +292,103 @@ fn may_be_stub_is_a_cheap_prefilter() {
     let json = sample(b"a.json").render(b"a.json").expect("render");
     assert!(may_be_stub(b"a.json", json.len() as u64, &json));
 }
+
+fn dir_sample() -> DirTombstone {
+    DirTombstone::new(
+        b"crates/foo",
+        "deleted",
+        COMMIT,
+        [
+            (
+                b"crates/foo/src/lib.rs".to_vec(),
+                Mode::File,
+                15,
+                SHA.to_owned(),
+            ),
+            (
+                b"crates/foo/Cargo.toml".to_vec(),
+                Mode::File,
+                30,
+                SHA.to_owned(),
+            ),
+            (
+                b"crates/foo/bin/run".to_vec(),
+                Mode::Executable,
+                3,
+                SHA.to_owned(),
+            ),
+        ],
+    )
+}
+
+#[test]
+fn a_directory_tombstone_round_trips_sorted_and_strict() {
+    let t = dir_sample();
+    let bytes = t.render().expect("render");
+    let text = String::from_utf8(bytes.clone()).expect("utf8");
+    assert!(
+        text.starts_with("git-tombstone v2 directory\npath crates/foo\n"),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().skip(6).collect();
+    assert!(
+        lines[0].ends_with(" Cargo.toml") && lines[2].ends_with(" src/lib.rs"),
+        "{text}"
+    );
+    let parsed = DirTombstone::parse(b"crates/foo.tombstone", &bytes).expect("parse");
+    assert_eq!(parsed, t);
+    assert_eq!(parsed.stubs().len(), 3);
+    assert!(matches!(
+        Tombstone::parse(b"crates/foo.tombstone", &bytes),
+        Ok(Tombstone::Dir(_))
+    ));
+    // Anywhere else, it names another place.
+    assert!(matches!(
+        DirTombstone::parse(b"other.tombstone", &bytes),
+        Err(StubError::Elsewhere { .. })
+    ));
+    // A forged entry (hash changed, id kept), a wrong count, reordered entries, a path that
+    // leaves the directory: all refused.
+    let forged = text.replacen(SHA, &"1".repeat(64), 1);
+    assert!(matches!(
+        DirTombstone::parse(b"crates/foo.tombstone", forged.as_bytes()),
+        Err(StubError::Forged { .. })
+    ));
+    let count = text.replace("files 3\n", "files 2\n");
+    assert!(DirTombstone::parse(b"crates/foo.tombstone", count.as_bytes()).is_err());
+    let huge = text.replace("files 3\n", "files 99999999\n");
+    assert!(DirTombstone::parse(b"crates/foo.tombstone", huge.as_bytes()).is_err());
+    let mut swapped: Vec<&str> = text.lines().collect();
+    swapped.swap(6, 7);
+    let swapped = swapped.join("\n") + "\n";
+    assert!(DirTombstone::parse(b"crates/foo.tombstone", swapped.as_bytes()).is_err());
+    let id = crate::id::tombstone_id(b"crates/foo/../../x", SHA, COMMIT);
+    let escape = format!(
+        "git-tombstone v2 directory\npath crates/foo\nreason deleted\nrestore git archive-restore crates/foo\nsource-commit {COMMIT}\nfiles 1\n{id} 100644 1 {SHA} ../../x\n"
+    );
+    assert!(DirTombstone::parse(b"crates/foo.tombstone", escape.as_bytes()).is_err());
+}
+
+#[test]
+fn sidecars_are_plain_text_beside_their_file() {
+    let stub = sample(b"src/main.rs");
+    let bytes = stub.render(b"src/main.rs.tombstone").expect("render");
+    assert!(
+        bytes.starts_with(b"git-tombstone v1\n"),
+        "no comment syntax needed"
+    );
+    let parsed = Stub::parse(b"src/main.rs.tombstone", &bytes).expect("a sidecar parses");
+    assert_eq!(parsed.path, b"src/main.rs");
+    assert!(matches!(
+        Stub::parse(b"src/other.rs.tombstone", &bytes),
+        Err(StubError::Elsewhere { .. })
+    ));
+    assert_eq!(Placement::Sidecar.location(b"a/b.rs"), b"a/b.rs.tombstone");
+    assert_eq!(Placement::InPlace.location(b"a/b.rs"), b"a/b.rs");
+    let long = [b"d/".as_slice(), &[b'n'; 250]].concat();
+    assert_eq!(
+        Placement::Sidecar.location(&long),
+        long,
+        "too long for a sidecar name"
+    );
+}

@@ -37,12 +37,21 @@ fn archive_replaces_the_file_by_its_stub_in_worktree_and_index() {
         git_tombstone::id::sha256_hex(b"def old():\n    return 1\n")
     );
 
-    let stub_bytes = repo.read("src/old.py");
-    let stub = Stub::parse(b"src/old.py", &stub_bytes).expect("work tree holds a valid stub");
+    // The default: a sidecar beside the path, which no build tool picks up; the file goes.
+    let stub_bytes = repo.read("src/old.py.tombstone");
+    let stub =
+        Stub::parse(b"src/old.py.tombstone", &stub_bytes).expect("work tree holds a valid stub");
     assert_eq!(stub.id, id);
+    assert_eq!(stub.path, b"src/old.py");
     assert_eq!(stub.source_commit, head);
     assert_eq!(stub.reason, "retired");
-    assert_eq!(repo.staged("src/old.py"), stub_bytes, "the stub is staged");
+    assert_eq!(
+        repo.staged("src/old.py.tombstone"),
+        stub_bytes,
+        "the stub is staged"
+    );
+    assert!(!repo.path("src/old.py").exists(), "the file is gone");
+    assert_eq!(repo.git(&["ls-files", "src/old.py"]), "", "and unstaged");
 
     let db = repo.db();
     let (tags, metadata, actor, category): (String, String, String, String) = db
@@ -144,6 +153,26 @@ fn refusals_have_clear_errors_and_exit_2() {
 }
 
 #[test]
+fn in_place_stubs_are_a_policy_choice_per_glob() {
+    let repo = Repo::with_files(&[("docs/a.md", b"# a\n"), ("src/b.py", b"b = 1\n")]);
+    repo.write(
+        ".tombstone.toml",
+        b"[[rules]]\npaths = [\"docs/**\"]\nplacement = \"in-place\"\n",
+    );
+    archive_json(&repo, &["archive", "docs/a.md", "src/b.py"]);
+    let in_place = repo.read("docs/a.md");
+    assert!(
+        in_place.starts_with(b"<!-- git-tombstone v1 -->"),
+        "comment syntax of Markdown"
+    );
+    assert!(!repo.path("docs/a.md.tombstone").exists());
+    assert!(repo
+        .read("src/b.py.tombstone")
+        .starts_with(b"git-tombstone v1"));
+    assert!(!repo.path("src/b.py").exists());
+}
+
+#[test]
 fn archiving_a_stub_again_is_refused() {
     let repo = Repo::with_files(&[("a.py", b"x\n")]);
     archive_json(&repo, &["archive", "a.py"]);
@@ -151,6 +180,12 @@ fn archiving_a_stub_again_is_refused() {
     assert!(err.contains("already a stub"), "{err}");
     repo.commit_all("stub");
     let err = assert_code(&repo.tomb(&["archive", "a.py"]), 2, "again after commit");
+    assert!(err.contains("not tracked"), "{err}");
+    let err = assert_code(
+        &repo.tomb(&["archive", "a.py.tombstone"]),
+        2,
+        "the tombstone itself",
+    );
     assert!(err.contains("already a stub"), "{err}");
     assert_eq!(repo.count("SELECT count(*) FROM items"), 1);
 }
@@ -328,9 +363,9 @@ fn works_from_a_subdirectory_and_through_git() {
         .output()
         .expect("git tombstone");
     assert_ok(&out, "git tombstone archive from a subdirectory");
-    let stub = repo.read("src/deep/a.rs");
+    let stub = repo.read("src/deep/a.rs.tombstone");
     assert!(
-        stub.starts_with(b"// git-tombstone v1\n"),
+        stub.starts_with(b"git-tombstone v1\n"),
         "{}",
         String::from_utf8_lossy(&stub)
     );

@@ -290,6 +290,6 @@ fn write_stubs_commits_the_missing_stubs() {
         "one follow-up commit"
     );
     let added = ci.git(&["show", "--name-only", "--format=", "HEAD"]);
-    assert_eq!(added, "docs/a.md\nsrc/old.py\n");
+    assert_eq!(added, "docs/a.md.tombstone\nsrc/old.py.tombstone\n");
     assert_ok(&ci.tomb(&["verify"]), "stubs match the archive");
 }

@@ -24,8 +24,14 @@ fn finish_and_check(repo: &Repo) {
         "one archive line"
     );
     assert!(
-        repo.staged("a.py").starts_with(b"# git-tombstone v1"),
+        repo.staged("a.py.tombstone")
+            .starts_with(b"git-tombstone v1"),
         "stub staged"
+    );
+    assert_eq!(
+        repo.git(&["ls-files", "a.py"]),
+        "",
+        "the file's deletion staged"
     );
     repo.commit_all("stub");
     assert_ok(&repo.tomb(&["bind"]), "bind");
@@ -50,7 +56,7 @@ fn crash_after_the_worktree_before_the_index() {
     let repo = Repo::with_files(&[("a.py", b"x = 1\n")]);
     crash(&repo, "archive:after-worktree", &["archive", "a.py"]);
     assert!(
-        repo.read("a.py").starts_with(b"# git-tombstone v1"),
+        repo.read("a.py.tombstone").starts_with(b"git-tombstone v1"),
         "stub written"
     );
     assert_eq!(repo.staged("a.py"), b"x = 1\n", "index not yet updated");

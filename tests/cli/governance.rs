@@ -341,13 +341,16 @@ fn vacuum_by_category_and_remove_stubs() {
         "vacuum logs only",
     );
     assert_eq!(state_of(&repo, &id), "archived");
-    assert!(repo.path("src/legacy.py").exists());
+    assert!(repo.path("src/legacy.py.tombstone").exists());
     let out = repo.tomb(&["vacuum", "--before", "2025-01-01", "--remove-stubs"]);
     assert_ok(&out, "vacuum with --remove-stubs");
     assert_eq!(state_of(&repo, &id), "vacuumed");
-    assert!(!repo.path("src/legacy.py").exists(), "stub deleted");
+    assert!(
+        !repo.path("src/legacy.py.tombstone").exists(),
+        "stub deleted"
+    );
     let staged = repo.git(&["diff", "--cached", "--name-status"]);
-    assert_eq!(staged.trim(), "D\tsrc/legacy.py");
+    assert_eq!(staged.trim(), "D\tsrc/legacy.py.tombstone");
 }
 
 #[test]

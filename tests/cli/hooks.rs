@@ -3,7 +3,7 @@
 use std::ffi::OsStr;
 
 use crate::support::*;
-use git_tombstone::stub::Stub;
+use git_tombstone::stub::{Stub, Tombstone};
 
 fn installed(files: &[(&str, &[u8])]) -> Repo {
     let repo = Repo::with_files(files);
@@ -26,12 +26,34 @@ fn commit_ok(repo: &Repo, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The stub committed in HEAD at `path`.
+/// The stub committed in HEAD for `path`: its sidecar `<path>.tombstone` (the default), or
+/// the directory tombstone of a directory above it that the commit deleted whole.
 fn head_stub(repo: &Repo, path: &[u8]) -> Stub {
-    let spec = [b"HEAD:".as_slice(), path].concat();
-    let bytes = repo.git_bytes(&[OsStr::new("show"), os(&spec)]);
-    Stub::parse(path, &bytes)
-        .unwrap_or_else(|e| panic!("HEAD:{} is not a stub: {e}", String::from_utf8_lossy(path)))
+    for location in git_tombstone::locate::locations(path).into_iter().skip(1) {
+        let spec = [b"HEAD:".as_slice(), &location].concat();
+        let out = repo
+            .command("git")
+            .arg("show")
+            .arg(os(&spec))
+            .output()
+            .expect("git show");
+        if !out.status.success() {
+            continue;
+        }
+        let t = Tombstone::parse(&location, &out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "HEAD:{} is not a tombstone: {e}",
+                String::from_utf8_lossy(&location)
+            )
+        });
+        if let Some(stub) = t.stubs().into_iter().find(|s| s.path == path) {
+            return stub;
+        }
+    }
+    panic!(
+        "no tombstone in HEAD stands for {}",
+        String::from_utf8_lossy(path)
+    )
 }
 
 fn item_field(repo: &Repo, id: &str, field: &str) -> Option<String> {
@@ -101,7 +123,11 @@ fn rm_and_commit_all() {
     std::fs::remove_file(repo.path("a.rs")).expect("rm");
     commit_ok(&repo, &["-a", "-m", "commit -a"]);
     head_stub(&repo, b"a.rs");
-    assert!(repo.read("a.rs").starts_with(b"// git-tombstone v1"));
+    assert!(repo.read("a.rs.tombstone").starts_with(b"git-tombstone v1"));
+    assert!(
+        !repo.path("a.rs").exists(),
+        "nothing a compiler would pick up"
+    );
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
 
@@ -306,10 +332,10 @@ fn deleting_a_stub_is_recorded_not_archived_again() {
     let repo = installed(&[("a.py", b"a\n")]);
     repo.git(&["rm", "-q", "a.py"]);
     commit_ok(&repo, &["-m", "stub it"]);
-    repo.git(&["rm", "-q", "a.py"]);
+    repo.git(&["rm", "-q", "a.py.tombstone"]);
     let stderr = commit_ok(&repo, &["-m", "drop the stub"]);
-    assert!(stderr.contains("stub a.py removed"), "{stderr}");
-    assert_eq!(repo.git(&["ls-tree", "HEAD", "a.py"]), "");
+    assert!(stderr.contains("stub a.py.tombstone removed"), "{stderr}");
+    assert_eq!(repo.git(&["ls-tree", "HEAD", "a.py.tombstone"]), "");
     assert_eq!(repo.count("SELECT count(*) FROM items"), 1);
     assert!(repo
         .evidence_lines()
@@ -345,10 +371,12 @@ fn archive_and_ignore_actions() {
 fn git_rm_cached_keeps_the_users_file() {
     let repo = installed(&[("secret.env", b"TOKEN=1\n")]);
     repo.git(&["rm", "-q", "--cached", "secret.env"]);
-    let stderr = commit_ok(&repo, &["-m", "untrack"]);
-    assert!(stderr.contains("kept your work tree copy"), "{stderr}");
+    commit_ok(&repo, &["-m", "untrack"]);
     assert_eq!(repo.read("secret.env"), b"TOKEN=1\n", "never overwritten");
     head_stub(&repo, b"secret.env");
+    assert!(repo
+        .read("secret.env.tombstone")
+        .starts_with(b"git-tombstone v1"));
 }
 
 fn assert_refused(repo: &Repo, env: &[(&str, &str)], expected: &str) {
@@ -604,9 +632,9 @@ fn linked_worktrees_share_hooks_and_store() {
         .output()
         .expect("commit");
     assert_ok(&out, "commit in worktree");
-    assert!(std::fs::read(wt.join("b.py"))
+    assert!(std::fs::read(wt.join("b.py.tombstone"))
         .expect("stub")
-        .starts_with(b"# git-tombstone v1"));
+        .starts_with(b"git-tombstone v1"));
     assert_eq!(
         repo.count("SELECT count(*) FROM items WHERE state = 'archived'"),
         1,
@@ -697,10 +725,13 @@ fn staging_invalidates_the_cache_tree() {
     assert_ok(&repo.tomb(&["archive", "a/b/c/deep.py"]), "archive");
     let tree = repo.git(&["write-tree"]).trim().to_owned();
     let staged = repo
-        .git(&["rev-parse", &format!("{tree}:a/b/c/deep.py")])
+        .git(&["rev-parse", &format!("{tree}:a/b/c/deep.py.tombstone")])
         .trim()
         .to_owned();
-    let stub_blob = repo.git(&["rev-parse", ":a/b/c/deep.py"]).trim().to_owned();
+    let stub_blob = repo
+        .git(&["rev-parse", ":a/b/c/deep.py.tombstone"])
+        .trim()
+        .to_owned();
     assert_eq!(staged, stub_blob, "write-tree sees the staged stub");
     assert_ne!(tree, repo.git(&["rev-parse", "HEAD^{tree}"]).trim());
 }
@@ -715,7 +746,7 @@ fn the_index_we_write_is_one_git_accepts() {
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
     repo.git(&["fsck", "--strict", "--no-dangling"]);
     assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "");
-    // A file replaced by a directory in the same commit cannot take a stub: captured only.
+    // A file replaced by a directory in the same commit still takes its sidecar beside it.
     repo.git(&["rm", "-q", "y.txt"]);
     repo.write("y.txt/inner.txt", b"now a dir");
     repo.git(&["add", "y.txt/inner.txt"]);
@@ -724,9 +755,18 @@ fn the_index_we_write_is_one_git_accepts() {
         repo.git(&["ls-tree", "-r", "--name-only", "HEAD", "y.txt"]),
         "y.txt/inner.txt\n"
     );
+    head_stub(&repo, b"y.txt");
+    // An in-place stub (by policy) cannot stand where the directory now is: captured only.
+    repo.write(".tombstone.toml", b"placement = \"in-place\"\n");
+    repo.git(&["add", ".tombstone.toml"]);
+    commit_ok(&repo, &["-m", "in-place stubs"]);
+    repo.git(&["rm", "-q", "-r", "y.txt"]);
+    repo.write("y.txt", b"a file again");
+    repo.git(&["add", "y.txt"]);
+    commit_ok(&repo, &["-m", "dir becomes file"]);
     assert_eq!(
         repo.count(
-            "SELECT count(*) FROM items WHERE path = CAST('y.txt' AS BLOB) AND action = 'archive'"
+            "SELECT count(*) FROM items WHERE path = CAST('y.txt/inner.txt' AS BLOB) AND action = 'archive'"
         ),
         1
     );

@@ -27,14 +27,22 @@ fn commit_deletion_with_trace(repo: &Repo, path: &str) -> String {
 }
 
 fn assert_stubbed(repo: &Repo, path: &str) {
-    let bytes = repo.git_bytes(&[
-        std::ffi::OsStr::new("show"),
-        std::ffi::OsStr::new(&format!("HEAD:{path}")),
-    ]);
-    assert!(
-        git_tombstone::stub::Stub::parse(path.as_bytes(), &bytes).is_ok(),
-        "HEAD:{path} is a stub"
-    );
+    // Its sidecar, or the tombstone of a directory above it deleted whole.
+    let found = git_tombstone::locate::locations(path.as_bytes())
+        .into_iter()
+        .skip(1)
+        .any(|location| {
+            let spec = format!("HEAD:{}", String::from_utf8_lossy(&location));
+            let out = repo
+                .command("git")
+                .args(["show", &spec])
+                .output()
+                .expect("git show");
+            out.status.success()
+                && git_tombstone::stub::Tombstone::parse(&location, &out.stdout)
+                    .is_ok_and(|t| t.stubs().iter().any(|s| s.path == path.as_bytes()))
+        });
+    assert!(found, "HEAD has a tombstone for {path}");
 }
 
 #[test]

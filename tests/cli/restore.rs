@@ -26,6 +26,15 @@ fn restore_by_path_through_git_brings_the_bytes_back_staged() {
     assert_ok(&out, "git archive-restore");
     assert_eq!(repo.read("src/legacy.py"), BODY);
     assert_eq!(repo.staged("src/legacy.py"), BODY);
+    assert!(
+        !repo.path("src/legacy.py.tombstone").exists(),
+        "the sidecar goes"
+    );
+    assert_eq!(
+        repo.git(&["ls-files", "src/legacy.py.tombstone"]),
+        "",
+        "and its removal is staged"
+    );
     let state: String = repo
         .db()
         .query_row("SELECT state FROM items WHERE id = ?1", [&id], |r| r.get(0))
@@ -48,8 +57,8 @@ fn restore_by_id_to_another_file_stages_nothing() {
     assert_eq!(report["staged"], false);
     assert_eq!(repo.read("copy.py"), BODY);
     assert!(
-        repo.read("src/legacy.py")
-            .starts_with(b"# git-tombstone v1"),
+        repo.read("src/legacy.py.tombstone")
+            .starts_with(b"git-tombstone v1"),
         "stub left in place"
     );
     assert_eq!(repo.git(&["diff", "--cached", "--name-only"]), "");
@@ -76,8 +85,9 @@ fn dry_run_writes_nothing() {
     assert_ok(&out, "dry run");
     assert!(String::from_utf8_lossy(&out.stdout).contains("would restore src/legacy.py"));
     assert!(repo
-        .read("src/legacy.py")
-        .starts_with(b"# git-tombstone v1"));
+        .read("src/legacy.py.tombstone")
+        .starts_with(b"git-tombstone v1"));
+    assert!(!repo.path("src/legacy.py").exists());
     assert_eq!(repo.store_fingerprint(), before, "store untouched");
 }
 
@@ -161,10 +171,10 @@ fn unknown_targets_and_missing_content_are_clear_errors() {
 fn a_forged_stub_is_not_trusted() {
     let (repo, _) = archived();
     std::fs::remove_dir_all(repo.store_dir()).expect("drop the store");
-    let stub = String::from_utf8(repo.read("src/legacy.py")).expect("stub text");
+    let stub = String::from_utf8(repo.read("src/legacy.py.tombstone")).expect("stub text");
     let sha = git_tombstone::id::sha256_hex(BODY);
     repo.write(
-        "src/legacy.py",
+        "src/legacy.py.tombstone",
         stub.replace(&sha, &"0".repeat(64)).as_bytes(),
     );
     let err = assert_code(&repo.restore(&["src/legacy.py"]), 1, "forged");

@@ -397,14 +397,20 @@ fn verify_catches_tampering_with_the_tables() {
 fn a_stub_restores_only_the_path_it_stands_at() {
     let repo = Repo::with_files(&[("b/planted.sh", b"#!/bin/sh\n"), ("docs/a.sh", b"doc\n")]);
     assert_ok(&repo.tomb(&["archive", "b/planted.sh"]), "archive");
-    let stub = repo.read("b/planted.sh");
-    repo.write("docs/a.sh", &stub);
-    let err = assert_code(&repo.tomb(&["stub", "check", "docs/a.sh"]), 1, "stub check");
-    assert!(err.contains("names another path"), "{err}");
-    std::fs::remove_file(repo.path("b/planted.sh")).expect("rm");
-    let out = repo.restore(&["docs/a.sh"]);
-    assert!(!out.status.success());
-    assert!(!repo.path("b/planted.sh").exists());
+    let stub = repo.read("b/planted.sh.tombstone");
+    std::fs::remove_file(repo.path("b/planted.sh.tombstone")).expect("rm");
+    let parsed =
+        git_tombstone::stub::Stub::parse(b"b/planted.sh.tombstone", &stub).expect("a stub");
+    for at in ["docs/a.sh.tombstone", "docs/a.sh"] {
+        // The same stub, written as a sidecar and as an in-place stub (comment syntax of .sh).
+        repo.write(at, &parsed.render(at.as_bytes()).expect("render"));
+        let err = assert_code(&repo.tomb(&["stub", "check", at]), 1, "stub check");
+        assert!(err.contains("names another path"), "{err}");
+        let out = repo.restore(&["docs/a.sh"]);
+        assert!(!out.status.success());
+        assert!(!repo.path("b/planted.sh").exists());
+        std::fs::remove_file(repo.path(at)).expect("rm");
+    }
 }
 
 // Finding 10 (low): on a read-only store, restore wrote and staged the file, then failed.
@@ -413,7 +419,7 @@ fn restore_on_a_read_only_store_changes_nothing() {
     let repo = Repo::with_files(&[("a.txt", b"content\n")]);
     assert_ok(&repo.tomb(&["archive", "a.txt"]), "archive");
     repo.commit_all("archive");
-    let stub = repo.read("a.txt");
+    let stub = repo.read("a.txt.tombstone");
     let index_before = repo.git(&["ls-files", "-s"]);
     // A store the restore cannot write: every file read-only, and the directory too.
     let store = repo.store_dir();
@@ -431,7 +437,8 @@ fn restore_on_a_read_only_store_changes_nothing() {
         std::fs::set_permissions(e.path(), std::fs::Permissions::from_mode(0o644)).expect("chmod");
     }
     assert!(!out.status.success(), "{out:?}");
-    assert_eq!(repo.read("a.txt"), stub, "the stub is back");
+    assert_eq!(repo.read("a.txt.tombstone"), stub, "the stub is back");
+    assert!(!repo.path("a.txt").exists(), "the file is not");
     assert_eq!(
         repo.git(&["ls-files", "-s"]),
         index_before,
@@ -456,6 +463,7 @@ fn long_names_can_be_deleted_with_the_hooks() {
     assert_ok(&repo.tomb(&["install"]), "install");
     repo.git(&["rm", "-q", &name]);
     repo.git(&["commit", "-q", "-m", "delete"]);
+    // A sidecar name would pass 255 bytes: the stub stays in place.
     assert!(repo.read(&name).starts_with(b"#"), "the stub is there");
 }
 
@@ -539,9 +547,9 @@ fn a_stubs_mode_is_taken_from_the_source_commit() {
     let repo = Repo::with_files(&[("tool.py", b"print(1)\n")]);
     assert_ok(&repo.tomb(&["archive", "tool.py"]), "archive");
     repo.commit_all("archive");
-    let stub = String::from_utf8(repo.read("tool.py")).expect("utf8");
+    let stub = String::from_utf8(repo.read("tool.py.tombstone")).expect("utf8");
     repo.write(
-        "tool.py",
+        "tool.py.tombstone",
         stub.replace("mode 100644", "mode 100755").as_bytes(),
     );
     // A fresh clone has no store: the stub and the git objects are all it has.
@@ -636,13 +644,19 @@ fn a_sparse_checkout_gets_no_stub_outside_its_cone() {
         !repo.path("outside").exists(),
         "nothing was written outside the cone"
     );
-    let inside = String::from_utf8(repo.read("inside/a.txt")).expect("utf8");
-    assert!(inside.contains("\nid tb_"), "stub inside: {inside}");
-    let stub = repo.git(&["show", "HEAD:outside/b.txt"]);
+    // inside/ was deleted whole: one directory tombstone beside it.
+    let inside = String::from_utf8(repo.read("inside.tombstone")).expect("utf8");
+    assert!(inside.contains("git-tombstone v2 directory"), "{inside}");
+    let stub = repo.git(&["show", "HEAD:outside/b.txt.tombstone"]);
     assert!(stub.contains("tb_"), "the commit records the stub: {stub}");
-    let listed = repo.git(&["ls-files", "-t", "outside/b.txt", "inside/a.txt"]);
+    let listed = repo.git(&[
+        "ls-files",
+        "-t",
+        "outside/b.txt.tombstone",
+        "inside.tombstone",
+    ]);
     assert!(
-        listed.contains("S outside/b.txt") && listed.contains("H inside/a.txt"),
+        listed.contains("S outside/b.txt.tombstone") && listed.contains("H inside.tombstone"),
         "the stub outside is skip-worktree, as git keeps such files: {listed}"
     );
     assert_eq!(repo.git(&["status", "--porcelain"]), "", "clean");

@@ -6,10 +6,10 @@ use crate::support::*;
 fn a_valid_stub_prints_its_fields() {
     let repo = Repo::with_files(&[("a.sql", b"select 1;\n")]);
     assert_ok(&repo.tomb(&["archive", "a.sql"]), "archive");
-    let text = repo.tomb_ok(&["stub", "check", "a.sql"]);
+    let text = repo.tomb_ok(&["stub", "check", "a.sql.tombstone"]);
     assert!(text.contains("valid git-tombstone v1 stub"), "{text}");
     assert!(text.contains("source-commit"), "{text}");
-    let out = repo.tomb(&["--json", "stub", "check", "a.sql"]);
+    let out = repo.tomb(&["--json", "stub", "check", "a.sql.tombstone"]);
     let v = &json_lines(&out)[0];
     assert_eq!(v["valid"], true);
     assert_eq!(v["fields"]["mode"], "100644");

@@ -94,11 +94,14 @@ fn a_flipped_byte_in_a_stored_blob_is_caught() {
 #[test]
 fn a_stub_whose_sha256_does_not_match_is_caught() {
     let repo = archived_three();
-    let stub = String::from_utf8(repo.read("b.py")).expect("stub");
+    let stub = String::from_utf8(repo.read("b.py.tombstone")).expect("stub");
     let sha = git_tombstone::id::sha256_hex(b"b = 2\n");
-    repo.write("b.py", stub.replace(&sha, &"1".repeat(64)).as_bytes());
+    repo.write(
+        "b.py.tombstone",
+        stub.replace(&sha, &"1".repeat(64)).as_bytes(),
+    );
     repo.commit_all("tamper with a stub");
-    verify_fails(&repo, "stub: b.py: invalid stub");
+    verify_fails(&repo, "stub: b.py.tombstone: invalid stub");
 }
 
 #[test]
@@ -114,7 +117,10 @@ fn a_self_consistent_stub_for_other_content_is_caught() {
         &"3".repeat(40),
         "deleted",
     );
-    repo.write("c.py", &stub.render(b"c.py").expect("render"));
+    repo.write(
+        "c.py.tombstone",
+        &stub.render(b"c.py.tombstone").expect("render"),
+    );
     repo.commit_all("swap stub");
     verify_fails(&repo, "no archive record");
     verify_fails(&repo, "its stub is missing from HEAD at c.py");
