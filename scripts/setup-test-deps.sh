@@ -6,6 +6,8 @@
 #   pre-commit  our .pre-commit-hooks.yaml is run by the real framework (tests/cli/interop.rs)
 #   zizmor, node   lint the GitHub Action (scripts/lint-actions.sh)
 #   duckdb, pyarrow  real readers of our Parquet and SQLite (tests/cli/analytics.rs)
+#   go, javac, make, cc, node/npm  real toolchains build trees with tombstones in them
+#               (tests/cli/toolchains.rs)
 # Idempotent; safe on a developer machine.
 set -euo pipefail
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -27,6 +29,10 @@ missing=()
 have git || missing+=(git)
 have git-lfs || missing+=(git-lfs)
 have shellcheck || missing+=(shellcheck)
+have go || missing+=(golang-go)
+have javac || missing+=(default-jdk-headless)
+have make || missing+=(make)
+have cc || missing+=(gcc)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 if ! have pre-commit; then
   python3 -m pip install --quiet --disable-pip-version-check pre-commit

@@ -18,4 +18,5 @@ mod scan;
 mod security;
 mod snapshot;
 mod stub_check;
+mod toolchains;
 mod verify;

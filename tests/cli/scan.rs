@@ -402,3 +402,46 @@ fn a_corrupt_blob_is_refused_not_archived() {
     assert_eq!(repo.count("SELECT count(*) FROM items"), 0);
     assert_eq!(repo.count("SELECT count(*) FROM blobs"), 0);
 }
+
+/// A CI scan of history the hooks wrote (sidecars and a directory tombstone) binds every
+/// deletion to its tombstone: no violation, nothing archived twice, and a fresh clone's scan
+/// (no local store) records the same items.
+#[test]
+fn sidecars_and_directory_tombstones_in_history_are_not_violations() {
+    let repo = Repo::with_files(&[
+        ("src/a.rs", b"fn a() {}\n"),
+        ("src/b.rs", b"fn b() {}\n"),
+        ("lib/old/x.py", b"x = 1\n"),
+        ("lib/old/deep/y.py", b"y = 2\n"),
+        ("lib/keep.py", b"k = 0\n"),
+    ]);
+    assert_ok(&repo.tomb(&["install"]), "install");
+    repo.git(&["rm", "-q", "-r", "src/a.rs", "lib/old"]);
+    repo.git(&["commit", "-q", "-m", "delete"]);
+    assert!(repo.path("src/a.rs.tombstone").exists());
+    assert!(repo.path("lib/old.tombstone").exists());
+    let ids = repo.count("SELECT count(*) FROM items");
+    assert_eq!(ids, 3);
+    std::fs::remove_dir_all(repo.store_dir()).expect("a fresh machine");
+    let out = repo.tomb(&["--json", "scan", "--all", "--fail-on-violation"]);
+    assert_ok(&out, "scan");
+    let report = &json_lines(&out)[0];
+    assert_eq!(report["stubbed"], 3, "{report}");
+    assert_eq!(
+        report["violations"].as_array().map(Vec::len),
+        Some(0),
+        "{report}"
+    );
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items WHERE action = 'stub'"),
+        3
+    );
+    // Deleting the tombstones later is a stub removal, not a new archive.
+    repo.git(&["rm", "-q", "src/a.rs.tombstone", "lib/old.tombstone"]);
+    repo.git(&["commit", "-q", "-m", "drop the tombstones"]);
+    let out = repo.tomb(&["--json", "scan", "--all"]);
+    assert_ok(&out, "scan again");
+    assert_eq!(json_lines(&out)[0]["stub_removals"], 2);
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 3);
+    assert_ok(&repo.tomb(&["verify"]), "verify");
+}
