@@ -82,6 +82,7 @@ struct RawPolicy {
     default_reason: Option<String>,
     max_file_size: Option<u64>,
     archive_moves: Option<bool>,
+    move_similarity: Option<Spanned<i64>>,
     placement: Option<crate::stub::Placement>,
     directory_tombstones: Option<bool>,
     #[serde(default)]
@@ -137,6 +138,9 @@ pub struct Policy {
     pub default_reason: String,
     pub max_file_size: u64,
     pub archive_moves: bool,
+    /// How similar (percent) a file added in the same commit must be for a deleted file to
+    /// count as moved there (git's rename detection; default 50, git's own default).
+    pub move_similarity: u8,
     /// Where a stub stands unless a rule says otherwise (default: a sidecar).
     pub default_placement: crate::stub::Placement,
     /// Whether a directory deleted whole gets one directory tombstone (default: yes).
@@ -255,6 +259,16 @@ impl Policy {
                 ))
             }
         };
+        let move_similarity = match &raw.move_similarity {
+            None => 50,
+            Some(m) if (1..=100).contains(m.get_ref()) => *m.get_ref() as u8,
+            Some(m) => {
+                return Err(invalid(
+                    "move_similarity must be 1 to 100 (percent)".into(),
+                    Some(m.span()),
+                ))
+            }
+        };
         let mut rules = Vec::with_capacity(raw.rules.len());
         for r in raw.rules {
             if r.paths.get_ref().is_empty() {
@@ -292,6 +306,7 @@ impl Policy {
             default_reason: raw.default_reason.unwrap_or_else(|| "deleted".into()),
             max_file_size: raw.max_file_size.unwrap_or(50 * 1024 * 1024),
             archive_moves: raw.archive_moves.unwrap_or(false),
+            move_similarity,
             default_placement: raw.placement.unwrap_or(crate::stub::Placement::Sidecar),
             directory_tombstones: raw.directory_tombstones.unwrap_or(true),
             store_path: raw.store.path.filter(|p| !p.is_empty()),

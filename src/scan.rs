@@ -524,6 +524,26 @@ fn events_of(
             kind: EventKind::Stubbed,
         });
     }
+    // Renames with edits (git's rename detection at the policy's `move_similarity`), for the
+    // deletions that would otherwise be violations or plain deletions.
+    let renamed = if ch.added_any() && policy.move_similarity < 100 {
+        let candidates: HashSet<Vec<u8>> = ch
+            .deleted
+            .iter()
+            .filter(|d| !bound_paths.contains(d.path.as_slice()) && !ch.added(&d.id))
+            .filter(|d| d.kind != EntryKind::Gitlink && !crate::stub::is_tombstone_name(&d.path))
+            .filter(|d| policy.decide(&d.path).action != Action::Ignore)
+            .map(|d| d.path.clone())
+            .collect();
+        repo.renamed_in_commit(
+            &ch.parent,
+            &ch.commit,
+            &candidates,
+            f32::from(policy.move_similarity) / 100.0,
+        )?
+    } else {
+        Default::default()
+    };
     for d in &ch.deleted {
         if bound_paths.contains(d.path.as_slice()) {
             continue;
@@ -555,7 +575,8 @@ fn events_of(
             events.push(Event::Count(EventKind::StubRemoval));
             continue;
         }
-        let kind = if ch.added(&d.id) {
+        let moved_to = renamed.get(&d.path);
+        let kind = if ch.added(&d.id) || moved_to.is_some() {
             EventKind::Move
         } else if decision.action == Action::Stub {
             EventKind::Violation
@@ -565,6 +586,12 @@ fn events_of(
         let mut metadata = serde_json::Map::new();
         if kind == EventKind::Move {
             metadata.insert("moved".into(), serde_json::Value::Bool(true));
+            if let Some(to) = moved_to {
+                metadata.insert(
+                    "moved_to".into(),
+                    serde_json::Value::String(crate::stub::encode_path(to)),
+                );
+            }
         }
         let capture = Capture {
             path: d.path.clone(),

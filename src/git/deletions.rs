@@ -164,3 +164,105 @@ impl Repo {
         Ok(moved)
     }
 }
+
+impl Repo {
+    /// Of the `deleted` paths, those the commit renames with edits: HEAD's tree against the
+    /// index being committed, with gix's rename tracking (git's algorithm) at `similarity`
+    /// (0.0–1.0; git's default is 0.5). Returns source path → destination path.
+    pub fn renamed_with_edits(
+        &self,
+        head: &str,
+        deleted: &HashSet<Vec<u8>>,
+        similarity: f32,
+    ) -> Result<std::collections::HashMap<Vec<u8>, Vec<u8>>, GitError> {
+        let mut out = std::collections::HashMap::new();
+        if deleted.is_empty() {
+            return Ok(out);
+        }
+        let tree_id = self
+            .repo
+            .find_commit(self.object_id(head)?)?
+            .tree_id()?
+            .detach();
+        let index = self.repo.index_or_empty()?;
+        let rewrites = gix::diff::Rewrites {
+            copies: None,
+            percentage: Some(similarity),
+            limit: 1000,
+            track_empty: false,
+        };
+        self.repo
+            .tree_index_status(
+                &tree_id,
+                &index,
+                None,
+                gix::status::tree_index::TrackRenames::Given(rewrites),
+                |change, _, _| {
+                    if let gix::diff::index::ChangeRef::Rewrite {
+                        source_location,
+                        location,
+                        copy: false,
+                        ..
+                    } = change
+                    {
+                        let from: &[u8] = source_location.as_ref();
+                        if deleted.contains(from) {
+                            out.insert(from.to_vec(), location.to_vec());
+                        }
+                    }
+                    Ok(std::ops::ControlFlow::Continue(()))
+                },
+            )
+            .map_err(|e| GitError::Gix {
+                message: format!("rename tracking: {e}"),
+            })?;
+        Ok(out)
+    }
+}
+
+impl Repo {
+    /// Of the `deleted` paths, those `commit` renamed (with or without edits) relative to
+    /// `parent`, by gix's rename tracking at `similarity`: source path → destination path.
+    /// Scans call it only for the few commits that delete a file without a tombstone.
+    pub fn renamed_in_commit(
+        &self,
+        parent: &str,
+        commit: &str,
+        deleted: &HashSet<Vec<u8>>,
+        similarity: f32,
+    ) -> Result<std::collections::HashMap<Vec<u8>, Vec<u8>>, GitError> {
+        let mut out = std::collections::HashMap::new();
+        if deleted.is_empty() {
+            return Ok(out);
+        }
+        let old = self.repo.find_commit(self.object_id(parent)?)?.tree()?;
+        let new = self.repo.find_commit(self.object_id(commit)?)?.tree()?;
+        let options = gix::diff::Options::default().with_rewrites(Some(gix::diff::Rewrites {
+            copies: None,
+            percentage: Some(similarity),
+            limit: 1000,
+            track_empty: false,
+        }));
+        let changes = self
+            .repo
+            .diff_tree_to_tree(&old, &new, options)
+            .map_err(|e| GitError::Gix {
+                message: format!("rename tracking: {e}"),
+            })?;
+        for change in changes {
+            if let gix::object::tree::diff::ChangeDetached::Rewrite {
+                source_location,
+                location,
+                copy: false,
+                ..
+            } = change
+            {
+                let from: Vec<u8> = source_location.into();
+                if deleted.contains(&from) {
+                    out.insert(from, location.into());
+                }
+            }
+        }
+        Ok(out)
+    }
+}

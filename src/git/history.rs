@@ -245,6 +245,11 @@ impl CommitChanges {
     pub fn added(&self, id: &str) -> bool {
         gix::ObjectId::from_hex(id.as_bytes()).is_ok_and(|id| self.added.contains(&id))
     }
+
+    /// Whether the commit added any file (a deletion may then be a rename with edits).
+    pub fn added_any(&self) -> bool {
+        !self.added.is_empty()
+    }
 }
 
 impl Repo {

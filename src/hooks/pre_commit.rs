@@ -69,6 +69,27 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             .collect();
         ctx.repo.readded_elsewhere(head, &ids)?
     };
+    // Renames with edits: a deleted file at least `move_similarity`% like a file the commit
+    // adds (git's rename detection, through gix) is a move too. Only when some deletion is not
+    // already an exact move.
+    let renamed = {
+        let candidates: HashSet<Vec<u8>> = staged
+            .deleted
+            .iter()
+            .filter(|d| d.kind != EntryKind::Gitlink && !moved.contains(&d.id))
+            .filter(|d| !crate::stub::is_tombstone_name(&d.path))
+            .map(|d| d.path.clone())
+            .collect();
+        if policy.archive_moves || policy.move_similarity >= 100 || candidates.is_empty() {
+            std::collections::HashMap::new()
+        } else {
+            ctx.repo.renamed_with_edits(
+                head,
+                &candidates,
+                f32::from(policy.move_similarity) / 100.0,
+            )?
+        }
+    };
     phases.lap("moves");
 
     let mut plan = Vec::new();
@@ -102,9 +123,19 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
                 continue;
             }
         };
-        if moved.contains(&d.id) {
-            ctx.out
-                .note(&format!("{name} moved within this commit: not archived"));
+        if moved.contains(&d.id) || renamed.contains_key(&d.path) {
+            let to = renamed.get(&d.path).map(|p| shown(p));
+            let edited = !moved.contains(&d.id);
+            ctx.out.note(&format!(
+                "{name} moved within this commit{}: not archived",
+                to.as_ref()
+                    .map(|t| format!(" to {t}{}", if edited { " (edited)" } else { "" }))
+                    .unwrap_or_default()
+            ));
+            events.push((
+                "moved",
+                serde_json::json!({ "path": name, "to": to, "blob": d.id, "edited": edited, "from": head }),
+            ));
             summary.moves.push(name);
             continue;
         }

@@ -863,3 +863,58 @@ fn a_shallow_clone_archives_and_restores_and_says_what_it_lacks() {
         .expect("help")
         .contains("fetch the commit"));
 }
+
+/// `git mv` plus an edit in the same commit is a move (git's rename detection at the policy's
+/// `move_similarity`, default 50%): recorded in the evidence, not stubbed; a CI scan of the
+/// same history agrees (no violation). Below the threshold it is a deletion and an addition.
+#[test]
+fn a_rename_with_an_edit_is_a_move_not_a_stub() {
+    let body: String = (0..20).map(|i| format!("line {i}\n")).collect();
+    let repo = installed(&[("old/name.py", body.as_bytes()), ("keep.txt", b"k")]);
+    repo.git(&["mv", "old/name.py", "new.py"]);
+    repo.write(
+        "new.py",
+        body.replace("line 3\n", "line three\n").as_bytes(),
+    );
+    repo.git(&["add", "new.py"]);
+    let stderr = commit_ok(&repo, &["-m", "move and edit"]);
+    assert!(
+        stderr.contains("moved within this commit to new.py (edited)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]),
+        "keep.txt\nnew.py\n",
+        "no tombstone"
+    );
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 0, "not archived");
+    let moved = repo
+        .evidence_lines()
+        .into_iter()
+        .find(|l| l.contains("\"op\":\"moved\""))
+        .expect("a moved evidence line");
+    assert!(
+        moved.contains("\"to\":\"new.py\"") && moved.contains("\"edited\":true"),
+        "{moved}"
+    );
+    let out = repo.tomb(&["--json", "scan", "--all", "--fail-on-violation"]);
+    assert_ok(&out, "the scan sees a move, not a violation");
+    assert_eq!(json_lines(&out)[0]["moves"], 1);
+
+    // Mostly rewritten: not a move at the default threshold.
+    let other: String = (0..20).map(|i| format!("other {i}\n")).collect();
+    repo.git(&["mv", "new.py", "newer.py"]);
+    repo.write("newer.py", other.as_bytes());
+    repo.git(&["add", "newer.py"]);
+    commit_ok(&repo, &["-m", "rewrite"]);
+    head_stub(&repo, b"new.py");
+    // And `move_similarity = 100` makes any edit a deletion.
+    repo.write(".tombstone.toml", b"move_similarity = 100\n");
+    repo.git(&["add", ".tombstone.toml"]);
+    commit_ok(&repo, &["-m", "policy"]);
+    repo.git(&["mv", "keep.txt", "kept.txt"]);
+    repo.write("kept.txt", b"k2");
+    repo.git(&["add", "kept.txt"]);
+    commit_ok(&repo, &["-m", "edit while moving"]);
+    head_stub(&repo, b"keep.txt");
+}
