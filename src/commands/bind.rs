@@ -16,8 +16,29 @@ pub fn run(_args: &BindArgs, ctx: &Ctx) -> Outcome {
         return Ok(0);
     };
     let actor = ctx.actor(None);
+    // Records that rewritten history left bound to unreachable commits first.
+    let reconciled = bind::reconcile(&ctx.repo, &mut store, &actor, &clock::now())?;
+    for (id, from, to) in &reconciled.rebound {
+        ctx.out.note(&format!(
+            "{id}: its commit {} is gone from history (rewritten); bound to {}",
+            &from[..12.min(from.len())],
+            &to[..12.min(to.len())]
+        ));
+    }
+    for (id, from) in &reconciled.unbound {
+        ctx.out.warn(&format!(
+            "{id}: its commit {} is gone from history and HEAD no longer deletes it: back to pending",
+            &from[..12.min(from.len())]
+        ));
+    }
     let bound = bind::bind_to(&ctx.repo, &mut store, &head, &actor, &clock::now())?;
-    ctx.out.json(&bound);
+    ctx.out.json(&serde_json::json!({
+        "commit": bound.commit,
+        "ids": bound.ids,
+        "still_pending": bound.still_pending,
+        "evidence": bound.evidence,
+        "reconciled": reconciled,
+    }));
     ctx.out.text(&format!(
         "bound {} item(s) to {}; {} still pending",
         bound.ids.len(),

@@ -158,6 +158,21 @@ pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
                 .map(|f| f.len())
                 .unwrap_or(usize::MAX);
             let pending = items::pending(store.conn()).map(|p| p.len()).unwrap_or(0);
+            let stale = crate::bind::unreachable(&ctx.repo, &store)
+                .map(|s| s.len())
+                .unwrap_or(0);
+            checks.push(check(
+                "rewritten history",
+                stale == 0,
+                if stale == 0 {
+                    "every bound record's commit is reachable".to_owned()
+                } else {
+                    format!("{stale} record(s) bound to commits no ref reaches")
+                },
+                (stale > 0).then_some(
+                    "run `git tombstone bind`: each is bound to the commit that removes it now, or goes back to pending",
+                ),
+            ));
             checks.push(check(
                 "store",
                 findings == 0,

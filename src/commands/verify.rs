@@ -136,6 +136,18 @@ pub fn run(_args: &VerifyArgs, ctx: &Ctx) -> Outcome {
                     });
                 }
             }
+            // Records bound to a commit that no ref reaches: history was rewritten under them.
+            for item in crate::bind::unreachable(&ctx.repo, store)? {
+                findings.push(Finding {
+                    check: "item",
+                    subject: item.id.clone(),
+                    problem: format!(
+                        "{} is bound to commit {}, which no ref reaches (rewritten history); run `git tombstone bind` to reconcile it",
+                        shown(&item.path),
+                        item.removed_in_commit.as_deref().unwrap_or_default()
+                    ),
+                });
+            }
         }
     }
 

@@ -918,3 +918,62 @@ fn a_rename_with_an_edit_is_a_move_not_a_stub() {
     commit_ok(&repo, &["-m", "edit while moving"]);
     head_stub(&repo, b"keep.txt");
 }
+
+/// A deletion whose commit `rebase -i` dropped: `verify` and `doctor` report the record bound
+/// to an unreachable commit; `bind` puts it back to pending (the file is back in the tree), and
+/// re-binds a record whose commit was rewritten behind the hooks' back.
+#[test]
+fn records_of_dropped_and_rewritten_commits_are_reconciled() {
+    let repo = installed(&[("a.py", b"a\n"), ("b.py", b"b\n"), ("keep.txt", b"k")]);
+    repo.git(&["rm", "-q", "a.py"]);
+    commit_ok(&repo, &["-m", "drop a"]);
+    let a = head_stub(&repo, b"a.py");
+    repo.git(&["rm", "-q", "b.py"]);
+    commit_ok(&repo, &["-m", "drop b"]);
+    let b = head_stub(&repo, b"b.py");
+    // Drop the first of the two commits.
+    let out = repo
+        .command("git")
+        .args(["rebase", "-q", "-i", "HEAD~2"])
+        .env("GIT_SEQUENCE_EDITOR", "sed -i '1s/^pick/drop/'")
+        .output()
+        .expect("rebase");
+    assert_ok(&out, "rebase -i dropping a commit");
+    assert_eq!(repo.read("a.py"), b"a\n", "a.py is back");
+    let out = repo.tomb(&["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&a.id) && text.contains("no ref reaches"),
+        "{text}"
+    );
+    assert_code(&repo.tomb(&["doctor"]), 1, "doctor");
+    // Also amend the surviving commit with the hooks skipped (post-rewrite never sees it).
+    let out = repo
+        .command("git")
+        .args(["commit", "-q", "--amend", "-m", "drop b (reworded)"])
+        .env("GIT_TOMBSTONE_SKIP", "1")
+        .output()
+        .expect("amend");
+    assert_ok(&out, "amend");
+    let out = repo.tomb(&["--json", "bind"]);
+    assert_ok(&out, "bind reconciles");
+    let v = &json_lines(&out)[0]["reconciled"];
+    assert_eq!(v["unbound"][0][0], a.id.as_str(), "{v}");
+    assert_eq!(v["rebound"][0][0], b.id.as_str(), "{v}");
+    assert_eq!(v["rebound"][0][2], repo.head().as_str(), "{v}");
+    assert_eq!(
+        item_field(&repo, &a.id, "state").as_deref(),
+        Some("pending")
+    );
+    assert_eq!(
+        item_field(&repo, &b.id, "removed_in_commit"),
+        Some(repo.head())
+    );
+    assert!(repo
+        .evidence_lines()
+        .iter()
+        .any(|l| l.contains("\"op\":\"reconcile\"")));
+    assert_ok(&repo.tomb(&["verify"]), "verify after reconciling");
+    assert_ok(&repo.tomb(&["doctor"]), "doctor after reconciling");
+}
