@@ -469,7 +469,8 @@ pub struct CiArgs {
     /// Format of the report file
     #[arg(long, value_enum, default_value = "sarif")]
     pub report_format: crate::report::Format,
-    /// Where to write the report (default: $RUNNER_TEMP/tombstone-report.<ext>, else ./)
+    /// Where to write the report (default: $RUNNER_TEMP/tombstone-report.<ext>, else the
+    /// system's temporary directory; never the work tree unless asked)
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// The remote to deepen from and publish to
@@ -479,8 +480,17 @@ pub struct CiArgs {
     #[arg(long, env = "GITHUB_EVENT_NAME", value_name = "NAME")]
     pub event_name: Option<String>,
     /// The event payload (default: GITHUB_EVENT_PATH)
-    #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
+    #[arg(
+        long,
+        visible_alias = "event",
+        env = "GITHUB_EVENT_PATH",
+        value_name = "FILE"
+    )]
     pub event_path: Option<PathBuf>,
+    /// Scan this range (`A..B`) instead of the event's; outside GitHub Actions, `ci` needs an
+    /// event file or a range
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
 }
 
 #[derive(Debug, Args)]

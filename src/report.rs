@@ -75,6 +75,12 @@ fn text(r: &Report) -> String {
 }
 
 fn markdown(r: &Report) -> String {
+    markdown_bounded(r, usize::MAX)
+}
+
+/// The Markdown summary listing at most `max` violations, then how many more there are (a
+/// step summary must stay small whatever the history holds).
+pub fn markdown_bounded(r: &Report, max: usize) -> String {
     let mut s = String::from("## git-tombstone\n\n");
     s.push_str(&format!(
         "| commits | deletions | newly archived | already archived | stubs bound | moves | violations |\n\
@@ -92,13 +98,19 @@ fn markdown(r: &Report) -> String {
         s.push_str("\nEvery deletion that needed a stub has one.\n");
     } else {
         s.push_str("\n### Deletions without a tombstone stub\n\nThe content is archived; restore it with `git archive-restore <id>`.\n\n| path | commit | id | category |\n|---|---|---|---|\n");
-        for v in &r.violations {
+        for v in r.violations.iter().take(max) {
             s.push_str(&format!(
                 "| `{}` | `{}` | `{}` | {} |\n",
                 v.path.replace('|', "\\|").replace('`', "'"),
                 short(&v.commit),
                 v.id,
                 v.category
+            ));
+        }
+        if r.violations.len() > max {
+            s.push_str(&format!(
+                "\n… and {} more; the report file lists them all.\n",
+                r.violations.len() - max
             ));
         }
     }

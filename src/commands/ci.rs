@@ -23,25 +23,46 @@ use crate::report::{self, Format};
 use crate::scan::Report;
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
+/// The most violations annotated (and listed in the step summary); the report file has all.
+const ANNOTATIONS: usize = 50;
 
 /// Run `ci`.
 pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
     let event_name = args.event_name.clone().unwrap_or_default();
+    if args.event_path.is_none() && args.range.is_none() {
+        return Err(CommandError::Invalid {
+            what: "ci".into(),
+            why: "no event: `git tombstone ci` runs in GitHub Actions (GITHUB_EVENT_PATH), or is given `--event FILE` or `--range A..B`; for a local scan use `git tombstone scan`".into(),
+        }
+        .into());
+    }
     let event: serde_json::Value = match &args.event_path {
-        Some(p) => {
-            let text = std::fs::read(p).map_err(|source| CommandError::Io {
-                path: p.clone(),
-                source,
+        Some(p) if args.range.is_none() => {
+            let text = std::fs::read(p).map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => CommandError::Invalid {
+                    what: "GITHUB_EVENT_PATH".into(),
+                    why: format!(
+                        "the event file {} does not exist; pass the runner's event file (--event FILE) or a range (--range A..B)",
+                        p.display()
+                    ),
+                },
+                _ => CommandError::Io {
+                    path: p.clone(),
+                    source,
+                },
             })?;
             serde_json::from_slice(&text).map_err(|e| CommandError::Invalid {
                 what: "GITHUB_EVENT_PATH".into(),
                 why: format!("{}: {e}", p.display()),
             })?
         }
-        None => serde_json::Value::Null,
+        _ => serde_json::Value::Null,
     };
     let mut store = ctx.open_store()?;
-    let spec = range_for(ctx, &args.remote, &event_name, &event)?;
+    let spec = match &args.range {
+        Some(r) => explicit_range(ctx, r)?,
+        None => range_for(ctx, &args.remote, &event_name, &event)?,
+    };
     let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
     ctx.out
         .note(&format!("{event_name}: scanning {}", range.label));
@@ -50,18 +71,35 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
 
     let report_path = write_report(ctx, args, &report)?;
     github_outputs(args, &report, &report_path)?;
-    for v in &report.violations {
+    // Workflow commands only on a runner; at most ANNOTATIONS of them (the report has all).
+    let on_runner = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    for v in report.violations.iter().take(ANNOTATIONS) {
         let level = if args.fail_on_violation {
             "error"
         } else {
             "warning"
         };
-        ctx.out.line(&format!(
-            "::{level} file={},title=Deletion without tombstone stub::{} was deleted in {} without the stub its policy requires; the content is archived as {}",
-            escape_property(&v.path),
-            escape_data(&v.path),
+        let message = format!(
+            "{} was deleted in {} without the stub its policy requires; the content is archived as {}",
+            v.path,
             &v.commit[..12.min(v.commit.len())],
             v.id
+        );
+        if on_runner {
+            ctx.out.line(&format!(
+                "::{level} file={},title=Deletion without tombstone stub::{}",
+                escape_property(&v.path),
+                escape_data(&message)
+            ));
+        } else {
+            ctx.out.warn(&message);
+        }
+    }
+    if report.violations.len() > ANNOTATIONS {
+        ctx.out.warn(&format!(
+            "… and {} more deletion(s) without a stub (all in {})",
+            report.violations.len() - ANNOTATIONS,
+            report_path.display()
         ));
     }
     for u in &report.unsafe_paths {
@@ -98,6 +136,21 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
     ctx.out.text(&report::render(&report, Format::Text));
     ctx.out.json(&report);
     Ok(scan_cmd::exit_code(&report, args.fail_on_violation))
+}
+
+/// `--range A..B` (or one commit: its history).
+fn explicit_range(ctx: &Ctx, r: &str) -> Result<Spec, Error> {
+    Ok(match r.split_once("..") {
+        Some((a, b)) => Spec::Range {
+            base: ctx.repo.resolve_commit(a)?,
+            tip: ctx
+                .repo
+                .resolve_commit(if b.is_empty() { "HEAD" } else { b })?,
+        },
+        None => Spec::History {
+            tip: ctx.repo.resolve_commit(r)?,
+        },
+    })
 }
 
 /// What the event asks to scan: `(tip, Some(base))` for a range, `(tip, None)` for history.
@@ -324,9 +377,10 @@ fn write_report(ctx: &Ctx, args: &CiArgs, report: &Report) -> Result<PathBuf, Er
     };
     let path = match &args.report {
         Some(p) => ctx.cwd.join(p),
+        // Never into the work tree unasked (it would show up untracked, or be committed).
         None => std::env::var_os("RUNNER_TEMP")
             .map(PathBuf::from)
-            .unwrap_or_else(|| ctx.cwd.clone())
+            .unwrap_or_else(std::env::temp_dir)
             .join(format!("tombstone-report.{ext}")),
     };
     crate::fsutil::write_atomic(
@@ -366,7 +420,7 @@ fn github_outputs(
 ) -> Result<(), Error> {
     append(
         "GITHUB_STEP_SUMMARY",
-        &report::render(report, Format::Markdown),
+        &report::markdown_bounded(report, ANNOTATIONS),
     )?;
     append(
         "GITHUB_OUTPUT",

@@ -17,12 +17,19 @@ pub fn run(args: &HookArgs, ctx: &Ctx) -> Outcome {
             ctx.out.json(&bound);
         }
         HookName::PostRewrite => {
+            // git passes `amend`/`rebase` as the argument; the pre-commit framework passes it
+            // as PRE_COMMIT_REWRITE_COMMAND and may not forward git's `old new` lines.
             let kind = args
                 .args
                 .first()
                 .map(|a| a.to_string_lossy().into_owned())
+                .or_else(|| std::env::var("PRE_COMMIT_REWRITE_COMMAND").ok())
                 .unwrap_or_default();
-            let remapped = hooks::post_rewrite::run(ctx, &kind, std::io::stdin().lock())?;
+            let remapped = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                hooks::post_rewrite::run(ctx, &kind, std::io::empty())?
+            } else {
+                hooks::post_rewrite::run(ctx, &kind, std::io::stdin().lock())?
+            };
             ctx.out.json(&remapped);
         }
     }

@@ -45,6 +45,19 @@ pub fn run(ctx: &Ctx, kind: &str, input: impl BufRead) -> Result<Remapped, Error
         .collect();
     let mut out = Remapped::default();
     if pairs.is_empty() {
+        // No `old new` lines (the pre-commit framework does not forward them): find the
+        // records left on rewritten commits and bind them to what HEAD's history has now.
+        if let Some(mut store) = ctx.existing_store_writable()? {
+            let r = crate::bind::reconcile(&ctx.repo, &mut store, &ctx.actor(None), &clock::now())?;
+            if !r.rebound.is_empty() || !r.unbound.is_empty() {
+                ctx.out.note(&format!(
+                    "reconciled {} record(s) with the rewritten history ({} back to pending)",
+                    r.rebound.len() + r.unbound.len(),
+                    r.unbound.len()
+                ));
+            }
+            out.ids = r.rebound.into_iter().map(|(id, _, _)| id).collect();
+        }
         return Ok(out);
     }
     let Some(mut store) = ctx.existing_store_writable()? else {

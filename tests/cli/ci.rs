@@ -293,3 +293,75 @@ fn write_stubs_commits_the_missing_stubs() {
     assert_eq!(added, "docs/a.md.tombstone\nsrc/old.py.tombstone\n");
     assert_ok(&ci.tomb(&["verify"]), "stubs match the archive");
 }
+
+/// Outside GitHub Actions: no event and no range is refused (exit 2, naming the fix); a
+/// missing event file is a usage error (2), not an internal one; with a range it scans, prints
+/// plain warnings instead of workflow commands, and writes its report to the temporary
+/// directory, never into the work tree.
+#[test]
+fn ci_outside_actions_needs_an_event_or_a_range_and_leaves_the_work_tree_alone() {
+    let (dev, origin, before, after) = origin_with_history();
+    let ci = ci_clone(&dev, &origin, None);
+    let tmp = ci.home.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let run = |args: &[&str]| {
+        let mut cmd = ci.command(TOMBSTONE);
+        cmd.arg("ci").args(args).env("TMPDIR", &tmp);
+        cmd.output().expect("ci")
+    };
+    let err = assert_code(&run(&[]), 2, "no event");
+    assert!(
+        err.contains("--event FILE") && err.contains("git tombstone scan"),
+        "{err}"
+    );
+    let err = assert_code(
+        &run(&["--event", "/nonexistent/event.json"]),
+        2,
+        "missing event file",
+    );
+    assert!(err.contains("/nonexistent/event.json"), "{err}");
+    let range = format!("{before}..{after}");
+    let out = run(&["--range", &range]);
+    assert_ok(&out, "ci --range");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains("::warning") && !stdout.contains("::error"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("without the stub its policy requires"),
+        "{stderr}"
+    );
+    assert_eq!(
+        ci.git(&["status", "--porcelain", "--ignored"]),
+        "",
+        "nothing in the work tree"
+    );
+    assert!(
+        tmp.join("tombstone-report.sarif").exists(),
+        "the report went to TMPDIR"
+    );
+}
+
+/// A scheduled run over a long history: the step summary lists at most 50 violations and
+/// says how many more there are.
+#[test]
+fn the_step_summary_stays_bounded() {
+    let report = git_tombstone::scan::Report {
+        violations: (0..120)
+            .map(|i| git_tombstone::scan::Violation {
+                path: format!("f{i}.py"),
+                path_bytes: format!("f{i}.py").into_bytes(),
+                commit: "0".repeat(40),
+                blob: "1".repeat(40),
+                id: format!("tb_{:020}", i),
+                category: "code".into(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let md = git_tombstone::report::markdown_bounded(&report, 50);
+    assert_eq!(md.matches("| `f").count(), 50);
+    assert!(md.contains("and 70 more"), "{md}");
+}

@@ -117,7 +117,7 @@ fn pre_commit_framework_runs_our_manifest() {
 
     let repo = Repo::with_files(&[("src/legacy.py", b"legacy = True\n"), ("keep.txt", b"k")]);
     let config = format!(
-        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: git-tombstone\n      - id: git-tombstone-post-commit\n",
+        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: git-tombstone\n      - id: git-tombstone-post-commit\n      - id: git-tombstone-post-rewrite\n",
         hook_repo.root.display()
     );
     repo.write(".pre-commit-config.yaml", config.as_bytes());
@@ -130,6 +130,8 @@ fn pre_commit_framework_runs_our_manifest() {
             "pre-commit",
             "--hook-type",
             "post-commit",
+            "--hook-type",
+            "post-rewrite",
         ])
         .output()
         .expect("pre-commit install");
@@ -156,6 +158,29 @@ fn pre_commit_framework_runs_our_manifest() {
         1,
         "bound by post-commit"
     );
+    // After an amend the framework's post-rewrite stage moves the record to the new commit.
+    let out = repo
+        .command("git")
+        .args(["commit", "--amend", "-m", "drop legacy (reworded)"])
+        .output()
+        .expect("amend");
+    assert_ok(&out, "amend through pre-commit");
+    let bound: String = repo
+        .db()
+        .query_row("SELECT removed_in_commit FROM items", [], |r| r.get(0))
+        .expect("item");
+    assert_eq!(bound, repo.head(), "the record follows the amended commit");
+    assert_ok(&repo.tomb(&["verify"]), "verify after the amend");
+    // doctor sees the framework's hooks as ours, and does not suggest installing twice.
+    let out = repo.tomb(&["--json", "doctor"]);
+    let checks = &json_lines(&out)[0]["checks"];
+    for name in ["hook pre-commit", "hook post-commit", "hook post-rewrite"] {
+        let c = checks
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["check"] == name))
+            .unwrap_or_else(|| panic!("{name}: {checks}"));
+        assert_eq!(c["ok"], true, "{c}");
+    }
 }
 
 #[test]
