@@ -440,6 +440,10 @@ pub struct ScanArgs {
     /// Commit the missing stubs (for violations whose path is still free in HEAD)
     #[arg(long)]
     pub write_stubs: bool,
+    /// Violations already known: a previous `--format json` report, or one tombstone id per
+    /// line. They are archived and reported as baselined, not as violations
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Who scans (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
     #[arg(long)]
     pub by: Option<String>,
@@ -460,6 +464,9 @@ pub struct CiArgs {
     /// Commit the missing stubs (the workflow pushes the commit)
     #[arg(long)]
     pub write_stubs: bool,
+    /// Violations already known (see `scan --baseline`)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Publish the archive branch and push it to the remote
     #[arg(long)]
     pub publish: bool,

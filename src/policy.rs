@@ -85,6 +85,7 @@ struct RawPolicy {
     move_similarity: Option<Spanned<i64>>,
     placement: Option<crate::stub::Placement>,
     directory_tombstones: Option<bool>,
+    since: Option<String>,
     #[serde(default)]
     store: RawStore,
     #[serde(default)]
@@ -145,6 +146,9 @@ pub struct Policy {
     pub default_placement: crate::stub::Placement,
     /// Whether a directory deleted whole gets one directory tombstone (default: yes).
     pub directory_tombstones: bool,
+    /// Adoption: deletions without their stub in commits before this one (a commit, or a
+    /// date `YYYY-MM-DD` / RFC 3339) are archived but are not violations.
+    pub since: Option<String>,
     pub store_path: Option<String>,
     pub compression: Compression,
     /// `vacuum` refuses a cut-off younger than this many days without `--force`.
@@ -309,6 +313,7 @@ impl Policy {
             move_similarity,
             default_placement: raw.placement.unwrap_or(crate::stub::Placement::Sidecar),
             directory_tombstones: raw.directory_tombstones.unwrap_or(true),
+            since: raw.since.filter(|s| !s.trim().is_empty()),
             store_path: raw.store.path.filter(|p| !p.is_empty()),
             compression,
             retention_min_days,

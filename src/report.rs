@@ -55,6 +55,12 @@ fn text(r: &Report) -> String {
         r.moves,
         r.violations.len()
     );
+    if r.baselined > 0 {
+        s.push_str(&format!(
+            "{} deletion(s) without a stub from before adoption (baseline): archived, not counted\n",
+            r.baselined
+        ));
+    }
     for v in &r.violations {
         s.push_str(&format!(
             "violation: {} deleted in {} without a stub (archived as {})\n",
@@ -94,6 +100,12 @@ pub fn markdown_bounded(r: &Report, max: usize) -> String {
         r.moves,
         r.violations.len()
     ));
+    if r.baselined > 0 {
+        s.push_str(&format!(
+            "\n{} deletion(s) without a stub from before adoption (baseline) are archived and not counted.\n",
+            r.baselined
+        ));
+    }
     if r.violations.is_empty() {
         s.push_str("\nEvery deletion that needed a stub has one.\n");
     } else {

@@ -65,6 +65,9 @@ pub struct Report {
     pub ignored: usize,
     pub submodules: usize,
     pub violations: Vec<Violation>,
+    /// Deletions without their stub from before adoption (the policy's `since`, or a
+    /// `--baseline` file): archived like the rest, not counted as violations.
+    pub baselined: usize,
     /// Paths git would refuse (crafted history): findings, never items.
     pub unsafe_paths: Vec<UnsafePath>,
     /// The newest commit scanned (the next `--since-last` starts after it).

@@ -67,7 +67,8 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
     ctx.out
         .note(&format!("{event_name}: scanning {}", range.label));
     let actor = ctx.actor(None);
-    let report = scan_cmd::scan_range(ctx, &mut store, &range, false, &actor)?;
+    let mut report = scan_cmd::scan_range(ctx, &mut store, &range, false, &actor)?;
+    scan_cmd::apply_baseline(ctx, &mut report, args.baseline.as_deref())?;
 
     let report_path = write_report(ctx, args, &report)?;
     github_outputs(args, &report, &report_path)?;

@@ -150,7 +150,8 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
     let mut store = ctx.open_store()?;
     let range = resolve(ctx, &store, args.range.as_deref(), args.since_last)?;
     let actor = ctx.actor(args.by.as_deref());
-    let report = scan_range(ctx, &mut store, &range, args.first_parent, &actor)?;
+    let mut report = scan_range(ctx, &mut store, &range, args.first_parent, &actor)?;
+    apply_baseline(ctx, &mut report, args.baseline.as_deref())?;
     if ctx.repo.is_shallow() {
         ctx.out.warn(
             "this clone is shallow: the scan stopped at its boundary, and deletions in older history were not seen; `git fetch --unshallow` and scan again to cover them",
@@ -175,6 +176,79 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
         ctx.out.note(&written);
     }
     Ok(exit_code(&report, args.fail_on_violation))
+}
+
+/// Set aside the violations from before adoption: in a commit before the policy's `since`
+/// (a commit: it and its ancestors; a date: commits made before it), or listed in the
+/// `baseline` file (a previous JSON report, or one tombstone id per line). They stay archived
+/// and are counted in `baselined`; `--fail-on-violation` and the annotations see only the rest.
+pub fn apply_baseline(
+    ctx: &Ctx,
+    report: &mut Report,
+    baseline: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
+    if let Some(file) = baseline {
+        let text =
+            std::fs::read_to_string(ctx.cwd.join(file)).map_err(|e| CommandError::Invalid {
+                what: "--baseline".into(),
+                why: format!("{}: {e}", file.display()),
+            })?;
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => known.extend(
+                v["violations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x["id"].as_str().map(str::to_owned)),
+            ),
+            Err(_) => known.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| crate::id::is_tombstone_id(l))
+                    .map(str::to_owned),
+            ),
+        }
+    }
+    let since = ctx.policy()?.since.clone();
+    let before_since = |commit: &str| -> bool {
+        let Some(since) = &since else { return false };
+        let as_date = time::Date::parse(
+            since,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()
+        .map(|d| d.midnight().assume_utc())
+        .or_else(|| {
+            time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339).ok()
+        });
+        match as_date {
+            Some(limit) => ctx
+                .repo
+                .run_git(&["show", "-s", "--format=%ct", commit])
+                .ok()
+                .and_then(|t| t.trim().parse::<i64>().ok())
+                .is_some_and(|t| t < limit.unix_timestamp()),
+            None => ctx.repo.resolve_commit(since).ok().is_some_and(|s| {
+                ctx.repo
+                    .run_git(&["merge-base", "--is-ancestor", commit, &s])
+                    .is_ok()
+            }),
+        }
+    };
+    let mut verdict: std::collections::HashMap<String, bool> = Default::default();
+    let before = report.violations.len();
+    report.violations.retain(|v| {
+        if known.contains(&v.id) {
+            return false;
+        }
+        let old = *verdict
+            .entry(v.commit.clone())
+            .or_insert_with(|| before_since(&v.commit));
+        !old
+    });
+    report.baselined += before - report.violations.len();
+    Ok(())
 }
 
 /// 1 when history holds a path git refuses (always: a security finding), or when there are

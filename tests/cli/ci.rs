@@ -365,3 +365,61 @@ fn the_step_summary_stays_bounded() {
     assert_eq!(md.matches("| `f").count(), 50);
     assert!(md.contains("and 70 more"), "{md}");
 }
+
+/// Adoption: a scheduled run over a history full of old deletions reports none of them as
+/// violations when the policy's `since` (a commit or a date) or a `--baseline` file says they
+/// predate adoption; they are all archived, and only a new violation fails the run.
+#[test]
+fn the_baseline_keeps_historical_deletions_out_of_the_violations() {
+    let repo = Repo::with_files(&[("a.py", b"a\n"), ("b.py", b"b\n"), ("c.py", b"c\n")]);
+    repo.git(&["rm", "-q", "a.py"]);
+    repo.git(&["commit", "-q", "-m", "old deletion"]);
+    repo.git(&["rm", "-q", "b.py"]);
+    repo.git(&["commit", "-q", "-m", "old deletion 2"]);
+    let adopted = repo.head();
+    // Without a baseline: two violations.
+    let out = repo.tomb(&["--json", "scan", "--all", "--fail-on-violation"]);
+    assert_code(&out, 1, "historical violations");
+    let ids: Vec<String> = json_lines(&out)[0]["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| v["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    // A baseline file of ids (or the JSON report itself) sets them aside.
+    let baseline = repo.home.join("baseline.txt");
+    std::fs::write(&baseline, ids.join("\n")).expect("baseline");
+    let b = baseline.to_str().expect("utf8");
+    let out = repo.tomb(&[
+        "--json",
+        "scan",
+        "--all",
+        "--fail-on-violation",
+        "--baseline",
+        b,
+    ]);
+    assert_ok(&out, "baselined");
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["baselined"], 2);
+    assert_eq!(r["violations"].as_array().map(Vec::len), Some(0));
+    // The policy's `since`: the adoption commit.
+    repo.write(
+        ".tombstone.toml",
+        format!("since = \"{adopted}\"\n").as_bytes(),
+    );
+    repo.git(&["add", ".tombstone.toml"]);
+    repo.git(&["commit", "-q", "-m", "adopt"]);
+    repo.git(&["rm", "-q", "c.py"]);
+    repo.git(&["commit", "-q", "-m", "new deletion"]);
+    let out = repo.tomb(&["--json", "scan", "--all", "--fail-on-violation"]);
+    assert_code(&out, 1, "only the new deletion fails");
+    let r = &json_lines(&out)[0];
+    assert_eq!(r["baselined"], 2, "{r}");
+    assert_eq!(r["violations"][0]["path"], "c.py", "{r}");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 3, "all archived");
+    // A date works the same way (every commit here is dated 2026-01-02).
+    repo.write(".tombstone.toml", b"since = \"2026-01-03\"\n");
+    let out = repo.tomb(&["--json", "scan", "--all"]);
+    assert_eq!(json_lines(&out)[0]["baselined"], 3);
+}
