@@ -59,6 +59,8 @@ pub struct Published {
 
 struct Files {
     store_id: String,
+    /// `checkpoints/<ref>` and the commit scanned up to (written by `ci`).
+    checkpoint: Option<(String, String)>,
     items: Vec<u8>,
     evidence: Vec<u8>,
     /// (sha256, bytes) of every content the store still holds.
@@ -101,6 +103,7 @@ fn collect(store: &Store) -> Result<Files, PublishError> {
     }
     Ok(Files {
         store_id: store.id()?,
+        checkpoint: None,
         items: items_out,
         evidence,
         blobs,
@@ -147,7 +150,15 @@ fn write_commit(
                 repo.file_at(p, items_path.as_bytes())?.as_deref() == Some(&files.items[..]);
             let same_evidence =
                 repo.file_at(p, evidence_path.as_bytes())?.as_deref() == Some(&files.evidence[..]);
-            if same_items && same_evidence {
+            let same_checkpoint = match &files.checkpoint {
+                Some((r, c)) => {
+                    repo.file_at(p, format!("checkpoints/{r}").as_bytes())?
+                        .as_deref()
+                        == Some(format!("{c}\n").as_bytes())
+                }
+                None => true,
+            };
+            if same_items && same_evidence && same_checkpoint {
                 return Ok((None, 0));
             }
         }
@@ -174,6 +185,13 @@ fn write_commit(
     }
     data(&mut stream, &items_path, &files.items);
     data(&mut stream, &evidence_path, &files.evidence);
+    if let Some((r, commit)) = &files.checkpoint {
+        data(
+            &mut stream,
+            &format!("checkpoints/{r}"),
+            format!("{commit}\n").as_bytes(),
+        );
+    }
     stream.extend_from_slice(b"\ndone\n");
     repo.fast_import(&stream)?;
     Ok((
@@ -190,7 +208,29 @@ pub fn publish(
     remote: Option<&str>,
     now_unix: i64,
 ) -> Result<Published, PublishError> {
-    let files = collect(store)?;
+    publish_with_checkpoint(repo, store, branch, remote, now_unix, None)
+}
+
+/// [`publish`], also recording that `git_ref` was scanned up to `commit`
+/// (`checkpoints/<ref>`): the next CI run, on any runner, scans from there, so a run that was
+/// cancelled, skipped or failed leaves no gap. Two runs racing may leave the older checkpoint;
+/// that only makes the next run scan again, never skip.
+pub fn publish_with_checkpoint(
+    repo: &Repo,
+    store: &Store,
+    branch: &str,
+    remote: Option<&str>,
+    now_unix: i64,
+    checkpoint: Option<(&str, &str)>,
+) -> Result<Published, PublishError> {
+    let mut files = collect(store)?;
+    files.checkpoint = checkpoint
+        .filter(|(r, c)| {
+            r.starts_with("refs/")
+                && crate::git::path::check(r.as_bytes(), false).is_ok()
+                && (crate::id::is_lower_hex(c, 40) || crate::id::is_lower_hex(c, 64))
+        })
+        .map(|(r, c)| (r.to_owned(), c.to_owned()));
     let local_ref = format!("refs/heads/{branch}");
     let mut out = Published {
         branch: branch.to_owned(),
@@ -280,6 +320,28 @@ pub fn branch_name() -> String {
         .ok()
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| DEFAULT_BRANCH.to_owned())
+}
+
+/// The commits `git_ref` was last scanned up to, as recorded on the archive branch (local and
+/// `origin/` tips), that are valid commit ids.
+pub fn checkpoints(repo: &Repo, git_ref: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if crate::git::path::check(git_ref.as_bytes(), false).is_err() {
+        return out;
+    }
+    for tip in branch_tips(repo) {
+        let Ok(Some(bytes)) = repo.file_at(&tip, format!("checkpoints/{git_ref}").as_bytes())
+        else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+        if (crate::id::is_lower_hex(&text, 40) || crate::id::is_lower_hex(&text, 64))
+            && !out.contains(&text)
+        {
+            out.push(text);
+        }
+    }
+    out
 }
 
 /// The commits of the archive branch to read from: the local branch, then `origin/`'s.

@@ -63,6 +63,25 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         Some(r) => explicit_range(ctx, r)?,
         None => range_for(ctx, &args.remote, &event_name, &event)?,
     };
+    // Continuity: a push run scans from where the archive branch says this ref was last
+    // scanned, whichever runner did it; the event's range is only a lower bound. A cancelled,
+    // skipped or failed run, or a force push, leaves no gap.
+    let branch = args
+        .archive_branch
+        .clone()
+        .unwrap_or_else(crate::publish::branch_name);
+    let pushed_ref = (event_name == "push" && args.range.is_none())
+        .then(|| {
+            event["ref"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| std::env::var("GITHUB_REF").ok())
+        })
+        .flatten();
+    let spec = match &pushed_ref {
+        Some(r) => continue_from_checkpoint(ctx, &args.remote, &branch, r, spec),
+        None => spec,
+    };
     let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
     ctx.out
         .note(&format!("{event_name}: scanning {}", range.label));
@@ -118,13 +137,17 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
     if args.publish {
         drop(store);
         let store = ctx.open_store()?;
-        let branch = args
-            .archive_branch
-            .clone()
-            .unwrap_or_else(crate::publish::branch_name);
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let published =
-            crate::publish::publish(&ctx.repo, &store, &branch, Some(&args.remote), now)?;
+        let scanned_to = range.tips.first().cloned();
+        let checkpoint = pushed_ref.as_deref().zip(scanned_to.as_deref());
+        let published = crate::publish::publish_with_checkpoint(
+            &ctx.repo,
+            &store,
+            &branch,
+            Some(&args.remote),
+            now,
+            checkpoint,
+        )?;
         ctx.out.note(&format!(
             "published {} item(s) to {branch}{}",
             published.items,
@@ -137,6 +160,62 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
     ctx.out.text(&report::render(&report, Format::Text));
     ctx.out.json(&report);
     Ok(scan_cmd::exit_code(&report, args.fail_on_violation))
+}
+
+/// Widen `spec` to start at the commit the archive branch records `git_ref` was last scanned
+/// up to (fetching the branch, and the commit if this clone lacks it). Of several recorded
+/// checkpoints, the newest that is an ancestor of the tip wins; none usable leaves `spec`.
+fn continue_from_checkpoint(
+    ctx: &Ctx,
+    remote: &str,
+    branch: &str,
+    git_ref: &str,
+    spec: Spec,
+) -> Spec {
+    let tip = match &spec {
+        Spec::Range { tip, .. } | Spec::History { tip } => tip.clone(),
+        Spec::SinceLast => return spec,
+    };
+    let _ = ctx.repo.fetch_branch(remote, branch);
+    let mut best: Option<String> = None;
+    let mut rewritten: Option<String> = None;
+    for c in crate::publish::checkpoints(&ctx.repo, git_ref) {
+        if !ctx.repo.has_object(&c) {
+            let _ = ctx
+                .repo
+                .run_git(&["fetch", "--quiet", "--no-tags", remote, &c]);
+        }
+        if !ctx.repo.has_object(&c) {
+            continue;
+        }
+        let below_tip = ctx
+            .repo
+            .run_git(&["merge-base", "--is-ancestor", &c, &tip])
+            .is_ok();
+        let newer = best.as_ref().is_none_or(|b| {
+            ctx.repo
+                .run_git(&["merge-base", "--is-ancestor", b, &c])
+                .is_ok()
+        });
+        if below_tip && newer {
+            best = Some(c);
+        } else if !below_tip {
+            // Force-pushed away: scanning from it (down to the merge base) still covers
+            // everything the rewrite introduced.
+            rewritten.get_or_insert(c);
+        }
+    }
+    let best = best.or(rewritten);
+    match best {
+        Some(base) => {
+            ctx.out.note(&format!(
+                "the archive branch records {git_ref} scanned up to {}: continuing from there",
+                &base[..12.min(base.len())]
+            ));
+            Spec::Range { base, tip }
+        }
+        None => spec,
+    }
 }
 
 /// `--range A..B` (or one commit: its history).

@@ -423,3 +423,107 @@ fn the_baseline_keeps_historical_deletions_out_of_the_violations() {
     let out = repo.tomb(&["--json", "scan", "--all"]);
     assert_eq!(json_lines(&out)[0]["baselined"], 3);
 }
+
+/// Paths on the archive branch's item records, read from a fresh clone.
+fn archived_paths(dev: &Repo, origin: &std::path::Path) -> Vec<String> {
+    let fresh = ci_clone(dev, origin, None);
+    fresh.git(&[
+        "fetch",
+        "-q",
+        "origin",
+        "tombstone-archive:refs/remotes/origin/tombstone-archive",
+    ]);
+    let out = fresh.tomb(&["--json", "list"]);
+    let mut paths: Vec<String> = json_lines(&out)
+        .iter()
+        .filter_map(|v| v["path"].as_str().map(str::to_owned))
+        .collect();
+    // No local store in a fresh clone: list reads nothing, so read the branch's records.
+    if paths.is_empty() {
+        let files = fresh.git(&[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            "origin/tombstone-archive",
+            "items/",
+        ]);
+        for f in files.lines() {
+            let text = fresh.git(&["show", &format!("origin/tombstone-archive:{f}")]);
+            for line in text.lines() {
+                let v: serde_json::Value = serde_json::from_str(line).expect("item json");
+                paths.push(v["path"].as_str().expect("path").to_owned());
+            }
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Three pushes, each deleting one file; the middle push's run never happens (GitHub cancelled
+/// it, or it failed before publishing). The third run, on a fresh runner, continues from where
+/// the archive branch says the branch was scanned, so all three deletions are archived. A
+/// force push afterwards is covered the same way.
+#[test]
+fn a_skipped_run_leaves_no_gap_in_the_archive() {
+    let dev = Repo::with_files(&[
+        ("keep.txt", b"k"),
+        ("f1.py", b"1\n"),
+        ("f2.py", b"2\n"),
+        ("f3.py", b"3\n"),
+        ("f4.py", b"4\n"),
+    ]);
+    let origin = dev.home.join("origin.git");
+    dev.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        origin.to_str().expect("utf-8"),
+    ]);
+    dev.git(&["remote", "add", "origin", origin.to_str().expect("utf-8")]);
+    dev.git(&["push", "-q", "origin", "main"]);
+    let push = |file: &str| -> (String, String) {
+        let before = dev.head();
+        dev.git(&["rm", "-q", file]);
+        dev.git(&["commit", "-qm", &format!("delete {file}")]);
+        dev.git(&["push", "-q", "-f", "origin", "main"]);
+        (before, dev.head())
+    };
+    let run = |before: &str, after: &str| {
+        let ci = ci_clone(&dev, &origin, None);
+        let (out, _, _) = run_ci(&ci, "push", push_event(before, after), &["--publish"]);
+        assert_ok(&out, "ci run");
+    };
+    let (b1, a1) = push("f1.py");
+    run(&b1, &a1);
+    let (_b2, _a2) = push("f2.py"); // no run for this push
+    let (b3, a3) = push("f3.py");
+    run(&b3, &a3);
+    assert_eq!(archived_paths(&dev, &origin), ["f1.py", "f2.py", "f3.py"]);
+
+    // A force push that rewrites the last commit (f4 deleted in its place), then a failed run
+    // (nothing published), then a run for a later push.
+    dev.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let (b4, a4) = push("f4.py");
+    let ci = ci_clone(&dev, &origin, None);
+    let mut cmd = ci.command(TOMBSTONE);
+    cmd.args(["ci", "--publish"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_EVENT_PATH", "/nonexistent/event.json");
+    assert_code(&cmd.output().expect("ci"), 2, "a failed run");
+    dev.write("new.txt", b"n");
+    dev.commit_all("later");
+    dev.git(&["push", "-q", "origin", "main"]);
+    let _ = (b4, a4);
+    run(
+        &dev.git(&["rev-parse", "HEAD~1"]).trim().to_owned(),
+        &dev.head(),
+    );
+    assert_eq!(
+        archived_paths(&dev, &origin),
+        ["f1.py", "f2.py", "f3.py", "f4.py"]
+    );
+}
