@@ -518,10 +518,8 @@ fn a_skipped_run_leaves_no_gap_in_the_archive() {
     dev.commit_all("later");
     dev.git(&["push", "-q", "origin", "main"]);
     let _ = (b4, a4);
-    run(
-        &dev.git(&["rev-parse", "HEAD~1"]).trim().to_owned(),
-        &dev.head(),
-    );
+    let previous = dev.git(&["rev-parse", "HEAD~1"]);
+    run(previous.trim(), &dev.head());
     assert_eq!(
         archived_paths(&dev, &origin),
         ["f1.py", "f2.py", "f3.py", "f4.py"]
