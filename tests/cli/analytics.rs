@@ -9,12 +9,12 @@ use crate::support::*;
 
 /// Run a Python script (with DuckDB and pyarrow) and parse its last stdout line as JSON.
 fn python(script: &str, args: &[&str]) -> serde_json::Value {
-    let out = std::process::Command::new("python3")
+    let out = crate::support::python(&["duckdb", "pyarrow"])
         .arg("-c")
         .arg(script)
         .args(args)
         .output()
-        .expect("python3 runs (scripts/setup-test-deps.sh installs it)");
+        .expect("python3 runs");
     assert!(
         out.status.success(),
         "python failed:\n{}\n{}",

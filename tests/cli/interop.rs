@@ -3,17 +3,6 @@
 
 use crate::support::*;
 
-fn require(tool: &str) {
-    let found = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{tool} is required for this test: run scripts/setup-test-deps.sh"
-    );
-}
-
 fn commit_deletion_with_trace(repo: &Repo, path: &str) -> String {
     repo.git(&["rm", "-q", path]);
     let out = repo

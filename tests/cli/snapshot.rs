@@ -165,7 +165,7 @@ fn exports_carry_snapshot_rows_for_duckdb() {
     assert_ok(&out, "export");
     assert_eq!(json_lines(&out)[0]["files_rows"], 7);
     let glob = format!("{}/parquet/files/**/*.parquet", repo.store_dir().display());
-    let out = std::process::Command::new("python3")
+    let out = crate::support::python(&["duckdb"])
         .arg("-c")
         .arg("import sys, duckdb; r = duckdb.sql(f\"SELECT count(*) FILTER (WHERE deleted_at IS NULL), count(*) FILTER (WHERE deleted_at IS NOT NULL), any_value(date) IS NOT NULL FROM read_parquet('{sys.argv[1]}', hive_partitioning=true)\").fetchone(); print(r[0], r[1], r[2])")
         .arg(&glob)

@@ -8,17 +8,6 @@ use std::process::Command;
 
 use crate::support::*;
 
-fn require(tool: &str) {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "{tool} is required for this test: run scripts/setup-test-deps.sh"
-    );
-}
-
 /// Run a toolchain command in the repository with the caller's environment (toolchains find
 /// their installs through it), git isolated as everywhere else.
 fn build(repo: &Repo, what: &str, program: &str, args: &[&str], env: &[(&str, &Path)]) {

@@ -28,6 +28,49 @@ pub fn bin_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// The project's test Python environment (made by `scripts/test.sh`), when it exists.
+pub fn venv_bin() -> Option<PathBuf> {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin");
+    bin.join("python3").exists().then_some(bin)
+}
+
+/// PATH for the tools the tests run: our binaries, the test venv, then the caller's PATH.
+pub fn tool_path() -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin_dir()];
+    paths.extend(venv_bin());
+    paths.extend(std::env::split_paths(&path));
+    std::env::join_paths(paths).expect("PATH")
+}
+
+/// Fail (one line, naming the setup command) unless `tool` is on the tools' PATH.
+pub fn require(tool: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .env("PATH", tool_path())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "{tool} is missing: run `bash scripts/test.sh`, which installs what the tests need"
+    );
+}
+
+/// The Python with the test requirements (DuckDB, pyarrow), checked to import `modules`.
+pub fn python(modules: &[&str]) -> Command {
+    let exe = venv_bin().map_or_else(|| PathBuf::from("python3"), |b| b.join("python3"));
+    let ok = Command::new(&exe)
+        .arg("-c")
+        .arg(format!("import {}", modules.join(", ")))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "python modules {modules:?} are missing: run `bash scripts/test.sh` (it makes .venv from requirements-test.txt)"
+    );
+    Command::new(exe)
+}
+
 impl Repo {
     /// An empty repository (unborn HEAD).
     pub fn empty() -> Repo {
@@ -61,10 +104,7 @@ impl Repo {
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut c = Command::new(program);
         c.current_dir(&self.root).env_clear();
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let mut paths = vec![bin_dir()];
-        paths.extend(std::env::split_paths(&path));
-        c.env("PATH", std::env::join_paths(paths).expect("PATH"))
+        c.env("PATH", tool_path())
             .env("HOME", &self.home)
             .env("LANG", "C")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
