@@ -52,16 +52,7 @@ impl Capture {
 
     /// The in-place stub of this file.
     pub fn render_stub(&self) -> Result<Vec<u8>, crate::stub::StubError> {
-        let sha = id::sha256_hex(&self.bytes);
-        crate::stub::Stub::new(
-            &self.path,
-            self.mode,
-            &sha,
-            self.bytes.len() as u64,
-            &self.source_commit,
-            &self.reason,
-        )
-        .render(&self.path)
+        self.render_stub_at(&self.path)
     }
 
     /// The tombstone id this capture gets.

@@ -185,12 +185,7 @@ impl Repo {
             .tree_id()?
             .detach();
         let index = self.repo.index_or_empty()?;
-        let rewrites = gix::diff::Rewrites {
-            copies: None,
-            percentage: Some(similarity),
-            limit: 1000,
-            track_empty: false,
-        };
+        let rewrites = renames_only(similarity);
         self.repo
             .tree_index_status(
                 &tree_id,
@@ -237,12 +232,7 @@ impl Repo {
         }
         let old = self.repo.find_commit(self.object_id(parent)?)?.tree()?;
         let new = self.repo.find_commit(self.object_id(commit)?)?.tree()?;
-        let options = gix::diff::Options::default().with_rewrites(Some(gix::diff::Rewrites {
-            copies: None,
-            percentage: Some(similarity),
-            limit: 1000,
-            track_empty: false,
-        }));
+        let options = gix::diff::Options::default().with_rewrites(Some(renames_only(similarity)));
         let changes = self
             .repo
             .diff_tree_to_tree(&old, &new, options)
@@ -264,5 +254,15 @@ impl Repo {
             }
         }
         Ok(out)
+    }
+}
+
+/// git's rename detection (no copies) at `similarity` (0.0–1.0), pairing at most 1,000 files.
+fn renames_only(similarity: f32) -> gix::diff::Rewrites {
+    gix::diff::Rewrites {
+        copies: None,
+        percentage: Some(similarity),
+        limit: 1000,
+        track_empty: false,
     }
 }

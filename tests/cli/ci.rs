@@ -10,6 +10,21 @@ fn origin_with_history() -> (Repo, std::path::PathBuf, String, String) {
         ("src/old.py", b"old\n"),
         ("docs/a.md", b"# a\n"),
     ]);
+    let origin = bare_origin(&dev);
+    let before = dev.head();
+    for i in 0..5 {
+        dev.write(format!("filler{i}.txt"), b"x");
+        dev.commit_all(&format!("filler {i}"));
+    }
+    dev.git(&["rm", "-q", "src/old.py", "docs/a.md"]);
+    dev.git(&["commit", "-qm", "delete without hooks"]);
+    dev.git(&["push", "-q", "origin", "main"]);
+    let after = dev.head();
+    (dev, origin, before, after)
+}
+
+/// A bare `origin` for `dev`, with its `main` pushed.
+fn bare_origin(dev: &Repo) -> std::path::PathBuf {
     let origin = dev.home.join("origin.git");
     dev.git(&[
         "init",
@@ -21,16 +36,7 @@ fn origin_with_history() -> (Repo, std::path::PathBuf, String, String) {
     ]);
     dev.git(&["remote", "add", "origin", origin.to_str().expect("utf-8")]);
     dev.git(&["push", "-q", "origin", "main"]);
-    let before = dev.head();
-    for i in 0..5 {
-        dev.write(format!("filler{i}.txt"), b"x");
-        dev.commit_all(&format!("filler {i}"));
-    }
-    dev.git(&["rm", "-q", "src/old.py", "docs/a.md"]);
-    dev.git(&["commit", "-qm", "delete without hooks"]);
-    dev.git(&["push", "-q", "origin", "main"]);
-    let after = dev.head();
-    (dev, origin, before, after)
+    origin
 }
 
 fn ci_clone(dev: &Repo, origin: &std::path::Path, depth: Option<u32>) -> Repo {
@@ -473,17 +479,7 @@ fn a_skipped_run_leaves_no_gap_in_the_archive() {
         ("f3.py", b"3\n"),
         ("f4.py", b"4\n"),
     ]);
-    let origin = dev.home.join("origin.git");
-    dev.git(&[
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        origin.to_str().expect("utf-8"),
-    ]);
-    dev.git(&["remote", "add", "origin", origin.to_str().expect("utf-8")]);
-    dev.git(&["push", "-q", "origin", "main"]);
+    let origin = bare_origin(&dev);
     let push = |file: &str| -> (String, String) {
         let before = dev.head();
         dev.git(&["rm", "-q", file]);
