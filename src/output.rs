@@ -127,10 +127,17 @@ impl Output {
     pub fn error(&self, err: crate::error::Error) {
         use miette::Diagnostic;
         if self.json {
+            let mut causes = Vec::new();
+            let mut cause = std::error::Error::source(&err);
+            while let Some(c) = cause {
+                causes.push(c.to_string());
+                cause = c.source();
+            }
             let value = serde_json::json!({
                 "error": {
                     "code": err.code().map(|c| c.to_string()),
                     "message": err.to_string(),
+                    "causes": causes,
                     "help": err.help().map(|h| h.to_string()),
                     "exit_code": err.exit_code(),
                 }

@@ -112,7 +112,7 @@ pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
     ctx.repo.stage(&staged)?;
 
     for (p, r) in plan.iter().zip(&results) {
-        ctx.out.json_always(&serde_json::json!({
+        ctx.out.json(&serde_json::json!({
             "id": r.id,
             "path": r.path,
             "sha256": r.sha256,
@@ -125,11 +125,11 @@ pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
             "evidence_digest": r.evidence.as_ref().map(|e| e.digest.clone()),
         }));
         let what = if p.stub.is_some() {
-            "stub staged"
+            format!("tombstone {} staged", crate::commands::shown(&p.location))
         } else {
-            "deletion staged"
+            "deletion staged".to_owned()
         };
-        ctx.out.note(&format!(
+        ctx.out.text(&format!(
             "archived {} ({}, {} → {}), {what}",
             r.path,
             r.id,

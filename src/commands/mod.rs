@@ -158,7 +158,7 @@ pub enum CommandError {
         help("pass --force to overwrite it, or --output FILE to restore elsewhere")
     )]
     WouldOverwrite { path: String, id: String },
-    #[error("{path} is not a valid stub: {source}")]
+    #[error("{path} is not a valid stub")]
     #[diagnostic(code(tombstone::stub::invalid))]
     InvalidStub {
         path: String,

@@ -4,7 +4,10 @@ use crate::support::*;
 use git_tombstone::stub::Stub;
 
 fn archive_json(repo: &Repo, args: &[&str]) -> Vec<serde_json::Value> {
-    let out = repo.tomb(args);
+    let args: Vec<&str> = std::iter::once("--json")
+        .chain(args.iter().copied())
+        .collect();
+    let out = repo.tomb(&args);
     assert_ok(&out, &format!("archive {args:?}"));
     json_lines(&out)
 }
@@ -270,10 +273,17 @@ fn special_files_round_trip_through_archive_and_restore() {
     std::fs::write(repo.path(os(odd)), b"print('latin-1 name')\n").expect("write odd name");
     repo.commit_all("special files");
 
-    let mut args: Vec<&std::ffi::OsStr> = ["archive", "empty.txt", "blob.bin", "run.sh", "link"]
-        .iter()
-        .map(std::ffi::OsStr::new)
-        .collect();
+    let mut args: Vec<&std::ffi::OsStr> = [
+        "--json",
+        "archive",
+        "empty.txt",
+        "blob.bin",
+        "run.sh",
+        "link",
+    ]
+    .iter()
+    .map(std::ffi::OsStr::new)
+    .collect();
     args.push(os(odd));
     let out = repo.tomb_os(&args);
     assert_ok(&out, "archive special files");

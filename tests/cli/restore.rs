@@ -7,7 +7,7 @@ const BODY: &[u8] = b"def legacy():\n    return 42\n";
 /// A repository where `src/legacy.py` was archived and the stub committed and bound.
 fn archived() -> (Repo, String) {
     let repo = Repo::with_files(&[("src/legacy.py", BODY), ("keep.txt", b"k")]);
-    let out = repo.tomb(&["archive", "src/legacy.py"]);
+    let out = repo.tomb(&["--json", "archive", "src/legacy.py"]);
     assert_ok(&out, "archive");
     let id = json_lines(&out)[0]["id"].as_str().expect("id").to_owned();
     repo.commit_all("retire legacy");
