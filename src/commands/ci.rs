@@ -82,12 +82,21 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         Some(r) => continue_from_checkpoint(ctx, &args.remote, &branch, r, spec),
         None => spec,
     };
+    let spec_base = match &spec {
+        Spec::Range { base, .. } => Some(base.clone()),
+        _ => None,
+    };
     let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
     ctx.out
         .note(&format!("{event_name}: scanning {}", range.label));
     let actor = ctx.actor(None);
     let mut report = scan_cmd::scan_range(ctx, &mut store, &range, false, &actor)?;
-    scan_cmd::apply_baseline(ctx, &mut report, args.baseline.as_deref())?;
+    // A pull request is judged by its base branch's adoption point, not by one it sets itself.
+    let trusted_policy = match (&spec_base, event_name.as_str()) {
+        (Some(base), "pull_request" | "pull_request_target" | "merge_group") => Some(base.as_str()),
+        _ => None,
+    };
+    scan_cmd::apply_baseline(ctx, &mut report, args.baseline.as_deref(), trusted_policy)?;
 
     let report_path = write_report(ctx, args, &report)?;
     github_outputs(args, &report, &report_path)?;
@@ -292,6 +301,20 @@ fn range_for(
                 Spec::Range {
                     base: before,
                     tip: after,
+                }
+            }
+        }
+        "merge_group" => {
+            let base = sha(&event["merge_group"]["base_sha"]);
+            let tip = sha(&event["merge_group"]["head_sha"]);
+            match (base, tip) {
+                (Some(base), Some(tip)) => Spec::Range { base, tip },
+                _ => {
+                    return Err(CommandError::Invalid {
+                        what: "merge_group event".into(),
+                        why: "merge_group.base_sha / merge_group.head_sha are missing".into(),
+                    }
+                    .into())
                 }
             }
         }

@@ -151,7 +151,7 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
     let range = resolve(ctx, &store, args.range.as_deref(), args.since_last)?;
     let actor = ctx.actor(args.by.as_deref());
     let mut report = scan_range(ctx, &mut store, &range, args.first_parent, &actor)?;
-    apply_baseline(ctx, &mut report, args.baseline.as_deref())?;
+    apply_baseline(ctx, &mut report, args.baseline.as_deref(), None)?;
     if ctx.repo.is_shallow() {
         ctx.out.warn(
             "this clone is shallow: the scan stopped at its boundary, and deletions in older history were not seen; `git fetch --unshallow` and scan again to cover them",
@@ -182,10 +182,14 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
 /// (a commit: it and its ancestors; a date: commits made before it), or listed in the
 /// `baseline` file (a previous JSON report, or one tombstone id per line). They stay archived
 /// and are counted in `baselined`; `--fail-on-violation` and the annotations see only the rest.
+///
+/// `policy_from`: take `since` from the policy committed there instead of the work tree's (a
+/// pull request's own `.tombstone.toml` must not baseline its own violations).
 pub fn apply_baseline(
     ctx: &Ctx,
     report: &mut Report,
     baseline: Option<&std::path::Path>,
+    policy_from: Option<&str>,
 ) -> Result<(), Error> {
     let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
     if let Some(file) = baseline {
@@ -210,7 +214,15 @@ pub fn apply_baseline(
             ),
         }
     }
-    let since = ctx.policy()?.since.clone();
+    let since = match policy_from {
+        None => ctx.policy()?.since.clone(),
+        Some(commit) => ctx
+            .repo
+            .file_at(commit, crate::policy::FILE_NAME.as_bytes())?
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|text| crate::policy::Policy::parse(&text, crate::policy::FILE_NAME).ok())
+            .and_then(|p| p.since),
+    };
     let before_since = |commit: &str| -> bool {
         let Some(since) = &since else { return false };
         let as_date = time::Date::parse(

@@ -521,3 +521,32 @@ fn a_skipped_run_leaves_no_gap_in_the_archive() {
         ["f1.py", "f2.py", "f3.py", "f4.py"]
     );
 }
+
+/// A pull request cannot baseline its own violations by setting `since` in the policy it
+/// brings: the base branch's policy decides. The same holds in a merge queue.
+#[test]
+fn a_pull_request_cannot_baseline_itself() {
+    let (dev, origin, _, _) = origin_with_history();
+    let base = dev.head();
+    dev.write(".tombstone.toml", b"since = \"2099-01-01\"\n");
+    dev.git(&["add", ".tombstone.toml"]);
+    dev.git(&["rm", "-q", "src/keep.py"]);
+    dev.git(&["commit", "-qm", "adopt in the future, and delete"]);
+    dev.git(&["push", "-q", "origin", "HEAD:refs/heads/feature"]);
+    let head = dev.head();
+    let ci = ci_clone(&dev, &origin, None);
+    ci.git(&["fetch", "-q", "origin", "feature"]);
+    ci.git(&["checkout", "-q", "FETCH_HEAD"]);
+    let event = serde_json::json!({
+        "pull_request": { "base": { "sha": base }, "head": { "sha": head } }
+    });
+    let (out, outputs, _) = run_ci(&ci, "pull_request", event, &["--fail-on-violation"]);
+    assert_code(&out, 1, "the violation counts");
+    assert!(outputs.contains("violations=1\n"), "{outputs}");
+    let event = serde_json::json!({
+        "merge_group": { "base_sha": base, "head_sha": head }
+    });
+    let (out, outputs, _) = run_ci(&ci, "merge_group", event, &["--fail-on-violation"]);
+    assert_code(&out, 1, "in a merge queue too");
+    assert!(outputs.contains("violations=1\n"), "{outputs}");
+}
