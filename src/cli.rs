@@ -307,7 +307,12 @@ pub struct QueryArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {}
+pub struct InitArgs {
+    /// Rewrite .tombstone.toml from the template even if one exists (a broken policy, say;
+    /// git has the old one)
+    #[arg(long)]
+    pub force: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct ArchiveArgs {

@@ -62,7 +62,7 @@ pub enum PolicyError {
     #[error("invalid policy: {message}")]
     #[diagnostic(
         code(tombstone::policy::invalid),
-        help("fix {FILE_NAME} (see README.md, \"Policy file\"); `git tombstone init` shows a valid template")
+        help("fix the key marked above in {FILE_NAME} (README.md, \"Policy file\", lists every key), or start again from the template: `git tombstone init --force`")
     )]
     Invalid {
         message: String,

@@ -189,7 +189,7 @@ pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
             },
             None,
         )),
-        Err(e) => checks.push(check("policy", false, e.to_string(), Some("fix .tombstone.toml (README.md, \"Policy file\"; `git tombstone init` shows the template)"))),
+        Err(e) => checks.push(check("policy", false, e.to_string(), Some("fix the key the error names (README.md, \"Policy file\"), or start again from the template: `git tombstone init --force`"))),
     }
 
     match ctx

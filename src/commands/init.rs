@@ -1,4 +1,5 @@
-//! `git tombstone init`: write the policy template (never overwriting) and create the store.
+//! `git tombstone init`: write the policy template (never overwriting, unless `--force`) and
+//! create the store.
 
 use crate::cli::InitArgs;
 use crate::commands::{CommandError, Ctx};
@@ -6,9 +7,9 @@ use crate::error::Outcome;
 use crate::policy::{FILE_NAME, TEMPLATE};
 
 /// Run `init`.
-pub fn run(_args: &InitArgs, ctx: &Ctx) -> Outcome {
+pub fn run(args: &InitArgs, ctx: &Ctx) -> Outcome {
     let path = ctx.repo.workdir().join(FILE_NAME);
-    let written = if path.exists() {
+    let written = if path.exists() && !args.force {
         false
     } else {
         crate::fsutil::write_atomic(&path, TEMPLATE.as_bytes(), 0o644).map_err(|source| {
@@ -33,6 +34,11 @@ pub fn run(_args: &InitArgs, ctx: &Ctx) -> Outcome {
     } else {
         ctx.out
             .text(&format!("kept the existing {}", path.display()));
+        if let Err(e) = crate::policy::Policy::load(ctx.repo.workdir()) {
+            ctx.out.warn(&format!(
+                "the existing policy is invalid ({e}); `git tombstone init --force` rewrites it from the template"
+            ));
+        }
     }
     ctx.out
         .text(&format!("store ready at {}", store.dir().display()));

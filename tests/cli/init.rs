@@ -130,3 +130,30 @@ fn a_committed_policy_cannot_choose_the_store() {
     assert!(!repo.path("docs/archive").exists());
     assert_eq!(repo.read("creds.env"), b"TOKEN=1\n", "nothing changed");
 }
+
+/// A broken policy: `init` keeps it but says so, `init --force` rewrites it from the template,
+/// and the policy error's help names that command instead of sending the user in a circle.
+#[test]
+fn init_force_rewrites_a_broken_policy() {
+    let repo = Repo::with_files(&[("a.txt", b"a")]);
+    repo.write(".tombstone.toml", b"bogus_key = 1\n");
+    let err = assert_code(&repo.tomb(&["archive", "a.txt"]), 2, "broken policy");
+    let err = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        err.contains("bogus_key") && err.contains("git tombstone init --force"),
+        "{err}"
+    );
+    let out = repo.tomb(&["init"]);
+    assert_ok(&out, "init keeps it");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is invalid"));
+    assert_eq!(repo.read(".tombstone.toml"), b"bogus_key = 1\n");
+    assert_ok(&repo.tomb(&["init", "--force"]), "init --force");
+    assert_eq!(
+        repo.read(".tombstone.toml"),
+        git_tombstone::policy::TEMPLATE.as_bytes()
+    );
+    assert_ok(
+        &repo.tomb(&["archive", "a.txt"]),
+        "the policy is valid again",
+    );
+}
