@@ -242,6 +242,22 @@ fn explicit_range(ctx: &Ctx, r: &str) -> Result<Spec, Error> {
     })
 }
 
+/// `base..tip` from an event's two commit ids, or a usage error naming the event.
+fn event_range(
+    what: &str,
+    base: &serde_json::Value,
+    tip: &serde_json::Value,
+) -> Result<Spec, Error> {
+    match (sha(base), sha(tip)) {
+        (Some(base), Some(tip)) => Ok(Spec::Range { base, tip }),
+        _ => Err(CommandError::Invalid {
+            what: format!("{what} event"),
+            why: "its base and head commit ids are missing or not hex".into(),
+        }
+        .into()),
+    }
+}
+
 /// What the event asks to scan: `(tip, Some(base))` for a range, `(tip, None)` for history.
 #[derive(Debug, Clone)]
 enum Spec {
@@ -304,34 +320,16 @@ fn range_for(
                 }
             }
         }
-        "merge_group" => {
-            let base = sha(&event["merge_group"]["base_sha"]);
-            let tip = sha(&event["merge_group"]["head_sha"]);
-            match (base, tip) {
-                (Some(base), Some(tip)) => Spec::Range { base, tip },
-                _ => {
-                    return Err(CommandError::Invalid {
-                        what: "merge_group event".into(),
-                        why: "merge_group.base_sha / merge_group.head_sha are missing".into(),
-                    }
-                    .into())
-                }
-            }
-        }
-        "pull_request" | "pull_request_target" => {
-            let base = sha(&event["pull_request"]["base"]["sha"]);
-            let tip = sha(&event["pull_request"]["head"]["sha"]);
-            match (base, tip) {
-                (Some(base), Some(tip)) => Spec::Range { base, tip },
-                _ => {
-                    return Err(CommandError::Invalid {
-                        what: "pull_request event".into(),
-                        why: "pull_request.base.sha / pull_request.head.sha are missing".into(),
-                    }
-                    .into())
-                }
-            }
-        }
+        "merge_group" => event_range(
+            "merge_group",
+            &event["merge_group"]["base_sha"],
+            &event["merge_group"]["head_sha"],
+        )?,
+        "pull_request" | "pull_request_target" => event_range(
+            "pull_request",
+            &event["pull_request"]["base"]["sha"],
+            &event["pull_request"]["head"]["sha"],
+        )?,
         _ => Spec::SinceLast,
     })
 }

@@ -140,7 +140,9 @@ impl Repo {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()?;
-        let mut data = Vec::with_capacity(size as usize);
+        // The recorded size is only a claim until the bytes hash to the id: reserve at most
+        // 64 MiB up front and let the buffer grow with what really arrives.
+        let mut data = Vec::with_capacity(size.min(64 << 20) as usize);
         let read = child
             .stdout
             .take()
