@@ -82,9 +82,7 @@ impl From<crate::publish::PublishError> for Error {
         match e {
             crate::publish::PublishError::Git(g) => Error::Git(g),
             crate::publish::PublishError::Store(s) => Error::Store(s),
-            e @ crate::publish::PublishError::Contended { .. } => {
-                Error::Command(CommandError::Publish(e))
-            }
+            e => Error::Command(CommandError::Publish(e)),
         }
     }
 }

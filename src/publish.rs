@@ -8,12 +8,19 @@
 //! blobs/<aa>/<sha256>             archived content, raw (git compresses and deltas it)
 //! items/<store-id>.jsonl          one item per line (as `list --json`), from one store
 //! evidence/<store-id>.jsonl       that store's evidence log, line for line
+//! checkpoints/<ref>               the commit CI last scanned <ref> up to (written by `ci`)
+//! ci-store                        the id of the CI store: every CI run continues it
+//! adopted                         the adoption point: deletions in its history are baseline
 //! ```
 //!
 //! Every store writes only its own `items/` and `evidence/` files and content is addressed by
 //! hash, so two publishers never conflict: when a push is rejected, the remote branch is
 //! fetched, a merge commit takes the union, and the push is retried. No run loses another
 //! run's records. Purged or vacuumed content (no bytes in the store) is never published.
+//!
+//! A store's evidence log on the branch only ever grows: a publish whose log does not extend
+//! the one already there (the same store published from two places, two CI runs that both
+//! continued it) is refused as [`PublishError::Diverged`] rather than overwriting lines.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -42,6 +49,30 @@ pub enum PublishError {
         help("other runs keep publishing at the same moment; rerun, or serialise runs (a `concurrency` group in the workflow)")
     )]
     Contended { remote: String, attempts: u32 },
+    #[error("the archive branch's evidence log of store {store_id} has lines this store does not")]
+    #[diagnostic(
+        code(tombstone::publish::diverged),
+        help("the same store was published from somewhere else since this copy was made; a CI run rebuilds its store from the branch and retries by itself, elsewhere start from a fresh store")
+    )]
+    Diverged { store_id: String },
+    #[error("cannot write {what}")]
+    #[diagnostic(code(tombstone::publish::io))]
+    Io {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a CI run records on the branch besides its store's files.
+#[derive(Debug, Default, Clone)]
+pub struct CiRecord {
+    /// `checkpoints/<ref>`: the ref and the commit it was scanned up to.
+    pub checkpoint: Option<(String, String)>,
+    /// Mark this store as the CI store (`ci-store`).
+    pub ci_store: bool,
+    /// The adoption point, written only when the branch has none yet.
+    pub adopted: Option<String>,
 }
 
 /// What publishing did.
@@ -59,8 +90,8 @@ pub struct Published {
 
 struct Files {
     store_id: String,
-    /// `checkpoints/<ref>` and the commit scanned up to (written by `ci`).
-    checkpoint: Option<(String, String)>,
+    /// What a CI run adds.
+    ci: CiRecord,
     items: Vec<u8>,
     evidence: Vec<u8>,
     /// (sha256, bytes) of every content the store still holds.
@@ -89,26 +120,28 @@ fn collect(store: &Store) -> Result<Files, PublishError> {
             blobs.push((sha, bytes));
         }
     }
-    let mut evidence = Vec::new();
-    let mut stmt = store
-        .conn()
-        .prepare("SELECT line FROM evidence ORDER BY seq")
-        .map_err(StoreError::from)?;
-    for line in stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(StoreError::from)?
-    {
-        evidence.extend_from_slice(line.map_err(StoreError::from)?.as_bytes());
-        evidence.push(b'\n');
-    }
+    let evidence = evidence_log(store)?;
     Ok(Files {
         store_id: store.id()?,
-        checkpoint: None,
+        ci: CiRecord::default(),
         items: items_out,
         evidence,
         blobs,
         count: list.len(),
     })
+}
+
+/// The store's evidence log as published: every line, in order, each ending in a newline.
+pub fn evidence_log(store: &Store) -> Result<Vec<u8>, StoreError> {
+    let mut evidence = Vec::new();
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT line FROM evidence ORDER BY seq")?;
+    for line in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        evidence.extend_from_slice(line?.as_bytes());
+        evidence.push(b'\n');
+    }
+    Ok(evidence)
 }
 
 fn blob_path(sha: &str) -> String {
@@ -135,6 +168,29 @@ fn write_commit(
 ) -> Result<(Option<String>, usize), PublishError> {
     let items_path = format!("items/{}.jsonl", files.store_id);
     let evidence_path = format!("evidence/{}.jsonl", files.store_id);
+    if let Some(p) = parent {
+        if let Some(theirs) = repo.file_at(p, evidence_path.as_bytes())? {
+            if !files.evidence.starts_with(&theirs) {
+                return Err(PublishError::Diverged {
+                    store_id: files.store_id.clone(),
+                });
+            }
+        }
+    }
+    if let (true, Some(p)) = (files.ci.ci_store, parent) {
+        // Another store became the CI store first (two first runs raced): continue that one.
+        if let Some(other) = ci_store_at(repo, p).filter(|o| *o != files.store_id) {
+            return Err(PublishError::Diverged { store_id: other });
+        }
+    }
+    let ci_store_line = files.ci.ci_store.then(|| format!("{}\n", files.store_id));
+    let adopted_line = match (&files.ci.adopted, parent) {
+        (Some(c), Some(p)) if repo.file_at(p, ADOPTED.as_bytes())?.is_none() => {
+            Some(format!("{c}\n"))
+        }
+        (Some(c), None) => Some(format!("{c}\n")),
+        _ => None,
+    };
     let existing: HashSet<Vec<u8>> = match parent {
         Some(p) => repo.files_under(p, b"blobs")?,
         None => HashSet::new(),
@@ -150,7 +206,7 @@ fn write_commit(
                 repo.file_at(p, items_path.as_bytes())?.as_deref() == Some(&files.items[..]);
             let same_evidence =
                 repo.file_at(p, evidence_path.as_bytes())?.as_deref() == Some(&files.evidence[..]);
-            let same_checkpoint = match &files.checkpoint {
+            let same_checkpoint = match &files.ci.checkpoint {
                 Some((r, c)) => {
                     repo.file_at(p, format!("checkpoints/{r}").as_bytes())?
                         .as_deref()
@@ -158,7 +214,16 @@ fn write_commit(
                 }
                 None => true,
             };
-            if same_items && same_evidence && same_checkpoint {
+            let same_ci_store = match &ci_store_line {
+                Some(l) => repo.file_at(p, CI_STORE.as_bytes())?.as_deref() == Some(l.as_bytes()),
+                None => true,
+            };
+            if same_items
+                && same_evidence
+                && same_checkpoint
+                && same_ci_store
+                && adopted_line.is_none()
+            {
                 return Ok((None, 0));
             }
         }
@@ -185,12 +250,18 @@ fn write_commit(
     }
     data(&mut stream, &items_path, &files.items);
     data(&mut stream, &evidence_path, &files.evidence);
-    if let Some((r, commit)) = &files.checkpoint {
+    if let Some((r, commit)) = &files.ci.checkpoint {
         data(
             &mut stream,
             &format!("checkpoints/{r}"),
             format!("{commit}\n").as_bytes(),
         );
+    }
+    if let Some(line) = &ci_store_line {
+        data(&mut stream, CI_STORE, line.as_bytes());
+    }
+    if let Some(line) = &adopted_line {
+        data(&mut stream, ADOPTED, line.as_bytes());
     }
     stream.extend_from_slice(b"\ndone\n");
     repo.fast_import(&stream)?;
@@ -208,29 +279,30 @@ pub fn publish(
     remote: Option<&str>,
     now_unix: i64,
 ) -> Result<Published, PublishError> {
-    publish_with_checkpoint(repo, store, branch, remote, now_unix, None)
+    publish_ci(repo, store, branch, remote, now_unix, CiRecord::default())
 }
 
-/// [`publish`], also recording that `git_ref` was scanned up to `commit`
-/// (`checkpoints/<ref>`): the next CI run, on any runner, scans from there, so a run that was
-/// cancelled, skipped or failed leaves no gap. Two runs racing may leave the older checkpoint;
-/// that only makes the next run scan again, never skip.
-pub fn publish_with_checkpoint(
+/// [`publish`], also recording what a CI run adds ([`CiRecord`]): that `git_ref` was scanned up
+/// to a commit (`checkpoints/<ref>`; the next CI run, on any runner, scans from there, so a run
+/// that was cancelled, skipped or failed leaves no gap; two runs racing may leave the older
+/// checkpoint, which only makes the next run scan again, never skip), which store CI continues,
+/// and the adoption point.
+pub fn publish_ci(
     repo: &Repo,
     store: &Store,
     branch: &str,
     remote: Option<&str>,
     now_unix: i64,
-    checkpoint: Option<(&str, &str)>,
+    mut ci: CiRecord,
 ) -> Result<Published, PublishError> {
     let mut files = collect(store)?;
-    files.checkpoint = checkpoint
-        .filter(|(r, c)| {
-            r.starts_with("refs/")
-                && crate::git::path::check(r.as_bytes(), false).is_ok()
-                && (crate::id::is_lower_hex(c, 40) || crate::id::is_lower_hex(c, 64))
-        })
-        .map(|(r, c)| (r.to_owned(), c.to_owned()));
+    ci.checkpoint = ci.checkpoint.filter(|(r, c)| {
+        r.starts_with("refs/")
+            && crate::git::path::check(r.as_bytes(), false).is_ok()
+            && is_commit_id(c)
+    });
+    ci.adopted = ci.adopted.filter(|c| is_commit_id(c));
+    files.ci = ci;
     let local_ref = format!("refs/heads/{branch}");
     let mut out = Published {
         branch: branch.to_owned(),
@@ -312,6 +384,119 @@ pub fn publish_with_checkpoint(
         remote: remote.to_owned(),
         attempts: ATTEMPTS,
     })
+}
+
+/// The file naming the CI store.
+pub const CI_STORE: &str = "ci-store";
+/// The file holding the adoption point.
+pub const ADOPTED: &str = "adopted";
+
+fn is_commit_id(c: &str) -> bool {
+    crate::id::is_lower_hex(c, 40) || crate::id::is_lower_hex(c, 64)
+}
+
+/// One line of a small file on the branch at `tip`, when it passes `valid`.
+fn tip_line(repo: &Repo, tip: &str, name: &str, valid: impl Fn(&str) -> bool) -> Option<String> {
+    let bytes = repo.file_at(tip, name.as_bytes()).ok().flatten()?;
+    if bytes.len() > 200 {
+        return None;
+    }
+    let text = String::from_utf8(bytes).ok()?.trim().to_owned();
+    valid(&text).then_some(text)
+}
+
+/// The id of the CI store recorded at `tip` (16 lowercase hex digits).
+pub fn ci_store_at(repo: &Repo, tip: &str) -> Option<String> {
+    tip_line(repo, tip, CI_STORE, |s| crate::id::is_lower_hex(s, 16))
+}
+
+/// The adoption point recorded on the archive branch (the remote's first, then the local one).
+pub fn adopted(repo: &Repo) -> Option<String> {
+    branch_tips(repo)
+        .iter()
+        .rev()
+        .find_map(|tip| tip_line(repo, tip, ADOPTED, is_commit_id))
+}
+
+/// Write the portable form of store `store_id` as it is at `tip` (its items with their content
+/// from `blobs/`, and its evidence log) as an import file (`code_archive.jsonl`) to `out`;
+/// `import` then checks every record before anything is written. Content over `max_content`
+/// bytes, or missing from the branch, is left out (the record keeps its address).
+pub fn write_portable(
+    repo: &Repo,
+    tip: &str,
+    store_id: &str,
+    max_content: u64,
+    out: &mut impl std::io::Write,
+) -> Result<usize, PublishError> {
+    use crate::interchange::jsonl::{ItemLine, Record};
+    let io = |source: std::io::Error| PublishError::Io {
+        what: "the portable form of the CI store",
+        source,
+    };
+    let put = |out: &mut dyn std::io::Write, r: &Record| -> Result<(), PublishError> {
+        let mut line = serde_json::to_vec(r).map_err(|e| io(std::io::Error::other(e)))?;
+        line.push(b'\n');
+        out.write_all(&line).map_err(io)
+    };
+    put(
+        out,
+        &Record::Header {
+            format: crate::interchange::jsonl::FORMAT.into(),
+            version: 1,
+            store_id: store_id.to_owned(),
+            project: None,
+            exported_at: String::new(),
+        },
+    )?;
+    let mut count = 0;
+    let items = repo
+        .file_at(tip, format!("items/{store_id}.jsonl").as_bytes())?
+        .unwrap_or_default();
+    for line in items.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        // A record that does not parse is passed on as it is, for `import` to refuse.
+        let Ok(mut item) = serde_json::from_slice::<ItemLine>(line) else {
+            out.write_all(line).map_err(io)?;
+            out.write_all(b"\n").map_err(io)?;
+            continue;
+        };
+        let content = (item.size >= 0
+            && (item.size as u64) <= max_content
+            && crate::id::is_lower_hex(&item.sha256, 64))
+        .then(|| {
+            repo.file_at(tip, blob_path(&item.sha256).as_bytes())
+                .ok()
+                .flatten()
+        })
+        .flatten();
+        if let Some(bytes) = content {
+            match std::str::from_utf8(&bytes) {
+                Ok(s) if !item.binary => {
+                    item.encoding = Some("utf-8".into());
+                    item.content = Some(s.to_owned());
+                }
+                _ => {
+                    use base64::Engine;
+                    item.encoding = Some("base64".into());
+                    item.content = Some(base64::engine::general_purpose::STANDARD.encode(&bytes));
+                }
+            }
+        }
+        put(out, &Record::Item(Box::new(item)))?;
+        count += 1;
+    }
+    let evidence = repo
+        .file_at(tip, format!("evidence/{store_id}.jsonl").as_bytes())?
+        .unwrap_or_default();
+    for line in evidence.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        put(
+            out,
+            &Record::Evidence {
+                line: String::from_utf8_lossy(line).into_owned(),
+            },
+        )?;
+    }
+    Ok(count)
 }
 
 /// The archive branch name: `GIT_TOMBSTONE_ARCHIVE_BRANCH`, else [`DEFAULT_BRANCH`].

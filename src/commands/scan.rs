@@ -151,7 +151,7 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
     let range = resolve(ctx, &store, args.range.as_deref(), args.since_last)?;
     let actor = ctx.actor(args.by.as_deref());
     let mut report = scan_range(ctx, &mut store, &range, args.first_parent, &actor)?;
-    apply_baseline(ctx, &mut report, args.baseline.as_deref(), None)?;
+    apply_baseline(ctx, &mut report, args.baseline.as_deref(), None, None)?;
     if ctx.repo.is_shallow() {
         ctx.out.warn(
             "this clone is shallow: the scan stopped at its boundary, and deletions in older history were not seen; `git fetch --unshallow` and scan again to cover them",
@@ -190,6 +190,7 @@ pub fn apply_baseline(
     report: &mut Report,
     baseline: Option<&std::path::Path>,
     policy_from: Option<&str>,
+    adopted: Option<&str>,
 ) -> Result<(), Error> {
     let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();
     if let Some(file) = baseline {
@@ -224,6 +225,13 @@ pub fn apply_baseline(
             .and_then(|p| p.since),
     };
     let before_since = |commit: &str| -> bool {
+        if adopted.is_some_and(|a| {
+            ctx.repo
+                .run_git(&["merge-base", "--is-ancestor", commit, a])
+                .is_ok()
+        }) {
+            return true;
+        }
         let Some(since) = &since else { return false };
         let as_date = time::Date::parse(
             since,
@@ -280,6 +288,51 @@ pub fn write_stubs(
     report: &Report,
     actor: &str,
 ) -> Result<String, Error> {
+    let Some((commit, ids)) = commit_stubs(ctx, store, report)? else {
+        return Ok("no missing stub could be written (the paths are in use again)".into());
+    };
+    record_stubs(store, &commit, &ids, actor)?;
+    Ok(format!(
+        "committed {} missing stub(s) as {}",
+        ids.len(),
+        &commit[..12]
+    ))
+}
+
+/// Record in the store that `commit` added the stubs of items `ids`.
+pub fn record_stubs(
+    store: &mut Store,
+    commit: &str,
+    ids: &[String],
+    actor: &str,
+) -> Result<(), Error> {
+    let now = clock::now();
+    store.write(|tx| {
+        for id in ids {
+            tx.execute(
+                "UPDATE items SET action = 'stub', updated_at = ?2 WHERE id = ?1",
+                [id.as_str(), now.as_str()],
+            )?;
+        }
+        evidence::append(
+            tx,
+            "stubs-written",
+            actor,
+            &now,
+            &serde_json::json!({ "commit": commit, "ids": ids }),
+        )?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Commit the stubs the violations lack; `None` when none could be written. Returns the
+/// commit and the ids of the items whose stubs it adds.
+pub fn commit_stubs(
+    ctx: &Ctx,
+    store: &Store,
+    report: &Report,
+) -> Result<Option<(String, Vec<String>)>, Error> {
     let head = ctx
         .repo
         .head_commit()?
@@ -349,7 +402,7 @@ pub fn write_stubs(
         ids.push(item.id);
     }
     if staged.is_empty() {
-        return Ok("no missing stub could be written (the paths are in use again)".into());
+        return Ok(None);
     }
     ctx.repo.stage(&staged)?;
     let message = format!(
@@ -357,26 +410,5 @@ pub fn write_stubs(
         ids.len()
     );
     let commit = ctx.repo.commit_paths(&message, &paths)?;
-    let now = clock::now();
-    store.write(|tx| {
-        for id in &ids {
-            tx.execute(
-                "UPDATE items SET action = 'stub', updated_at = ?2 WHERE id = ?1",
-                [id.as_str(), now.as_str()],
-            )?;
-        }
-        evidence::append(
-            tx,
-            "stubs-written",
-            actor,
-            &now,
-            &serde_json::json!({ "commit": commit, "ids": ids }),
-        )?;
-        Ok(())
-    })?;
-    Ok(format!(
-        "committed {} missing stub(s) as {}",
-        ids.len(),
-        &commit[..12]
-    ))
+    Ok(Some((commit, ids)))
 }

@@ -619,6 +619,28 @@ pub fn run(
     actor: &str,
     now: &str,
 ) -> Result<Imported, InterchangeError> {
+    run_as(store, checked, compression, actor, now, None)
+}
+
+/// A store rebuilt as the continuation of another: it takes that store's id (in the same
+/// transaction as the records), so its evidence log and published files are that store's.
+#[derive(Debug, Clone)]
+pub struct Continue {
+    pub store_id: String,
+    /// What the records came from, for the `import` evidence line.
+    pub source: String,
+}
+
+/// [`run`]; with `cont`, into an empty store only (else nothing is written), which becomes
+/// the continuation of the source store.
+pub fn run_as(
+    store: &mut Store,
+    checked: Checked,
+    compression: Compression,
+    actor: &str,
+    now: &str,
+    cont: Option<&Continue>,
+) -> Result<Imported, InterchangeError> {
     let Checked {
         source,
         pass: mut checked,
@@ -630,13 +652,22 @@ pub fn run(
         [],
         |r| r.get(0),
     )?;
+    if cont.is_some() && !fresh {
+        return Err(InterchangeError::Invalid {
+            what: "store".into(),
+            why: format!(
+                "{} already holds records; only an empty store continues another",
+                store.dir().display()
+            ),
+        });
+    }
     let carry_evidence = fresh && !checked.evidence.is_empty();
     let exported_lines = checked.evidence.len();
     if carry_evidence {
         checked.evidence = reconcile_with_log(store.dir(), std::mem::take(&mut checked.evidence))?;
     }
     let mut report = Imported {
-        source: source.display().to_string(),
+        source: cont.map_or_else(|| source.display().to_string(), |c| c.source.clone()),
         items_read: checked.items,
         ..Imported::default()
     };
@@ -722,6 +753,12 @@ pub fn run(
             for line in &checked.evidence[exported_lines.min(checked.evidence.len())..] {
                 replay_line(tx, line)?;
             }
+        }
+        if let Some(c) = cont {
+            tx.execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'store_id'",
+                [&c.store_id],
+            )?;
         }
         if report.items_new > 0 || report.evidence_lines > 0 {
             // The ids this import added, so `verify` can tell them from rows added by hand.

@@ -149,6 +149,32 @@ impl Store {
         }))
     }
 
+    /// Remove the files a store keeps in `dir` (its database, evidence log, tombstone streams
+    /// and Parquet snapshots), and nothing else: for a store that is a copy of records kept
+    /// elsewhere (the CI store, rebuilt from the archive branch each run).
+    pub fn discard(dir: &Path) -> std::io::Result<()> {
+        let mut files = vec![
+            dir.join(DB_FILE),
+            dir.join(format!("{DB_FILE}-wal")),
+            dir.join(format!("{DB_FILE}-shm")),
+            dir.join(evidence::FILE),
+        ];
+        for s in streams::STREAMS {
+            files.push(streams::file(dir, s));
+            files.push(streams::gz_file(dir, s));
+        }
+        for f in files {
+            match std::fs::remove_file(&f) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        match std::fs::remove_dir_all(dir.join("parquet")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     /// This store's id (16 hex digits, made when the store was created).
     pub fn id(&self) -> Result<String, StoreError> {
         Ok(self

@@ -520,6 +520,190 @@ fn a_skipped_run_leaves_no_gap_in_the_archive() {
         archived_paths(&dev, &origin),
         ["f1.py", "f2.py", "f3.py", "f4.py"]
     );
+    // Every run continued the one CI store: one item file, one unbroken evidence chain.
+    assert_one_chain(&dev, &origin, 3); // the failed run published nothing
+}
+
+/// The archive branch names one CI store, holds only its item and evidence files, and its
+/// evidence log verifies as one chain (`evidence verify --log`) recording `runs` scans.
+fn assert_one_chain(dev: &Repo, origin: &std::path::Path, runs: usize) -> String {
+    let fresh = ci_clone(dev, origin, None);
+    let show = |path: &str| fresh.git(&["show", &format!("origin/tombstone-archive:{path}")]);
+    let id = show("ci-store").trim().to_owned();
+    let items = fresh.git(&[
+        "ls-tree",
+        "-r",
+        "--name-only",
+        "origin/tombstone-archive",
+        "items/",
+        "evidence/",
+    ]);
+    assert_eq!(
+        items.lines().collect::<Vec<_>>(),
+        [format!("evidence/{id}.jsonl"), format!("items/{id}.jsonl")],
+        "one store on the branch"
+    );
+    let log = fresh.home.join(format!("{id}.jsonl"));
+    std::fs::write(&log, show(&format!("evidence/{id}.jsonl"))).expect("log");
+    let out = fresh.tomb(&[
+        "--json",
+        "evidence",
+        "verify",
+        "--log",
+        log.to_str().expect("utf8"),
+    ]);
+    assert_ok(&out, "the branch's log is one unbroken chain");
+    let text = std::fs::read_to_string(&log).expect("log");
+    let scans = text
+        .lines()
+        .filter(|l| l.contains(r#""op":"scan""#))
+        .count();
+    assert_eq!(scans, runs, "one scan line per run, in one chain:\n{text}");
+    id
+}
+
+/// A schedule on a repository full of old deletions (the first run: nothing on the archive
+/// branch yet) archives them all as the baseline: zero violations, exit 0 with
+/// `--fail-on-violation`, a short summary. The adoption point it publishes keeps them baseline
+/// on later runs, where only a new deletion is a violation.
+#[test]
+fn a_first_scheduled_run_adopts_the_history_as_baseline() {
+    let names: Vec<String> = (0..60).map(|i| format!("old/f{i:02}.py")).collect();
+    let mut files: Vec<(&str, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), b"x = 1\n" as &[u8]))
+        .collect();
+    files.push(("keep.py", b"k = 1\n"));
+    let dev = Repo::with_files(&files);
+    for chunk in names.chunks(20) {
+        let mut args = vec!["rm", "-q"];
+        args.extend(chunk.iter().map(String::as_str));
+        dev.git(&args);
+        dev.git(&["commit", "-qm", "remove old code"]);
+    }
+    let origin = bare_origin(&dev);
+    let schedule = |ci: &Repo| {
+        let mut cmd = ci.command(TOMBSTONE);
+        let summary = ci.home.join("summary.md");
+        let output = ci.home.join("output");
+        cmd.args(["ci", "--publish", "--fail-on-violation"])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_EVENT_NAME", "schedule")
+            .env("GITHUB_EVENT_PATH", ci.home.join("event.json"))
+            .env("GITHUB_REF", "refs/heads/main")
+            .env("GITHUB_SHA", ci.head())
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("GITHUB_OUTPUT", &output)
+            .env("RUNNER_TEMP", &ci.home);
+        std::fs::write(ci.home.join("event.json"), r#"{"schedule":"17 3 * * *"}"#).expect("event");
+        let out = cmd.output().expect("ci");
+        (
+            out,
+            std::fs::read_to_string(output).unwrap_or_default(),
+            std::fs::read_to_string(summary).unwrap_or_default(),
+        )
+    };
+    let ci = ci_clone(&dev, &origin, None);
+    let (out, outputs, summary) = schedule(&ci);
+    assert_ok(&out, "the first scheduled run adopts");
+    assert!(outputs.contains("violations=0\n"), "{outputs}");
+    assert!(outputs.contains("archived=60\n"), "{outputs}");
+    assert!(
+        summary.len() < 2_000,
+        "bounded summary: {} bytes",
+        summary.len()
+    );
+    assert!(
+        summary.contains("60"),
+        "the summary counts the baseline: {summary}"
+    );
+    assert_eq!(archived_paths(&dev, &origin).len(), 60, "all archived");
+
+    // Later: one new deletion, and a run on another fresh runner.
+    dev.git(&["rm", "-q", "keep.py"]);
+    dev.git(&["commit", "-qm", "drop keep.py"]);
+    dev.git(&["push", "-q", "origin", "main"]);
+    let ci = ci_clone(&dev, &origin, None);
+    let (out, outputs, _) = schedule(&ci);
+    assert_code(&out, 1, "only the new deletion is a violation");
+    assert!(outputs.contains("violations=1\n"), "{outputs}");
+    assert!(
+        outputs.contains("archived=1\n"),
+        "scanned from the checkpoint: {outputs}"
+    );
+    assert_one_chain(&dev, &origin, 2);
+}
+
+/// Two runs that both rebuilt the CI store from the same branch state publish at once: the
+/// second one's push is rejected, its log no longer extends the branch's, so it rebuilds from
+/// the branch the first one pushed, scans again and publishes. Nothing is lost, and the log
+/// stays one chain. (The first run publishes from the second one's pre-push hook, so the race
+/// happens every time.)
+#[test]
+fn two_runs_publishing_at_once_lose_nothing_and_keep_one_chain() {
+    let dev = Repo::with_files(&[
+        ("keep.txt", b"k"),
+        ("a.py", b"a\n"),
+        ("b.py", b"b\n"),
+        ("c.py", b"c\n"),
+    ]);
+    let origin = bare_origin(&dev);
+    let push = |file: &str| -> (String, String) {
+        let before = dev.head();
+        dev.git(&["rm", "-q", file]);
+        dev.git(&["commit", "-qm", &format!("delete {file}")]);
+        dev.git(&["push", "-q", "origin", "main"]);
+        (before, dev.head())
+    };
+    let (b1, a1) = push("a.py");
+    let first = ci_clone(&dev, &origin, None);
+    let (out, _, _) = run_ci(&first, "push", push_event(&b1, &a1), &["--publish"]);
+    assert_ok(&out, "first run");
+    let (b2, a2) = push("b.py");
+    let (b3, a3) = push("c.py");
+    // Run 3 (for c.py) on its own runner, started from run 2's pre-push hook.
+    let run3 = ci_clone(&dev, &origin, None);
+    let event3 = run3.home.join("event3.json");
+    std::fs::write(&event3, push_event(&b3, &a3).to_string()).expect("event");
+    let run2 = ci_clone(&dev, &origin, None);
+    let flag = run2.home.join("raced");
+    let hook = run2.root.join(".git/hooks/pre-push");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\n[ -f '{flag}' ] && exit 0\ntouch '{flag}'\ncd '{root}' && env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE GITHUB_EVENT_PATH='{event}' GITHUB_OUTPUT=/dev/null GITHUB_STEP_SUMMARY=/dev/null '{bin}' ci --publish >'{log}' 2>&1 || {{ echo 'run 3 failed' >&2; cat '{log}' >&2; exit 1; }}\n",
+            flag = flag.display(),
+            root = run3.root.display(),
+            event = event3.display(),
+            bin = TOMBSTONE,
+            log = run3.home.join("run3.log").display(),
+        ),
+    )
+    .expect("hook");
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let (out, _, _) = run_ci(&run2, "push", push_event(&b2, &a2), &["--publish"]);
+    assert_ok(&out, "run 2 publishes after run 3 got in first");
+    assert!(flag.exists(), "run 3 ran inside run 2's push");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("another run published to the archive branch first"),
+        "run 2 rebuilt and retried: {stderr}"
+    );
+    assert_eq!(archived_paths(&dev, &origin), ["a.py", "b.py", "c.py"]);
+    // Run 3 scanned b.py and c.py (from run 1's checkpoint); run 2, rebuilt, found its range
+    // already scanned: two scans, and the checkpoint did not go back.
+    assert_one_chain(&dev, &origin, 2);
+    let fresh = ci_clone(&dev, &origin, None);
+    let checkpoint = fresh.git(&[
+        "show",
+        "origin/tombstone-archive:checkpoints/refs/heads/main",
+    ]);
+    assert_eq!(
+        checkpoint.trim(),
+        a3,
+        "the checkpoint stays at the newest scanned commit"
+    );
 }
 
 /// A pull request cannot baseline its own violations by setting `since` in the policy it

@@ -5,7 +5,12 @@
 //!   branch (on the default branch itself: its whole history). A force push (`before` not an
 //!   ancestor of `after`): from their merge base, or the whole history when `before` is gone.
 //! - `pull_request` / `pull_request_target`: `base.sha..head.sha`.
-//! - anything else (`schedule`, `workflow_dispatch`, …): since the last scan of this store.
+//! - `merge_group`: `base_sha..head_sha`.
+//! - anything else (`schedule`, `workflow_dispatch`, …): the history of `GITHUB_REF`.
+//!
+//! Pushes and other runs on a branch then start where the archive branch records that branch
+//! was last scanned, and `--publish` continues the one CI store the archive branch names (see
+//! [`continuity`]); the first run that publishes is the adoption point.
 //!
 //! A shallow clone is deepened (`git fetch --deepen`, doubling, then `--unshallow`) until every
 //! commit of the range and its parents are present; a boundary commit would otherwise look
@@ -21,6 +26,8 @@ use crate::commands::{CommandError, Ctx};
 use crate::error::{Error, Outcome};
 use crate::report::{self, Format};
 use crate::scan::Report;
+
+mod continuity;
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
 /// The most violations annotated (and listed in the step summary); the report file has all.
@@ -58,45 +65,137 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         }
         _ => serde_json::Value::Null,
     };
-    let mut store = ctx.open_store()?;
-    let spec = match &args.range {
-        Some(r) => explicit_range(ctx, r)?,
-        None => range_for(ctx, &args.remote, &event_name, &event)?,
-    };
-    // Continuity: a push run scans from where the archive branch says this ref was last
-    // scanned, whichever runner did it; the event's range is only a lower bound. A cancelled,
-    // skipped or failed run, or a force push, leaves no gap.
     let branch = args
         .archive_branch
         .clone()
         .unwrap_or_else(crate::publish::branch_name);
-    let pushed_ref = (event_name == "push" && args.range.is_none())
-        .then(|| {
-            event["ref"]
-                .as_str()
-                .map(str::to_owned)
-                .or_else(|| std::env::var("GITHUB_REF").ok())
-        })
+    let pr_like = matches!(
+        event_name.as_str(),
+        "pull_request" | "pull_request_target" | "merge_group"
+    );
+    // The ref whose scan point the archive branch records (pushes, schedules, manual runs).
+    let scan_ref = (args.range.is_none() && !pr_like)
+        .then(|| scan_ref(ctx, &event_name, &event))
         .flatten();
-    let spec = match &pushed_ref {
-        Some(r) => continue_from_checkpoint(ctx, &args.remote, &branch, r, spec),
-        None => spec,
+    let base_spec = match &args.range {
+        Some(r) => explicit_range(ctx, r)?,
+        None => range_for(ctx, &args.remote, &event_name, &event, scan_ref.is_some())?,
     };
-    let spec_base = match &spec {
-        Spec::Range { base, .. } => Some(base.clone()),
-        _ => None,
-    };
-    let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
-    ctx.out
-        .note(&format!("{event_name}: scanning {}", range.label));
     let actor = ctx.actor(None);
-    let mut report = scan_cmd::scan_range(ctx, &mut store, &range, false, &actor)?;
-    // A pull request is judged by its base branch's adoption point, not by one it sets itself.
-    let trusted_policy = match (&spec_base, event_name.as_str()) {
-        (Some(base), "pull_request" | "pull_request_target" | "merge_group") => Some(base.as_str()),
-        _ => None,
+    let mut stubs: Option<(String, Vec<String>)> = None;
+    const ATTEMPTS: u32 = 4;
+    let mut attempt = 0;
+    let report = loop {
+        attempt += 1;
+        // Continuity: the store is the CI store as the archive branch has it.
+        let prepared = if args.publish {
+            Some(continuity::prepare_store(ctx, &args.remote, &branch)?)
+        } else {
+            None
+        };
+        let mut store = ctx.open_store()?;
+        // And the scan starts where the branch says this ref was last scanned, whichever
+        // runner did it; the event's range is only a lower bound. A cancelled, skipped or
+        // failed run, or a force push, leaves no gap.
+        let spec = match &scan_ref {
+            Some(r) => continue_from_checkpoint(ctx, &args.remote, &branch, r, base_spec.clone()),
+            None => base_spec.clone(),
+        };
+        let spec_base = match &spec {
+            Spec::Range { base, .. } => Some(base.clone()),
+            _ => None,
+        };
+        let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
+        ctx.out
+            .note(&format!("{event_name}: scanning {}", range.label));
+        let mut report = scan_cmd::scan_range(ctx, &mut store, &range, false, &actor)?;
+        // A pull request is judged by its base branch's adoption point, not by one it sets.
+        let trusted_policy = spec_base.as_deref().filter(|_| pr_like);
+        let (adopted, adopting) = if pr_like {
+            (crate::publish::adopted(&ctx.repo), false)
+        } else {
+            continuity::adoption_point(ctx, &range)
+        };
+        if adopting {
+            if let Some(a) = &adopted {
+                ctx.out.note(&format!(
+                    "adopting at {}: deletions in its history are archived as baseline",
+                    &a[..12.min(a.len())]
+                ));
+            }
+        }
+        scan_cmd::apply_baseline(
+            ctx,
+            &mut report,
+            args.baseline.as_deref(),
+            trusted_policy,
+            adopted.as_deref(),
+        )?;
+        if args.write_stubs {
+            if stubs.is_none() && !report.violations.is_empty() {
+                stubs = scan_cmd::commit_stubs(ctx, &store, &report)?;
+                if stubs.is_none() {
+                    ctx.out
+                        .note("no missing stub could be written (the paths are in use again)");
+                }
+            }
+            // Recorded again after a rebuild: the commit was made once, its record is kept.
+            if let Some((commit, ids)) = &stubs {
+                scan_cmd::record_stubs(&mut store, commit, ids, &actor)?;
+                if attempt == 1 {
+                    ctx.out.note(&format!(
+                        "committed {} missing stub(s) as {}",
+                        ids.len(),
+                        &commit[..12.min(commit.len())]
+                    ));
+                }
+            }
+        }
+        if !args.publish {
+            break report;
+        }
+        drop(store);
+        let store = ctx.open_store()?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let record = crate::publish::CiRecord {
+            checkpoint: scan_ref.clone().zip(range.tips.first().cloned()),
+            ci_store: true,
+            adopted: adopted.filter(|_| adopting),
+        };
+        match crate::publish::publish_ci(
+            &ctx.repo,
+            &store,
+            &branch,
+            Some(&args.remote),
+            now,
+            record,
+        ) {
+            Ok(published) => {
+                ctx.out.note(&format!(
+                    "published {} item(s) to {branch}{}",
+                    published.items,
+                    published
+                        .pushed_to
+                        .map(|r| format!(" on {r}"))
+                        .unwrap_or_default()
+                ));
+                break report;
+            }
+            Err(crate::publish::PublishError::Diverged { .. })
+                if attempt < ATTEMPTS
+                    && prepared
+                        .as_ref()
+                        .is_some_and(|p| p.created || p.rebuilt_from.is_some()) =>
+            {
+                ctx.out.note(
+                    "another run published to the archive branch first: rebuilding from it and scanning again",
+                );
+                drop(store);
+                continuity::reset_for_retry(ctx, &branch)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
-    scan_cmd::apply_baseline(ctx, &mut report, args.baseline.as_deref(), trusted_policy)?;
 
     let report_path = write_report(ctx, args, &report)?;
     github_outputs(args, &report, &report_path)?;
@@ -139,41 +238,13 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
             escape_data(&u.why)
         ));
     }
-    if args.write_stubs && !report.violations.is_empty() {
-        let done = scan_cmd::write_stubs(ctx, &mut store, &report, &actor)?;
-        ctx.out.note(&done);
-    }
-    if args.publish {
-        drop(store);
-        let store = ctx.open_store()?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let scanned_to = range.tips.first().cloned();
-        let checkpoint = pushed_ref.as_deref().zip(scanned_to.as_deref());
-        let published = crate::publish::publish_with_checkpoint(
-            &ctx.repo,
-            &store,
-            &branch,
-            Some(&args.remote),
-            now,
-            checkpoint,
-        )?;
-        ctx.out.note(&format!(
-            "published {} item(s) to {branch}{}",
-            published.items,
-            published
-                .pushed_to
-                .map(|r| format!(" on {r}"))
-                .unwrap_or_default()
-        ));
-    }
     ctx.out.text(&report::render(&report, Format::Text));
     ctx.out.json(&report);
     Ok(scan_cmd::exit_code(&report, args.fail_on_violation))
 }
 
 /// Widen `spec` to start at the commit the archive branch records `git_ref` was last scanned
-/// up to (fetching the branch, and the commit if this clone lacks it). Of several recorded
-/// checkpoints, the newest that is an ancestor of the tip wins; none usable leaves `spec`.
+/// up to (the branch was fetched when the store was prepared; here too when not publishing).
 fn continue_from_checkpoint(
     ctx: &Ctx,
     remote: &str,
@@ -186,36 +257,26 @@ fn continue_from_checkpoint(
         Spec::SinceLast => return spec,
     };
     let _ = ctx.repo.fetch_branch(remote, branch);
-    let mut best: Option<String> = None;
-    let mut rewritten: Option<String> = None;
-    for c in crate::publish::checkpoints(&ctx.repo, git_ref) {
-        if !ctx.repo.has_object(&c) {
-            let _ = ctx
-                .repo
-                .run_git(&["fetch", "--quiet", "--no-tags", remote, &c]);
+    match continuity::checkpoint_base(ctx, remote, git_ref, &tip) {
+        // This event's commits were already scanned (a run for a later push got there first):
+        // nothing to scan, and the checkpoint stays where it is.
+        Some(base)
+            if base != tip
+                && ctx
+                    .repo
+                    .run_git(&["merge-base", "--is-ancestor", &tip, &base])
+                    .is_ok() =>
+        {
+            ctx.out.note(&format!(
+                "the archive branch records {git_ref} scanned up to {}, past this event's {}: nothing left to scan",
+                &base[..12.min(base.len())],
+                &tip[..12.min(tip.len())]
+            ));
+            Spec::Range {
+                base: base.clone(),
+                tip: base,
+            }
         }
-        if !ctx.repo.has_object(&c) {
-            continue;
-        }
-        let below_tip = ctx
-            .repo
-            .run_git(&["merge-base", "--is-ancestor", &c, &tip])
-            .is_ok();
-        let newer = best.as_ref().is_none_or(|b| {
-            ctx.repo
-                .run_git(&["merge-base", "--is-ancestor", b, &c])
-                .is_ok()
-        });
-        if below_tip && newer {
-            best = Some(c);
-        } else if !below_tip {
-            // Force-pushed away: scanning from it (down to the merge base) still covers
-            // everything the rewrite introduced.
-            rewritten.get_or_insert(c);
-        }
-    }
-    let best = best.or(rewritten);
-    match best {
         Some(base) => {
             ctx.out.note(&format!(
                 "the archive branch records {git_ref} scanned up to {}: continuing from there",
@@ -225,6 +286,25 @@ fn continue_from_checkpoint(
         }
         None => spec,
     }
+}
+
+/// The ref a push, schedule or manual run scans: the event's, else `GITHUB_REF`, else the
+/// branch checked out.
+fn scan_ref(ctx: &Ctx, event_name: &str, event: &serde_json::Value) -> Option<String> {
+    let from_event = event["ref"].as_str().map(str::to_owned);
+    let from_env = std::env::var("GITHUB_REF").ok();
+    let checked_out = || {
+        ctx.repo
+            .run_git(&["symbolic-ref", "-q", "HEAD"])
+            .ok()
+            .map(|s| s.trim().to_owned())
+    };
+    let r = if event_name == "push" {
+        from_event.or(from_env)
+    } else {
+        from_env.or(from_event).or_else(checked_out)
+    }?;
+    r.starts_with("refs/heads/").then_some(r)
 }
 
 /// `--range A..B` (or one commit: its history).
@@ -277,6 +357,7 @@ fn range_for(
     remote: &str,
     event_name: &str,
     event: &serde_json::Value,
+    has_ref: bool,
 ) -> Result<Spec, Error> {
     let head = || -> Result<String, Error> {
         Ok(ctx
@@ -330,6 +411,13 @@ fn range_for(
             &event["pull_request"]["base"]["sha"],
             &event["pull_request"]["head"]["sha"],
         )?,
+        // A schedule or manual run: the ref's history (narrowed by its checkpoint).
+        _ if has_ref => Spec::History {
+            tip: std::env::var("GITHUB_SHA")
+                .ok()
+                .filter(|s| sha(&serde_json::Value::from(s.as_str())).is_some())
+                .map_or_else(head, Ok)?,
+        },
         _ => Spec::SinceLast,
     })
 }
