@@ -37,6 +37,8 @@ have make || missing+=(make)
 have cc || missing+=(gcc)
 have node || missing+=(nodejs)
 have npm || missing+=(npm)
+have man || missing+=(man-db)
+[ -f /usr/share/bash-completion/completions/git ] || missing+=(git bash-completion)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 echo "setup-test-deps: git $(git --version | awk '{print $3}'), git-lfs $(git-lfs version | awk '{print $1}' | cut -d/ -f2), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'), $(go version | awk '{print $3}'), $(javac -version 2>&1), node $(node --version)"

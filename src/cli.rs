@@ -95,6 +95,57 @@ pub enum Command {
     Sync(SyncArgs),
     /// Archive every file of a commit's tree; with --update, record what disappeared since
     Snapshot(SnapshotArgs),
+    /// Print or install the manual pages (`git tombstone --help` opens them once installed)
+    Man(ManArgs),
+    /// Print shell completions (bash, zsh, fish), including `git tombstone <TAB>` in bash
+    Completions(CompletionsArgs),
+}
+
+/// The manual pages, generated from these very definitions: git-tombstone(1), one page per
+/// subcommand (git-tombstone-scan(1), …) and git-archive-restore(1).
+///
+/// git hands `git tombstone --help` and `git archive-restore --help` to `man`, so they work
+/// once the pages are where `man` looks: `--install` writes them to `<prefix>/share/man/man1`
+/// (prefix `~/.local` by default, which man-db searches when `~/.local/bin` is on PATH).
+/// Without `--install`, prints one page (roff) to stdout.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The page to print: `git-tombstone` (default), `git-tombstone-<command>` or
+    /// `git-archive-restore`
+    #[arg(value_name = "PAGE", conflicts_with_all = ["install", "dir"])]
+    pub page: Option<String>,
+    /// Write every page to <prefix>/share/man/man1
+    #[arg(long)]
+    pub install: bool,
+    /// The prefix for --install (default: ~/.local)
+    #[arg(long, value_name = "DIR", requires = "install")]
+    pub prefix: Option<PathBuf>,
+    /// Write every page into this directory instead (for packagers)
+    #[arg(long, value_name = "DIR", conflicts_with = "install")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Shell completions, generated from these definitions.
+///
+/// bash: `eval "$(git tombstone completions bash)"` (or save it under
+/// ~/.local/share/bash-completion/completions/git-tombstone). It completes `git-tombstone`,
+/// `git-archive-restore`, and, with git's own completion loaded, `git tombstone <TAB>` and
+/// `git archive-restore <TAB>` (through the `_git_tombstone` hook git's completion calls).
+/// zsh: save as `_git-tombstone` in a directory of $fpath. fish: save as
+/// ~/.config/fish/completions/git-tombstone.fish.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// Shells with completions.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// Archive every file of a commit's tree into the store (deduplicated: a repeated snapshot

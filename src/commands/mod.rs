@@ -14,6 +14,7 @@ pub mod import;
 pub mod init;
 pub mod install;
 pub mod list;
+pub mod man;
 pub mod prune_request;
 pub mod publish;
 pub mod purge;
@@ -245,6 +246,8 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
     };
     let outcome = match cli.command {
         Command::Stub(StubCommand::Check(a)) => stub::run(&a, out),
+        Command::Man(a) => man::run(&a, out),
+        Command::Completions(a) => man::completions(&a, out),
         command => Ctx::new(&cli.global, out).and_then(|ctx| match command {
             Command::Init(a) => init::run(&a, &ctx),
             Command::Archive(a) => archive::run(&a, &ctx),
@@ -276,6 +279,8 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
             Command::Sync(a) => sync::run(&a, &ctx),
             Command::Snapshot(a) => snapshot::run(&a, &ctx),
             Command::Stub(StubCommand::Check(a)) => stub::run(&a, ctx.out),
+            Command::Man(a) => man::run(&a, ctx.out),
+            Command::Completions(a) => man::completions(&a, ctx.out),
         }),
     };
     (out, outcome)

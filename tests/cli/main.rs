@@ -14,6 +14,7 @@ mod hooks;
 mod init;
 mod interop;
 mod list_show;
+mod manpages;
 mod restore;
 mod scan;
 mod security;
