@@ -6,6 +6,7 @@
 #   - a project-local Python environment, .venv, with the exact versions of
 #     requirements-test.txt (DuckDB, pyarrow, pre-commit, zizmor): the system Python is never
 #     touched (PEP 668);
+#   - .venv-duckdb2 with requirements-duckdb2.txt (the DuckDB 2.x the docs are checked against);
 #   - .venv/bin first on PATH, so the tests run the venv's python3, pre-commit and zizmor.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,16 @@ if [ ! -x "$venv/bin/python3" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ];
   "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
   echo "$want" > "$stamp"
 fi
+# DuckDB 2.x, which the documentation's queries are also checked against, in a venv of its own.
+venv2="$PWD/.venv-duckdb2"
+want2=$(sha256sum requirements-duckdb2.txt | cut -d' ' -f1)
+if [ ! -x "$venv2/bin/python3" ] || [ "$(cat "$venv2/.requirements.sha256" 2>/dev/null)" != "$want2" ]; then
+  rm -rf "$venv2"
+  python3 -m venv "$venv2"
+  "$venv2/bin/python3" -m pip install --quiet --disable-pip-version-check -r requirements-duckdb2.txt
+  echo "$want2" > "$venv2/.requirements.sha256"
+fi
 export PATH="$venv/bin:$PATH"
 export VIRTUAL_ENV="$venv"
-echo "test.sh: python $("$venv/bin/python3" -c 'import duckdb, pyarrow, sys; print(sys.version.split()[0], "duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__)'), $(pre-commit --version), zizmor $(zizmor --version | awk '{print $2}')"
+echo "test.sh: python $("$venv/bin/python3" -c 'import duckdb, pyarrow, sys; print(sys.version.split()[0], "duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__)'), duckdb $("$venv2/bin/python3" -c 'import duckdb; print(duckdb.__version__)') in .venv-duckdb2, $(pre-commit --version), zizmor $(zizmor --version | awk '{print $2}')"
 cargo test --locked "$@"

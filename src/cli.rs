@@ -474,9 +474,14 @@ pub struct ScanArgs {
     /// HEAD's history
     #[arg(value_name = "RANGE", conflicts_with_all = ["all", "since_last"])]
     pub range: Option<String>,
-    /// Scan all of HEAD's history (the default)
+    /// Scan all of HEAD's history (the default). Unlike `git log --all`, this is HEAD's
+    /// history only, not every ref: see --branches
     #[arg(long)]
     pub all: bool,
+    /// Scan the history of every branch and tag: local branches, remote-tracking branches and
+    /// tags (what `git log --branches --remotes --tags` walks), leaving out the archive branch
+    #[arg(long, conflicts_with_all = ["range", "all", "since_last"])]
+    pub branches: bool,
     /// Scan from the commit the last `--all`/`--since-last` scan ended at, to HEAD
     #[arg(long, conflicts_with = "all")]
     pub since_last: bool,

@@ -69,12 +69,18 @@ impl Output {
     }
 
     /// Progress on stderr, redrawn in place, only when stderr is a terminal (and not quiet).
+    /// `total` 0 means not known yet; once given it must not change.
     pub fn progress(&self, what: &str, done: usize, total: usize) {
         use std::io::IsTerminal;
         if self.quiet || !std::io::stderr().is_terminal() {
             return;
         }
         let mut err = std::io::stderr().lock();
+        if total == 0 {
+            // The total is not known yet (a history walk still counting): no bar, no guess.
+            let _ = write!(err, "\rgit-tombstone: {what} {done} (counting…)");
+            return;
+        }
         let width = 30;
         let filled = (done * width).checked_div(total).unwrap_or(width);
         let _ = write!(

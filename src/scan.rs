@@ -143,6 +143,8 @@ pub fn run(
     let compression = policy.compression;
     let first_parent = walk.first_parent;
     let walked = std::sync::atomic::AtomicUsize::new(0);
+    // Set once the walk has found every commit: only then is `walked` the total to show.
+    let walk_done = std::sync::atomic::AtomicBool::new(false);
     let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<CommitInfo>)>(4 * workers);
     // Dropped (set to None) if the writer fails, so a walker blocked on a full queue wakes up.
     let work_rx = std::sync::Mutex::new(Some(work_rx));
@@ -152,6 +154,7 @@ pub fn run(
         let walker_repo = repo.duplicate();
         let walker_sender = sender.clone();
         let walked = &walked;
+        let walk_done = &walk_done;
         scope.spawn(move || {
             use std::sync::atomic::Ordering::Relaxed;
             let repo = walker_repo.open();
@@ -186,6 +189,7 @@ pub fn run(
                 return;
             }
             walked.fetch_add(batch.len(), Relaxed);
+            walk_done.store(true, std::sync::atomic::Ordering::Release);
             let rest: Vec<CommitInfo> = held.into_iter().flatten().chain(batch).collect();
             for piece in rest.chunks(LAST_BATCH) {
                 if !send(piece.to_vec()) {
@@ -234,7 +238,15 @@ pub fn run(
             });
         }
         drop(sender);
-        let written = write_in_order(receiver, store, actor, now, &mut report, walked, progress);
+        let written = write_in_order(
+            receiver,
+            store,
+            actor,
+            now,
+            &mut report,
+            (walked, walk_done),
+            progress,
+        );
         if written.is_err() {
             if let Ok(mut rx) = work_rx.lock() {
                 rx.take();
@@ -267,7 +279,10 @@ fn write_in_order(
     actor: &str,
     now: &str,
     report: &mut Report,
-    walked: &std::sync::atomic::AtomicUsize,
+    (walked, walk_done): (
+        &std::sync::atomic::AtomicUsize,
+        &std::sync::atomic::AtomicBool,
+    ),
     progress: &dyn Fn(usize, usize),
 ) -> Result<(), Error> {
     use std::sync::mpsc::TryRecvError;
@@ -321,8 +336,13 @@ fn write_in_order(
             ready.clear();
             ready_events = 0;
         }
-        let total = walked.load(std::sync::atomic::Ordering::Relaxed);
-        progress(received, total.max(received + 1));
+        // The total only once the walk is complete (0 = not known yet), so it never moves.
+        let total = if walk_done.load(std::sync::atomic::Ordering::Acquire) {
+            walked.load(std::sync::atomic::Ordering::Relaxed)
+        } else {
+            0
+        };
+        progress(received, total);
     }
 }
 

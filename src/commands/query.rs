@@ -52,6 +52,15 @@ pub fn run(args: &QueryArgs, ctx: &Ctx) -> Outcome {
                     let s = String::from_utf8_lossy(t).into_owned();
                     (s.clone().into(), s)
                 }
+                // Paths are stored as bytes: valid UTF-8 without control characters is shown
+                // as text (JSON keeps the exact bytes as hex beside it).
+                ValueRef::Blob(b) if printable_utf8(b) => {
+                    let text = String::from_utf8_lossy(b).into_owned();
+                    (
+                        serde_json::json!({ "text": text, "hex": crate::id::hex(b) }),
+                        text,
+                    )
+                }
                 ValueRef::Blob(b) => {
                     let hex = crate::id::hex(b);
                     (
@@ -79,4 +88,9 @@ pub fn run(args: &QueryArgs, ctx: &Ctx) -> Outcome {
         ctx.out.note(&format!("{} row(s)", table.len()));
     }
     Ok(0)
+}
+
+/// Valid UTF-8 with no control characters (what a terminal shows as it is).
+fn printable_utf8(b: &[u8]) -> bool {
+    std::str::from_utf8(b).is_ok_and(|s| !s.chars().any(char::is_control))
 }

@@ -91,6 +91,46 @@ pub fn resolve(
     })
 }
 
+/// The history of every local branch, remote-tracking branch and tag (peeled to its commit),
+/// without the archive branch (the archive's own data, not the project's history).
+fn every_branch(ctx: &Ctx) -> Result<Range, Error> {
+    let listing = ctx.repo.run_git(&[
+        "for-each-ref",
+        "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)",
+        "refs/heads",
+        "refs/remotes",
+        "refs/tags",
+    ])?;
+    let archive = format!("/{}", crate::publish::branch_name());
+    let mut tips: Vec<String> = Vec::new();
+    for line in listing.lines() {
+        let f: Vec<&str> = line.split('\0').collect();
+        let [name, kind, id, peeled_kind, peeled] = f[..] else {
+            continue;
+        };
+        if name.ends_with(&archive) || name.ends_with("/HEAD") {
+            continue;
+        }
+        let commit = match (kind, peeled_kind) {
+            ("commit", _) => id,
+            (_, "commit") => peeled,
+            _ => continue,
+        };
+        if !tips.iter().any(|t| t == commit) {
+            tips.push(commit.to_owned());
+        }
+    }
+    if tips.is_empty() {
+        return Err(crate::git::GitError::Unborn.into());
+    }
+    Ok(Range {
+        label: format!("{} branch(es) and tag(s)", tips.len()),
+        tips,
+        hidden: Vec::new(),
+        moves_checkpoint: false,
+    })
+}
+
 /// Scan `range` into the store and record the checkpoint.
 pub fn scan_range(
     ctx: &Ctx,
@@ -148,7 +188,11 @@ pub fn scan_range(
 /// Run `scan`.
 pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
     let mut store = ctx.open_store()?;
-    let range = resolve(ctx, &store, args.range.as_deref(), args.since_last)?;
+    let range = if args.branches {
+        every_branch(ctx)?
+    } else {
+        resolve(ctx, &store, args.range.as_deref(), args.since_last)?
+    };
     let actor = ctx.actor(args.by.as_deref());
     let mut report = scan_range(ctx, &mut store, &range, args.first_parent, &actor)?;
     apply_baseline(ctx, &mut report, args.baseline.as_deref(), None, None)?;

@@ -768,6 +768,18 @@ fn audit_queries_run_as_the_runbook_writes_them_and_writes_are_refused() {
     assert_eq!(rows[0]["reuse_count"], 2);
     let out = repo.tomb_ok(&["query", "SELECT json_group_array(metadata) FROM item"]);
     assert!(out.contains("[\"{}\""), "{out}");
+    // Paths are stored as bytes: printable UTF-8 is shown as text, JSON keeps the hex too.
+    let out = repo.tomb_ok(&["query", "SELECT path FROM items WHERE path_text = 'old.py'"]);
+    assert!(out.lines().any(|l| l.trim() == "old.py"), "{out}");
+    let out = repo.tomb(&[
+        "--json",
+        "query",
+        "SELECT path, X'ff00' AS raw FROM items WHERE path_text = 'old.py'",
+    ]);
+    let row = &json_lines(&out)[0];
+    assert_eq!(row["path"]["text"], "old.py");
+    assert_eq!(row["path"]["hex"], "6f6c642e7079");
+    assert_eq!(row["raw"], serde_json::json!({ "hex": "ff00" }));
     let before = repo.store_fingerprint();
     for sql in [
         "DELETE FROM items",

@@ -8,6 +8,7 @@ mod analytics;
 mod archive;
 mod ci;
 mod crash;
+mod docs;
 mod governance;
 mod help;
 mod hooks;

@@ -445,3 +445,107 @@ fn sidecars_and_directory_tombstones_in_history_are_not_violations() {
     assert_eq!(repo.count("SELECT count(*) FROM items"), 3);
     assert_ok(&repo.tomb(&["verify"]), "verify");
 }
+
+/// The progress a terminal sees (run under `script`, a real pty): the total is shown only once
+/// the walk knows it, and then never moves; the count never goes back.
+#[test]
+fn scan_progress_total_never_moves() {
+    require("script");
+    let repo = Repo::with_files(&[("seed.txt", b"seed\n")]);
+    let mut script = String::new();
+    let mut parent = repo.head();
+    for i in 0..3000usize {
+        let ops = if i % 10 == 9 {
+            format!("D f{}.txt\n", i - 1)
+        } else {
+            format!(
+                "M 100644 inline f{i}.txt\ndata {}\nf{i}\n\n",
+                format!("f{i}\n").len()
+            )
+        };
+        script.push_str(&format!(
+            "commit refs/heads/main\nmark :{}\ncommitter C <c@example.com> {} +0000\ndata 2\nc\nfrom {parent}\n{ops}\n",
+            i + 1,
+            1_700_000_000 + i
+        ));
+        parent = format!(":{}", i + 1);
+    }
+    repo.fast_import(&script);
+    let out = repo
+        .command("script")
+        .args(["-qec", &format!("{TOMBSTONE} scan --all"), "/dev/null"])
+        .output()
+        .expect("script");
+    assert_ok(&out, "scan under a pty");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut frames = Vec::new();
+    for frame in text.split(['\r', '\n']) {
+        let Some(rest) = frame.strip_prefix("git-tombstone: scanning commits ") else {
+            continue;
+        };
+        if let Some((_, counts)) = rest.rsplit_once("] ") {
+            let (done, total) = counts.trim().split_once('/').expect("n/m");
+            frames.push((
+                done.parse::<usize>().expect("done"),
+                Some(total.parse::<usize>().expect("total")),
+            ));
+        } else if let Some(done) = rest.strip_suffix(" (counting…)") {
+            frames.push((done.parse::<usize>().expect("done"), None));
+        }
+    }
+    assert!(!frames.is_empty(), "progress was shown: {text:?}");
+    let totals: Vec<usize> = frames.iter().filter_map(|f| f.1).collect();
+    assert!(
+        totals.windows(2).all(|w| w[0] == w[1]),
+        "one total: {totals:?}"
+    );
+    assert_eq!(totals.last(), Some(&3001), "every commit counted");
+    assert!(
+        frames.windows(2).all(|w| w[0].0 <= w[1].0),
+        "never goes back: {frames:?}"
+    );
+    // Once a total is shown, no frame without one follows.
+    let first_total = frames.iter().position(|f| f.1.is_some()).expect("a total");
+    assert!(frames[first_total..].iter().all(|f| f.1.is_some()));
+}
+
+/// `--all` is HEAD's history (said in its help); `--branches` walks every branch, remote
+/// branch and tag, as git's `--branches --remotes --tags` do, but not the archive branch.
+#[test]
+fn branches_scans_every_branch_and_tag_but_not_the_archive_branch() {
+    let repo = Repo::with_files(&[
+        ("main.py", b"m\n"),
+        ("feature.py", b"f\n"),
+        ("tagged.py", b"t\n"),
+    ]);
+    let base = repo.head();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.git(&["rm", "-q", "feature.py"]);
+    repo.git(&["commit", "-qm", "feature deletes"]);
+    repo.git(&["checkout", "-q", "--detach", &base]);
+    repo.git(&["rm", "-q", "tagged.py"]);
+    repo.git(&["commit", "-qm", "tagged deletes"]);
+    repo.git(&["tag", "-a", "-m", "a release", "v1"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["rm", "-q", "main.py"]);
+    repo.git(&["commit", "-qm", "main deletes"]);
+    assert_ok(&repo.tomb(&["publish", "--no-push"]), "an archive branch");
+    let paths = |out: &std::process::Output| -> Vec<String> {
+        let mut p: Vec<String> = json_lines(out)[0]["violations"]
+            .as_array()
+            .expect("violations")
+            .iter()
+            .map(|v| v["path"].as_str().expect("path").to_owned())
+            .collect();
+        p.sort();
+        p
+    };
+    let all = repo.tomb(&["--json", "scan", "--all"]);
+    assert_eq!(paths(&all), ["main.py"], "HEAD's history only");
+    let _ = std::fs::remove_dir_all(repo.store_dir());
+    let every = repo.tomb(&["--json", "scan", "--branches"]);
+    assert_ok(&every, "scan --branches");
+    assert_eq!(paths(&every), ["feature.py", "main.py", "tagged.py"]);
+    let help = repo.tomb_ok(&["scan", "--help"]);
+    assert!(help.contains("not every ref"), "{help}");
+}
