@@ -225,9 +225,18 @@ impl Repo {
         self.root.join(".git").join("tombstone")
     }
 
-    /// Open the store database (a real SQLite file) for assertions.
+    /// Open the store database (a real SQLite file) for assertions. Like the store's own
+    /// connections, closing it leaves the WAL as it is (no checkpoint), so looking does not
+    /// change the store's files.
     pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.store_dir().join("archive.sqlite")).expect("open store db")
+        let conn = rusqlite::Connection::open(self.store_dir().join("archive.sqlite"))
+            .expect("open store db");
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .expect("no checkpoint on close");
+        conn
     }
 
     /// A count from the store.
