@@ -232,7 +232,7 @@ def main():
     ours_cmd = ["git-tombstone", "--quiet", "scan", tip, "--format", "json"]
     if args.repo:
         # A bare or no-checkout clone has no work tree: scan it from a linked worktree.
-        wt = os.path.join(work, "wt")
+        wt = repo + ".wt"
         if not os.path.exists(wt):
             git(repo, env, "worktree", "add", "-q", "--detach", "--no-checkout", wt, tip)
         scan_dir = wt

@@ -43,7 +43,7 @@ def generate(path, n):
     """Items archived one a minute from 2024-01-01: a window of W items is W minutes."""
     commit = "c" * 40
     removed = "d" * 40
-    with open(path, "w") as f:
+    with open(path + ".tmp", "w") as f:
         f.write(json.dumps({"type": "header", "format": "git-tombstone/code_archive", "version": 1,
                             "store_id": "0123456789abcdef", "project": "bench", "exported_at": ts(0)}) + "\n")
         for i in range(n):
@@ -59,6 +59,7 @@ def generate(path, n):
                 "removed_in_commit": removed, "archived_at": ts(i), "updated_at": ts(i),
                 "removed_at": ts(i), "state": "archived", "legal_hold": False, "tags": [],
                 "metadata": {}}, separators=(",", ":")) + "\n")
+    os.rename(path + ".tmp", path)
 
 
 def timed(cmd, cwd, env, shell=False, stdout=subprocess.DEVNULL):
@@ -131,8 +132,15 @@ def main():
     mid = args.items // 2
     since, until = ts(mid), ts(mid + args.window)
     ours = [tomb, "--json", "list", "--since", since, "--until", until]
-    sql = (f"SELECT id, path_text AS path, sha256, size, state, archived_at FROM items "
-           f"WHERE archived_at >= '{since}' AND archived_at < '{until}' ORDER BY path, archived_at, id")
+    # The very query `list --since/--until` runs (src/store/items.rs), all its columns and the
+    # join for the stored size, printed as JSON by the CLI.
+    sql = ("SELECT i.id, i.path, i.path_text, i.sha256, i.git_blob_id, i.size, i.mode, i.language, "
+           "i.mime, i.lines, i.binary, i.category, i.action, i.reason, i.actor, i.state, i.source_commit, "
+           "i.removed_in_commit, i.archived_at, i.updated_at, i.legal_hold, i.tags, i.metadata, "
+           "CASE WHEN b.bytes IS NULL THEN NULL ELSE b.stored_size END, i.removed_at "
+           "FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256 "
+           f"WHERE 1=1 AND i.archived_at >= '{since}' AND i.archived_at < '{until}' "
+           "ORDER BY i.path, i.archived_at, i.id")
     theirs = ["sqlite3", "-json", db, sql]
     n = len(subprocess.run(ours, cwd=repo, env=env, capture_output=True, check=True).stdout.splitlines())
     a, b, ratio = paired(ours, theirs, args.runs, repo, env)

@@ -550,20 +550,24 @@ fn events_of(
     // Renames with edits (git's rename detection at the policy's `move_similarity`), for the
     // deletions that would otherwise be violations or plain deletions.
     let renamed = if ch.added_any() && policy.move_similarity < 100 {
-        let candidates: HashSet<Vec<u8>> = ch
+        let sources: Vec<crate::git::Side<'_>> = ch
             .deleted
             .iter()
             .filter(|d| !bound_paths.contains(d.path.as_slice()) && !ch.added(&d.id))
             .filter(|d| d.kind != EntryKind::Gitlink && !crate::stub::is_tombstone_name(&d.path))
             .filter(|d| policy.decide(&d.path).action != Action::Ignore)
-            .map(|d| d.path.clone())
+            .filter_map(|d| {
+                let id = gix::ObjectId::from_hex(d.id.as_bytes()).ok()?;
+                Some((d.path.as_slice(), id, d.kind))
+            })
             .collect();
-        repo.renamed_in_commit(
-            &ch.parent,
-            &ch.commit,
-            &candidates,
-            f32::from(policy.move_similarity) / 100.0,
-        )?
+        let destinations: Vec<crate::git::Side<'_>> = ch
+            .added_files
+            .iter()
+            .filter(|(path, _, _)| !crate::stub::is_tombstone_name(path))
+            .map(|(path, id, kind)| (path.as_slice(), *id, *kind))
+            .collect();
+        repo.moves(&sources, &destinations, policy.move_similarity)?
     } else {
         Default::default()
     };

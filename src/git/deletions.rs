@@ -165,19 +165,36 @@ impl Repo {
     }
 }
 
+fn candidates<'a>(sides: &[Side<'a>], sizes: &[u64]) -> Vec<super::similarity::Candidate<'a>> {
+    sides
+        .iter()
+        .zip(sizes)
+        .map(|(side, &size)| super::similarity::Candidate {
+            basename: super::similarity::basename(side.0),
+            size,
+        })
+        .collect()
+}
+
+/// A file on one side of a possible move: path, blob, kind.
+pub type Side<'a> = (&'a [u8], gix::ObjectId, EntryKind);
+
+/// git stops looking for inexact renames when sources × destinations exceed this (its default
+/// `diff.renameLimit` of 1,000, squared).
+const RENAME_PAIRS_LIMIT: usize = 1000 * 1000;
+
 impl Repo {
     /// Of the `deleted` paths, those the commit renames with edits: HEAD's tree against the
-    /// index being committed, with gix's rename tracking (git's algorithm) at `similarity`
-    /// (0.0–1.0; git's default is 0.5). Returns source path → destination path.
+    /// index being committed, scored as git scores renames ([`Repo::moves`]) at `percent`.
+    /// Returns source path → destination path.
     pub fn renamed_with_edits(
         &self,
         head: &str,
         deleted: &HashSet<Vec<u8>>,
-        similarity: f32,
+        percent: u8,
     ) -> Result<std::collections::HashMap<Vec<u8>, Vec<u8>>, GitError> {
-        let mut out = std::collections::HashMap::new();
         if deleted.is_empty() {
-            return Ok(out);
+            return Ok(Default::default());
         }
         let tree_id = self
             .repo
@@ -185,25 +202,49 @@ impl Repo {
             .tree_id()?
             .detach();
         let index = self.repo.index_or_empty()?;
-        let rewrites = renames_only(similarity);
+        let mut sources: Vec<(Vec<u8>, gix::ObjectId, EntryKind)> = Vec::new();
+        let mut destinations: Vec<(Vec<u8>, gix::ObjectId, EntryKind)> = Vec::new();
+        let kind_of = |mode: gix::index::entry::Mode| match mode {
+            gix::index::entry::Mode::SYMLINK => Some(EntryKind::Symlink),
+            gix::index::entry::Mode::FILE_EXECUTABLE => Some(EntryKind::Executable),
+            gix::index::entry::Mode::FILE => Some(EntryKind::File),
+            _ => None,
+        };
         self.repo
             .tree_index_status(
                 &tree_id,
                 &index,
                 None,
-                gix::status::tree_index::TrackRenames::Given(rewrites),
+                gix::status::tree_index::TrackRenames::Disabled,
                 |change, _, _| {
-                    if let gix::diff::index::ChangeRef::Rewrite {
-                        source_location,
-                        location,
-                        copy: false,
-                        ..
-                    } = change
-                    {
-                        let from: &[u8] = source_location.as_ref();
-                        if deleted.contains(from) {
-                            out.insert(from.to_vec(), location.to_vec());
+                    match change {
+                        gix::diff::index::ChangeRef::Deletion {
+                            location,
+                            entry_mode,
+                            id,
+                            ..
+                        } => {
+                            let path: &[u8] = location.as_ref();
+                            if let (true, Some(kind)) =
+                                (deleted.contains(path), kind_of(entry_mode))
+                            {
+                                sources.push((path.to_vec(), id.into_owned(), kind));
+                            }
                         }
+                        gix::diff::index::ChangeRef::Addition {
+                            location,
+                            entry_mode,
+                            id,
+                            ..
+                        } => {
+                            let path: &[u8] = location.as_ref();
+                            if let (false, Some(kind)) =
+                                (crate::stub::is_tombstone_name(path), kind_of(entry_mode))
+                            {
+                                destinations.push((path.to_vec(), id.into_owned(), kind));
+                            }
+                        }
+                        _ => {}
                     }
                     Ok(std::ops::ControlFlow::Continue(()))
                 },
@@ -211,58 +252,81 @@ impl Repo {
             .map_err(|e| GitError::Gix {
                 message: format!("rename tracking: {e}"),
             })?;
-        Ok(out)
+        let sources: Vec<Side<'_>> = sources
+            .iter()
+            .map(|(p, i, k)| (p.as_slice(), *i, *k))
+            .collect();
+        let destinations: Vec<Side<'_>> = destinations
+            .iter()
+            .map(|(p, i, k)| (p.as_slice(), *i, *k))
+            .collect();
+        self.moves(&sources, &destinations, percent)
     }
-}
 
-impl Repo {
-    /// Of the `deleted` paths, those `commit` renamed (with or without edits) relative to
-    /// `parent`, by gix's rename tracking at `similarity`: source path → destination path.
-    /// Scans call it only for the few commits that delete a file without a tombstone.
-    pub fn renamed_in_commit(
+    /// Which `sources` (deleted files) moved to which `destinations` (added files) with edits,
+    /// as `git diff -M<percent>%` pairs them (see [`super::similarity`]): content is read only
+    /// for pairs whose sizes allow the score, a file never pairs with a symlink, and above
+    /// git's rename limit nothing is paired. Returns source path → destination path.
+    pub fn moves(
         &self,
-        parent: &str,
-        commit: &str,
-        deleted: &HashSet<Vec<u8>>,
-        similarity: f32,
+        sources: &[Side<'_>],
+        destinations: &[Side<'_>],
+        percent: u8,
     ) -> Result<std::collections::HashMap<Vec<u8>, Vec<u8>>, GitError> {
+        use super::similarity::{self, Spans};
         let mut out = std::collections::HashMap::new();
-        if deleted.is_empty() {
+        if sources.is_empty() || destinations.is_empty() || percent >= 100 {
             return Ok(out);
         }
-        let old = self.repo.find_commit(self.object_id(parent)?)?.tree()?;
-        let new = self.repo.find_commit(self.object_id(commit)?)?.tree()?;
-        let options = gix::diff::Options::default().with_rewrites(Some(renames_only(similarity)));
-        let changes = self
-            .repo
-            .diff_tree_to_tree(&old, &new, options)
-            .map_err(|e| GitError::Gix {
-                message: format!("rename tracking: {e}"),
-            })?;
-        for change in changes {
-            if let gix::object::tree::diff::ChangeDetached::Rewrite {
-                source_location,
-                location,
-                copy: false,
-                ..
-            } = change
-            {
-                let from: Vec<u8> = source_location.into();
-                if deleted.contains(&from) {
-                    out.insert(from, location.into());
+        let size =
+            |id: gix::ObjectId| -> Result<u64, GitError> { Ok(self.repo.find_header(id)?.size()) };
+        let src_sizes = sources
+            .iter()
+            .map(|s| size(s.1))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dst_sizes = destinations
+            .iter()
+            .map(|d| size(d.1))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut src_spans: Vec<Option<Spans>> = vec![None; sources.len()];
+        let mut dst_spans: Vec<Option<Spans>> = vec![None; destinations.len()];
+        let mut failed: Option<GitError> = None;
+        let min = similarity::min_score(percent);
+        let mut spans_of = |id: gix::ObjectId| -> Option<Spans> {
+            match self.repo.find_blob(id) {
+                Ok(blob) => Some(Spans::of(&blob.data)),
+                Err(e) => {
+                    failed.get_or_insert(e.into());
+                    None
                 }
             }
+        };
+        let (src_c, dst_c) = (
+            candidates(sources, &src_sizes),
+            candidates(destinations, &dst_sizes),
+        );
+        let pairs = similarity::pair(&src_c, &dst_c, min, RENAME_PAIRS_LIMIT, |s, d| {
+            // Only regular files are scored (git's estimate_similarity).
+            if sources[s].2 == EntryKind::Symlink || destinations[d].2 == EntryKind::Symlink {
+                return 0;
+            }
+            if src_spans[s].is_none() {
+                src_spans[s] = spans_of(sources[s].1);
+            }
+            if dst_spans[d].is_none() {
+                dst_spans[d] = spans_of(destinations[d].1);
+            }
+            match (&src_spans[s], &dst_spans[d]) {
+                (Some(a), Some(b)) => similarity::score(a, b, min),
+                _ => 0,
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        for (s, d) in pairs {
+            out.insert(sources[s].0.to_vec(), destinations[d].0.to_vec());
         }
         Ok(out)
-    }
-}
-
-/// git's rename detection (no copies) at `similarity` (0.0–1.0), pairing at most 1,000 files.
-fn renames_only(similarity: f32) -> gix::diff::Rewrites {
-    gix::diff::Rewrites {
-        copies: None,
-        percentage: Some(similarity),
-        limit: 1000,
-        track_empty: false,
     }
 }

@@ -234,6 +234,9 @@ pub struct CommitChanges {
     pub deleted: Vec<Deleted>,
     /// Blob ids the commit added (at any path), to tell moves from deletions.
     added: gix::hashtable::HashSet<gix::ObjectId>,
+    /// The files the commit added (path, blob, kind), kept when it also deleted something:
+    /// the destinations a deletion may have moved to with edits.
+    pub added_files: Vec<(Vec<u8>, gix::ObjectId, EntryKind)>,
     pub replaced: Vec<Replaced>,
     /// Sidecar and directory tombstones the commit added (path, bytes), when it deleted
     /// something.
@@ -550,14 +553,18 @@ impl Repo {
                     path,
                     ..
                 } => {
-                    if entry_mode.is_blob() && crate::stub::is_tombstone_name(path.as_slice()) {
-                        added_tombstones.push((Vec::from(path), oid));
-                    }
                     if newest_first && entry_mode.is_tree() {
                         dead.push(oid);
                     }
-                    if entry_mode.is_blob_or_symlink() {
+                    if entry_mode.is_blob() && crate::stub::is_tombstone_name(path.as_slice()) {
+                        added_tombstones.push((Vec::from(path), oid));
+                    } else if entry_mode.is_blob_or_symlink() {
                         out.added.insert(oid);
+                        out.added_files.push((
+                            path.into(),
+                            oid,
+                            EntryKind::from_gix(entry_mode.kind()),
+                        ));
                     }
                 }
                 Change::Modification {
@@ -619,6 +626,9 @@ impl Repo {
                     out.tombstones.push((path, bytes));
                 }
             }
+        }
+        if out.deleted.is_empty() {
+            out.added_files = Vec::new();
         }
         if !out.deleted.is_empty() || !out.replaced.is_empty() {
             // Decoded (again) only for the few commits that remove something.

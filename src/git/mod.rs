@@ -11,13 +11,14 @@ mod index;
 mod objects;
 pub mod path;
 mod plumbing;
+pub mod similarity;
 mod sparse;
 
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
 
-pub use deletions::{Deleted, StagedDeletions};
+pub use deletions::{Deleted, Side, StagedDeletions};
 pub use history::{CommitChanges, CommitInfo, Replaced, TreeMemo};
 pub use index::{IndexEntry, PreparedIndex, Staged};
 pub use objects::{EntryKind, TreeEntry};

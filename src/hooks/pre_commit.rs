@@ -83,11 +83,8 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         if policy.archive_moves || policy.move_similarity >= 100 || candidates.is_empty() {
             std::collections::HashMap::new()
         } else {
-            ctx.repo.renamed_with_edits(
-                head,
-                &candidates,
-                f32::from(policy.move_similarity) / 100.0,
-            )?
+            ctx.repo
+                .renamed_with_edits(head, &candidates, policy.move_similarity)?
         }
     };
     phases.lap("moves");

@@ -8,9 +8,12 @@
 //! Crash safety: an operation inserts its line into the `evidence` table in the same
 //! transaction as its data, so the database never holds an operation without its evidence.
 //! After the commit, [`sync_file`] appends to `evidence.jsonl` the lines it lacks, under an
-//! exclusive file lock, and fsyncs. A crash between commit and append leaves the file behind
-//! the database; the next write catches it up (a torn last line is cut back to the last
-//! newline first). The file is never ahead of the database and never rewritten.
+//! exclusive file lock. The database is the durable record (its commit waited for the disk);
+//! the file is a copy caught up from it, so appending does not wait for the disk as well. A
+//! crash or power cut between commit and append, or before the appended bytes reach the disk,
+//! leaves the file behind the database; the next write catches it up (a torn last line is cut
+//! back to the last newline first). The file is never ahead of the database and never
+//! rewritten.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -128,14 +131,14 @@ pub fn sync_file(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
     }
     if last_seq < db_max {
         let mut stmt = conn.prepare("SELECT line FROM evidence WHERE seq > ?1 ORDER BY seq")?;
-        let lines = stmt.query_map([last_seq], |r| r.get::<_, String>(0))?;
-        let mut buf = String::new();
-        for line in lines {
-            buf.push_str(&line?);
-            buf.push('\n');
+        let mut rows = stmt.query([last_seq])?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut f);
+        while let Some(row) = rows.next()? {
+            let line = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            w.write_all(line.as_bytes()).map_err(&io)?;
+            w.write_all(b"\n").map_err(&io)?;
         }
-        f.write_all(buf.as_bytes()).map_err(&io)?;
-        f.sync_all().map_err(&io)?;
+        w.flush().map_err(&io)?;
     }
     Ok(())
 }

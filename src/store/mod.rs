@@ -321,13 +321,13 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // Statement journals (an INSERT OR IGNORE that fires triggers needs one) stay in memory
     // instead of a temporary file written page by page.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // The WAL outlives the connection: closing does not checkpoint it into the database (two
-    // fsyncs) nor delete it (so the next command does not recreate it, one more directory
-    // fsync). Every commit is already durable in the WAL (synchronous = FULL); SQLite
-    // checkpoints it as it grows (wal_autocheckpoint), and readers see it as usual.
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-        true,
+    // Closing checkpoints the WAL and truncates it to nothing (so the next command opens it
+    // without replaying it), but keeps the file: recreating it would cost a directory fsync on
+    // every write.
+    conn.pragma_update(None, "journal_size_limit", 0)?;
+    conn.file_control(
+        Some(rusqlite::MAIN_DB),
+        rusqlite::FileControl::PersistWal(&mut 1),
     )?;
     Ok(())
 }

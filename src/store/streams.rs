@@ -91,6 +91,27 @@ pub fn lines(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Each line of `stream` after `after`, in order, one at a time (a stream may hold millions).
+pub fn for_each_line(
+    conn: &Connection,
+    stream: &str,
+    after: i64,
+    mut f: impl FnMut(i64, &str) -> std::io::Result<()>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE stream = ?1 AND seq > ?2 ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query(rusqlite::params![stream, after])?;
+    while let Some(row) = rows.next()? {
+        let (seq, line) = render(row)?;
+        f(seq, &line).map_err(|source| StoreError::Io {
+            path: stream.into(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_path_buf(),
@@ -118,13 +139,14 @@ pub fn sync_files(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
         if last_seq >= db_max {
             continue;
         }
-        let mut buf = String::new();
-        for (_, line) in lines(conn, stream, last_seq)? {
-            buf.push_str(&line);
-            buf.push('\n');
-        }
-        f.write_all(buf.as_bytes()).map_err(&io)?;
-        f.sync_all().map_err(&io)?;
+        // A copy of the table, caught up by the next write after a crash (as evidence.jsonl),
+        // written a line at a time through a buffer: never the whole stream in memory.
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut f);
+        for_each_line(conn, stream, last_seq, |_, line| {
+            w.write_all(line.as_bytes())?;
+            w.write_all(b"\n")
+        })?;
+        w.flush().map_err(&io)?;
     }
     Ok(())
 }

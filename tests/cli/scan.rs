@@ -549,3 +549,93 @@ fn branches_scans_every_branch_and_tag_but_not_the_archive_branch() {
     let help = repo.tomb_ok(&["scan", "--help"]);
     assert!(help.contains("not every ref"), "{help}");
 }
+
+/// A deletion is a move exactly when git's rename detection (`git diff -M50%`) pairs it: files
+/// edited around the 50% line, grown and shrunk, CRLF, two deletions competing for one
+/// destination. The scan's violations are the deletions git does not call renames.
+#[test]
+fn moves_with_edits_are_the_renames_git_finds() {
+    let body = |tag: &str, n: usize, changed: usize| -> String {
+        (0..n)
+            .map(|i| {
+                if i < changed {
+                    format!("changed line {i} in {tag}, different words\n")
+                } else {
+                    format!("original line number {i} of the file\n")
+                }
+            })
+            .collect()
+    };
+    let mut files: Vec<(String, String)> = Vec::new();
+    for (i, changed) in [0usize, 8, 18, 19, 20, 21, 22, 30].iter().enumerate() {
+        let _ = changed;
+        files.push((
+            format!("src/f{i}.py"),
+            body("base", 40, 0).replace("file", &format!("file {i}")),
+        ));
+    }
+    files.push((
+        "src/crlf.txt".into(),
+        body("base", 30, 0).replace('\n', "\r\n"),
+    ));
+    files.push(("src/twin_a.py".into(), body("twin", 30, 0)));
+    files.push(("src/twin_b.py".into(), body("twin", 30, 3)));
+    files.push(("keep.txt".into(), "k\n".into()));
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_bytes()))
+        .collect();
+    let repo = Repo::with_files(&refs);
+    for (i, changed) in [0usize, 8, 18, 19, 20, 21, 22, 30].iter().enumerate() {
+        let path = format!("src/f{i}.py");
+        repo.git(&["rm", "-q", &path]);
+        let mut edited = body("new", 40, *changed).replace("file", &format!("file {i}"));
+        if i == 3 {
+            edited.push_str(&body("grown", 12, 12));
+        }
+        if i == 5 {
+            edited = edited.lines().take(28).map(|l| format!("{l}\n")).collect();
+        }
+        repo.write(format!("lib/g{i}.py"), edited.as_bytes());
+    }
+    repo.git(&["rm", "-q", "src/crlf.txt", "src/twin_a.py", "src/twin_b.py"]);
+    repo.write("lib/crlf.txt", body("base", 30, 4).as_bytes());
+    repo.write("lib/twin.py", body("twin", 30, 1).as_bytes());
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "move and edit"]);
+    let git_renamed: std::collections::BTreeSet<String> = repo
+        .git(&["diff", "-M50%", "--name-status", "HEAD~1", "HEAD"])
+        .lines()
+        .filter(|l| l.starts_with('R'))
+        .map(|l| l.split('\t').nth(1).expect("source").to_owned())
+        .collect();
+    let deleted: std::collections::BTreeSet<String> = repo
+        .git(&[
+            "diff",
+            "--no-renames",
+            "--diff-filter=D",
+            "--name-only",
+            "HEAD~1",
+            "HEAD",
+        ])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        git_renamed.len() >= 4 && git_renamed.len() < deleted.len(),
+        "a mix: {git_renamed:?}"
+    );
+    let out = repo.tomb(&["--json", "scan", "--all"]);
+    assert_ok(&out, "scan");
+    let report = &json_lines(&out)[0];
+    let violations: std::collections::BTreeSet<String> = report["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| v["path"].as_str().expect("path").to_owned())
+        .collect();
+    let expected: std::collections::BTreeSet<String> =
+        deleted.difference(&git_renamed).cloned().collect();
+    assert_eq!(violations, expected, "git renames {git_renamed:?}");
+    assert_eq!(report["moves"], git_renamed.len());
+}
