@@ -55,7 +55,9 @@ pub fn run(_args: &VerifyArgs, ctx: &Ctx) -> Outcome {
             });
         }
         checked.blobs = blobs::all_with_bytes(store.conn())?.len();
-        for p in crate::store::audit::check(store.conn())? {
+        let out = ctx.out;
+        let progress = |done, total| out.progress("checking items and content", done, total);
+        for p in crate::store::audit::check_with_progress(store.conn(), &progress)? {
             findings.push(Finding {
                 check: p.check,
                 subject: p.subject,

@@ -115,6 +115,23 @@ fn replay(conn: &Connection) -> Result<HashMap<String, Expected>, StoreError> {
 
 /// Every disagreement between the `items` and `blobs` tables and the evidence log.
 pub fn check(conn: &Connection) -> Result<Vec<Problem>, StoreError> {
+    check_with_progress(conn, &|_, _| {})
+}
+
+/// [`check`], reporting `(done, total)` as it goes: the items, then the blobs (one pass each,
+/// so the time is linear in the store).
+pub fn check_with_progress(
+    conn: &Connection,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<Problem>, StoreError> {
+    let items_total: i64 = conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+    let blobs_total: i64 = conn.query_row(
+        "SELECT count(*) FROM blobs WHERE bytes IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    let total = (items_total + blobs_total).max(0) as usize;
+    let mut done = 0usize;
     let mut problems = Vec::new();
     let mut expected = replay(conn)?;
     let mut item = |subject: &str, problem: String| {
@@ -144,6 +161,10 @@ pub fn check(conn: &Connection) -> Result<Vec<Problem>, StoreError> {
         ))
     })?;
     for row in rows {
+        done += 1;
+        if done.is_multiple_of(4096) {
+            progress(done, total);
+        }
         let (id, path, sha, size, mode, source, st, hold) = row?;
         let shown = crate::stub::encode_path(&path);
         let derived = crate::id::tombstone_id(&path, &sha, &source);
@@ -225,6 +246,10 @@ pub fn check(conn: &Connection) -> Result<Vec<Problem>, StoreError> {
         );
     }
     for sha in blobs::all_with_bytes(conn)? {
+        done += 1;
+        if done.is_multiple_of(4096) {
+            progress(done.min(total), total);
+        }
         if let Err(e) = blobs::get(conn, &sha) {
             problems.push(Problem {
                 check: "blob",
@@ -232,6 +257,9 @@ pub fn check(conn: &Connection) -> Result<Vec<Problem>, StoreError> {
                 problem: e.to_string(),
             });
         }
+    }
+    if total > 0 {
+        progress(total, total);
     }
     Ok(problems)
 }

@@ -31,13 +31,13 @@ pub const FILE: &str = "evidence.jsonl";
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Serialize)]
-struct Line<'a> {
+struct Line<'a, D: Serialize + ?Sized> {
     seq: i64,
     prev: &'a str,
     at: &'a str,
     op: &'a str,
     actor: &'a str,
-    data: &'a serde_json::Value,
+    data: &'a D,
 }
 
 /// A line that was appended.
@@ -48,12 +48,12 @@ pub struct Appended {
 }
 
 /// Append an evidence line inside the operation's transaction.
-pub fn append(
+pub fn append<D: Serialize + ?Sized>(
     tx: &Transaction<'_>,
     op: &str,
     actor: &str,
     at: &str,
-    data: &serde_json::Value,
+    data: &D,
 ) -> Result<Appended, StoreError> {
     let last: Option<(i64, String)> = tx
         .prepare_cached("SELECT seq, digest FROM evidence ORDER BY seq DESC LIMIT 1")?
