@@ -157,7 +157,13 @@ struct Ready {
 /// Run `restore`: resolve every target, check and verify every file, then write them all or
 /// none.
 pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
-    let store = ctx.existing_store()?;
+    // Opened once, writable when the restore will record itself (a second open costs as much
+    // as the rest of a one-file restore); a dry run only reads.
+    let store = if args.dry_run {
+        ctx.existing_store()?
+    } else {
+        ctx.existing_store_writable()?
+    };
     let mut targets: Vec<Target> = Vec::new();
     for arg in &args.targets {
         for t in resolve(ctx, store.as_ref(), arg, args.at.as_deref())? {
@@ -206,7 +212,6 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
             index_before,
         });
     }
-    drop(store);
     let dest = |r: &Ready| match &args.output {
         Some(out) => ctx.cwd.join(out),
         None => worktree.display(&r.target.path),
@@ -345,8 +350,12 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
             let _ = ctx.repo.stage(&back);
         }
     };
+    let store = match store {
+        Some(s) => s,
+        None => ctx.open_store()?,
+    };
     let recorded = record(
-        ctx,
+        store,
         &ready,
         &reports,
         &actor,
@@ -909,7 +918,7 @@ fn write_elsewhere(dest: &Path, bytes: &[u8], mode: Mode) -> Result<(), CommandE
 /// written (`apply`) and the index updated (`stage`). Any failure rolls the store back; the
 /// caller puts the files and index back.
 fn record(
-    ctx: &Ctx,
+    mut store: crate::store::Store,
     ready: &[Ready],
     reports: &[Report<'_>],
     actor: &str,
@@ -917,7 +926,6 @@ fn record(
     mut apply: impl FnMut(&Ready) -> Result<(), Error>,
     stage: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let mut store = ctx.open_store()?;
     let now = clock::now();
     store.write_with(|tx| -> Result<(), Error> {
         for (r, report) in ready.iter().zip(reports) {

@@ -32,6 +32,8 @@ pub struct Deleted {
 pub struct StagedDeletions {
     pub head: Option<String>,
     pub deleted: Vec<Deleted>,
+    /// Files the commit adds (paths HEAD does not have): where a deletion may have moved.
+    pub added: Vec<(Vec<u8>, gix::ObjectId, EntryKind)>,
 }
 
 impl Repo {
@@ -46,13 +48,15 @@ impl Repo {
             .tree_id()?
             .detach();
         let index = self.repo.index_or_empty()?;
-        let mut deleted = Vec::new();
+        let mut changes = Changes::default();
         let mut prefix = Vec::new();
-        self.walk(tree_id, &mut prefix, index.tree(), &index, &mut deleted)?;
+        self.walk(tree_id, &mut prefix, index.tree(), &index, &mut changes)?;
+        let Changes { mut deleted, added } = changes;
         deleted.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(StagedDeletions {
             head: Some(head),
             deleted,
+            added,
         })
     }
 
@@ -62,8 +66,9 @@ impl Repo {
         prefix: &mut Vec<u8>,
         cache: Option<&CacheTree>,
         index: &gix::index::File,
-        out: &mut Vec<Deleted>,
+        changes: &mut Changes,
     ) -> Result<(), GitError> {
+        let out = &mut changes.deleted;
         if cache.is_some_and(|c| c.num_entries.is_some() && c.id == tree_id) {
             return Ok(());
         }
@@ -80,11 +85,14 @@ impl Repo {
         };
         let entries = &index.entries()[range];
         let tree = self.repo.find_tree(tree_id)?;
+        let mut names: HashSet<Vec<u8>> = HashSet::new();
+        let mut subdirs: Vec<(gix::ObjectId, Vec<u8>)> = Vec::new();
         for entry in tree.iter() {
             let entry = entry.map_err(|e| GitError::Gix {
                 message: e.to_string(),
             })?;
             let name = entry.filename();
+            names.insert(name.to_vec());
             let len = prefix.len();
             if !prefix.is_empty() {
                 prefix.push(b'/');
@@ -92,12 +100,7 @@ impl Repo {
             prefix.extend_from_slice(name);
             let kind = EntryKind::from_gix(entry.mode().kind());
             if kind == EntryKind::Tree {
-                let child = cache.and_then(|c| {
-                    c.children
-                        .iter()
-                        .find(|t| t.name.as_slice() == name.as_bytes())
-                });
-                self.walk(entry.object_id(), prefix, child, index, out)?;
+                subdirs.push((entry.object_id(), name.to_vec()));
             } else if entries
                 .binary_search_by(|e| e.path(index).as_bytes().cmp(prefix.as_slice()))
                 .is_err()
@@ -108,6 +111,56 @@ impl Repo {
                     id: entry.object_id().to_string(),
                 });
             }
+            prefix.truncate(len);
+        }
+        // Files the index has under this directory whose first name below it is not in HEAD's
+        // tree: additions (a whole new directory's files too). Entries are sorted by path, so
+        // a name HEAD has is skipped with everything under it in one step.
+        let start = if prefix.is_empty() {
+            0
+        } else {
+            prefix.len() + 1
+        };
+        let mut i = 0;
+        while i < entries.len() {
+            let path = entries[i].path(index).as_bytes();
+            let rest = &path[start.min(path.len())..];
+            let end = rest.iter().position(|&b| b == b'/');
+            let first = &rest[..end.unwrap_or(rest.len())];
+            if names.contains(first) {
+                if end.is_some() {
+                    let under = &path[..start + first.len() + 1];
+                    i += entries[i..]
+                        .partition_point(|e| e.path(index).as_bytes().starts_with(under));
+                } else {
+                    i += 1;
+                }
+                continue;
+            }
+            let e = &entries[i];
+            let kind = match e.mode {
+                gix::index::entry::Mode::FILE => Some(EntryKind::File),
+                gix::index::entry::Mode::FILE_EXECUTABLE => Some(EntryKind::Executable),
+                gix::index::entry::Mode::SYMLINK => Some(EntryKind::Symlink),
+                _ => None,
+            };
+            if let (Some(kind), gix::index::entry::Stage::Unconflicted) = (kind, e.stage()) {
+                changes.added.push((path.to_vec(), e.id, kind));
+            }
+            i += 1;
+        }
+        for (id, name) in subdirs {
+            let len = prefix.len();
+            if !prefix.is_empty() {
+                prefix.push(b'/');
+            }
+            prefix.extend_from_slice(&name);
+            let child = cache.and_then(|c| {
+                c.children
+                    .iter()
+                    .find(|t| t.name.as_slice() == name.as_slice())
+            });
+            self.walk(id, prefix, child, index, changes)?;
             prefix.truncate(len);
         }
         Ok(())
@@ -176,6 +229,13 @@ fn candidates<'a>(sides: &[Side<'a>], sizes: &[u64]) -> Vec<super::similarity::C
         .collect()
 }
 
+/// What the walk finds.
+#[derive(Default)]
+struct Changes {
+    deleted: Vec<Deleted>,
+    added: Vec<(Vec<u8>, gix::ObjectId, EntryKind)>,
+}
+
 /// A file on one side of a possible move: path, blob, kind.
 pub type Side<'a> = (&'a [u8], gix::ObjectId, EntryKind);
 
@@ -184,85 +244,6 @@ pub type Side<'a> = (&'a [u8], gix::ObjectId, EntryKind);
 const RENAME_PAIRS_LIMIT: usize = 1000 * 1000;
 
 impl Repo {
-    /// Of the `deleted` paths, those the commit renames with edits: HEAD's tree against the
-    /// index being committed, scored as git scores renames ([`Repo::moves`]) at `percent`.
-    /// Returns source path → destination path.
-    pub fn renamed_with_edits(
-        &self,
-        head: &str,
-        deleted: &HashSet<Vec<u8>>,
-        percent: u8,
-    ) -> Result<std::collections::HashMap<Vec<u8>, Vec<u8>>, GitError> {
-        if deleted.is_empty() {
-            return Ok(Default::default());
-        }
-        let tree_id = self
-            .repo
-            .find_commit(self.object_id(head)?)?
-            .tree_id()?
-            .detach();
-        let index = self.repo.index_or_empty()?;
-        let mut sources: Vec<(Vec<u8>, gix::ObjectId, EntryKind)> = Vec::new();
-        let mut destinations: Vec<(Vec<u8>, gix::ObjectId, EntryKind)> = Vec::new();
-        let kind_of = |mode: gix::index::entry::Mode| match mode {
-            gix::index::entry::Mode::SYMLINK => Some(EntryKind::Symlink),
-            gix::index::entry::Mode::FILE_EXECUTABLE => Some(EntryKind::Executable),
-            gix::index::entry::Mode::FILE => Some(EntryKind::File),
-            _ => None,
-        };
-        self.repo
-            .tree_index_status(
-                &tree_id,
-                &index,
-                None,
-                gix::status::tree_index::TrackRenames::Disabled,
-                |change, _, _| {
-                    match change {
-                        gix::diff::index::ChangeRef::Deletion {
-                            location,
-                            entry_mode,
-                            id,
-                            ..
-                        } => {
-                            let path: &[u8] = location.as_ref();
-                            if let (true, Some(kind)) =
-                                (deleted.contains(path), kind_of(entry_mode))
-                            {
-                                sources.push((path.to_vec(), id.into_owned(), kind));
-                            }
-                        }
-                        gix::diff::index::ChangeRef::Addition {
-                            location,
-                            entry_mode,
-                            id,
-                            ..
-                        } => {
-                            let path: &[u8] = location.as_ref();
-                            if let (false, Some(kind)) =
-                                (crate::stub::is_tombstone_name(path), kind_of(entry_mode))
-                            {
-                                destinations.push((path.to_vec(), id.into_owned(), kind));
-                            }
-                        }
-                        _ => {}
-                    }
-                    Ok(std::ops::ControlFlow::Continue(()))
-                },
-            )
-            .map_err(|e| GitError::Gix {
-                message: format!("rename tracking: {e}"),
-            })?;
-        let sources: Vec<Side<'_>> = sources
-            .iter()
-            .map(|(p, i, k)| (p.as_slice(), *i, *k))
-            .collect();
-        let destinations: Vec<Side<'_>> = destinations
-            .iter()
-            .map(|(p, i, k)| (p.as_slice(), *i, *k))
-            .collect();
-        self.moves(&sources, &destinations, percent)
-    }
-
     /// Which `sources` (deleted files) moved to which `destinations` (added files) with edits,
     /// as `git diff -M<percent>%` pairs them (see [`super::similarity`]): content is read only
     /// for pairs whose sizes allow the score, a file never pairs with a symlink, and above

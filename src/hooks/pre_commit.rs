@@ -73,18 +73,28 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     // adds (git's rename detection, through gix) is a move too. Only when some deletion is not
     // already an exact move.
     let renamed = {
-        let candidates: HashSet<Vec<u8>> = staged
+        let sources: Vec<crate::git::Side<'_>> = staged
             .deleted
             .iter()
             .filter(|d| d.kind != EntryKind::Gitlink && !moved.contains(&d.id))
             .filter(|d| !crate::stub::is_tombstone_name(&d.path))
-            .map(|d| d.path.clone())
+            .filter_map(|d| {
+                let id = gix::ObjectId::from_hex(d.id.as_bytes()).ok()?;
+                Some((d.path.as_slice(), id, d.kind))
+            })
             .collect();
-        if policy.archive_moves || policy.move_similarity >= 100 || candidates.is_empty() {
+        // The files the commit adds, found by the same walk that found the deletions.
+        let destinations: Vec<crate::git::Side<'_>> = staged
+            .added
+            .iter()
+            .filter(|(path, _, _)| !crate::stub::is_tombstone_name(path))
+            .map(|(path, id, kind)| (path.as_slice(), *id, *kind))
+            .collect();
+        if policy.archive_moves || policy.move_similarity >= 100 {
             std::collections::HashMap::new()
         } else {
             ctx.repo
-                .renamed_with_edits(head, &candidates, policy.move_similarity)?
+                .moves(&sources, &destinations, policy.move_similarity)?
         }
     };
     phases.lap("moves");

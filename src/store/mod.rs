@@ -209,7 +209,8 @@ impl Store {
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.sync_files()?;
+        // No catching up first: the one after the commit appends every line the files lack,
+        // those of an earlier interrupted write included.
         self.write_fresh(f)
     }
 
@@ -321,13 +322,35 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // Statement journals (an INSERT OR IGNORE that fires triggers needs one) stay in memory
     // instead of a temporary file written page by page.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // Closing checkpoints the WAL and truncates it to nothing (so the next command opens it
-    // without replaying it), but keeps the file: recreating it would cost a directory fsync on
-    // every write.
-    conn.pragma_update(None, "journal_size_limit", 0)?;
+    // Closing does not checkpoint (two fsyncs and a rewrite of every page in the WAL) nor
+    // delete the WAL (recreating it costs a directory fsync): every commit is durable in the
+    // WAL already (synchronous = FULL). The next command replays what the WAL holds when it
+    // opens it, so a store whose WAL has grown is checkpointed and truncated when it is
+    // dropped (see `Drop for Store`).
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
     conn.file_control(
         Some(rusqlite::MAIN_DB),
         rusqlite::FileControl::PersistWal(&mut 1),
     )?;
     Ok(())
+}
+
+/// A WAL larger than this is checkpointed and truncated when the store is dropped: replaying
+/// it costs the next command a read per frame.
+const WAL_KEEP: u64 = 256 * 1024;
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let wal = self.dir.join(format!("{DB_FILE}-wal"));
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_KEEP)
+            && !self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true)
+        {
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
 }
