@@ -556,17 +556,9 @@ fn events_of(
             .filter(|d| !bound_paths.contains(d.path.as_slice()) && !ch.added(&d.id))
             .filter(|d| d.kind != EntryKind::Gitlink && !crate::stub::is_tombstone_name(&d.path))
             .filter(|d| policy.decide(&d.path).action != Action::Ignore)
-            .filter_map(|d| {
-                let id = gix::ObjectId::from_hex(d.id.as_bytes()).ok()?;
-                Some((d.path.as_slice(), id, d.kind))
-            })
+            .filter_map(crate::git::Deleted::side)
             .collect();
-        let destinations: Vec<crate::git::Side<'_>> = ch
-            .added_files
-            .iter()
-            .filter(|(path, _, _)| !crate::stub::is_tombstone_name(path))
-            .map(|(path, id, kind)| (path.as_slice(), *id, *kind))
-            .collect();
+        let destinations = crate::git::added_sides(&ch.added_files);
         repo.moves(&sources, &destinations, policy.move_similarity)?
     } else {
         Default::default()

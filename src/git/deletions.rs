@@ -229,6 +229,24 @@ fn candidates<'a>(sides: &[Side<'a>], sizes: &[u64]) -> Vec<super::similarity::C
         .collect()
 }
 
+impl Deleted {
+    /// This deletion as the source of a possible move (`None` for a malformed id).
+    pub fn side(&self) -> Option<Side<'_>> {
+        let id = gix::ObjectId::from_hex(self.id.as_bytes()).ok()?;
+        Some((self.path.as_slice(), id, self.kind))
+    }
+}
+
+/// The files a commit adds, as destinations of possible moves: every one but tombstones (a
+/// tombstone stands for a deletion; it is never where a file moved).
+pub fn added_sides(added: &[(Vec<u8>, gix::ObjectId, EntryKind)]) -> Vec<Side<'_>> {
+    added
+        .iter()
+        .filter(|(path, _, _)| !crate::stub::is_tombstone_name(path))
+        .map(|(path, id, kind)| (path.as_slice(), *id, *kind))
+        .collect()
+}
+
 /// What the walk finds.
 #[derive(Default)]
 struct Changes {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
 
-pub use deletions::{Deleted, Side, StagedDeletions};
+pub use deletions::{added_sides, Deleted, Side, StagedDeletions};
 pub use history::{CommitChanges, CommitInfo, Replaced, TreeMemo};
 pub use index::{IndexEntry, PreparedIndex, Staged};
 pub use objects::{EntryKind, TreeEntry};

@@ -78,18 +78,10 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             .iter()
             .filter(|d| d.kind != EntryKind::Gitlink && !moved.contains(&d.id))
             .filter(|d| !crate::stub::is_tombstone_name(&d.path))
-            .filter_map(|d| {
-                let id = gix::ObjectId::from_hex(d.id.as_bytes()).ok()?;
-                Some((d.path.as_slice(), id, d.kind))
-            })
+            .filter_map(crate::git::Deleted::side)
             .collect();
         // The files the commit adds, found by the same walk that found the deletions.
-        let destinations: Vec<crate::git::Side<'_>> = staged
-            .added
-            .iter()
-            .filter(|(path, _, _)| !crate::stub::is_tombstone_name(path))
-            .map(|(path, id, kind)| (path.as_slice(), *id, *kind))
-            .collect();
+        let destinations = crate::git::added_sides(&staged.added);
         if policy.archive_moves || policy.move_similarity >= 100 {
             std::collections::HashMap::new()
         } else {
