@@ -168,19 +168,26 @@ fn write_commit(
 ) -> Result<(Option<String>, usize), PublishError> {
     let items_path = format!("items/{}.jsonl", files.store_id);
     let evidence_path = format!("evidence/{}.jsonl", files.store_id);
-    if let Some(p) = parent {
-        if let Some(theirs) = repo.file_at(p, evidence_path.as_bytes())? {
-            if !files.evidence.starts_with(&theirs) {
-                return Err(PublishError::Diverged {
-                    store_id: files.store_id.clone(),
-                });
-            }
-        }
+    // What the parent holds of this store: read once, for the checks and the no-change test.
+    let theirs_evidence = match parent {
+        Some(p) => repo.file_at(p, evidence_path.as_bytes())?,
+        None => None,
+    };
+    if theirs_evidence
+        .as_ref()
+        .is_some_and(|theirs| !files.evidence.starts_with(theirs))
+    {
+        return Err(PublishError::Diverged {
+            store_id: files.store_id.clone(),
+        });
     }
-    if let (true, Some(p)) = (files.ci.ci_store, parent) {
+    let theirs_ci_store = parent.and_then(|p| ci_store_at(repo, p));
+    if let (true, Some(other)) = (files.ci.ci_store, &theirs_ci_store) {
         // Another store became the CI store first (two first runs raced): continue that one.
-        if let Some(other) = ci_store_at(repo, p).filter(|o| *o != files.store_id) {
-            return Err(PublishError::Diverged { store_id: other });
+        if *other != files.store_id {
+            return Err(PublishError::Diverged {
+                store_id: other.clone(),
+            });
         }
     }
     let ci_store_line = files.ci.ci_store.then(|| format!("{}\n", files.store_id));
@@ -204,8 +211,7 @@ fn write_commit(
         if let Some(p) = parent {
             let same_items =
                 repo.file_at(p, items_path.as_bytes())?.as_deref() == Some(&files.items[..]);
-            let same_evidence =
-                repo.file_at(p, evidence_path.as_bytes())?.as_deref() == Some(&files.evidence[..]);
+            let same_evidence = theirs_evidence.as_deref() == Some(&files.evidence[..]);
             let same_checkpoint = match &files.ci.checkpoint {
                 Some((r, c)) => {
                     repo.file_at(p, format!("checkpoints/{r}").as_bytes())?
@@ -214,10 +220,7 @@ fn write_commit(
                 }
                 None => true,
             };
-            let same_ci_store = match &ci_store_line {
-                Some(l) => repo.file_at(p, CI_STORE.as_bytes())?.as_deref() == Some(l.as_bytes()),
-                None => true,
-            };
+            let same_ci_store = !files.ci.ci_store || theirs_ci_store.is_some();
             if same_items
                 && same_evidence
                 && same_checkpoint

@@ -53,6 +53,19 @@ impl Repo {
         self.walk(tree_id, &mut prefix, index.tree(), &index, &mut changes)?;
         let Changes { mut deleted, added } = changes;
         deleted.sort_by(|a, b| a.path.cmp(&b.path));
+        // Additions matter only as places a deletion moved to: spelled out only then (most
+        // commits delete nothing, and this runs on every one).
+        let added = if deleted.is_empty() {
+            Vec::new()
+        } else {
+            added
+                .into_iter()
+                .map(|(i, kind)| {
+                    let e = &index.entries()[i];
+                    (e.path(&index).to_vec(), e.id, kind)
+                })
+                .collect()
+        };
         Ok(StagedDeletions {
             head: Some(head),
             deleted,
@@ -83,16 +96,18 @@ impl Repo {
                 None => return self.all_files(tree_id, prefix, out),
             }
         };
+        let base = range.start;
         let entries = &index.entries()[range];
         let tree = self.repo.find_tree(tree_id)?;
-        let mut names: HashSet<Vec<u8>> = HashSet::new();
-        let mut subdirs: Vec<(gix::ObjectId, Vec<u8>)> = Vec::new();
+        // Names borrowed from the tree's own bytes: no allocation per entry.
+        let mut names: HashSet<&[u8]> = HashSet::new();
+        let mut subdirs: Vec<(gix::ObjectId, &[u8])> = Vec::new();
         for entry in tree.iter() {
             let entry = entry.map_err(|e| GitError::Gix {
                 message: e.to_string(),
             })?;
-            let name = entry.filename();
-            names.insert(name.to_vec());
+            let name: &[u8] = entry.inner.filename;
+            names.insert(name);
             let len = prefix.len();
             if !prefix.is_empty() {
                 prefix.push(b'/');
@@ -100,7 +115,7 @@ impl Repo {
             prefix.extend_from_slice(name);
             let kind = EntryKind::from_gix(entry.mode().kind());
             if kind == EntryKind::Tree {
-                subdirs.push((entry.object_id(), name.to_vec()));
+                subdirs.push((entry.object_id(), name));
             } else if entries
                 .binary_search_by(|e| e.path(index).as_bytes().cmp(prefix.as_slice()))
                 .is_err()
@@ -145,7 +160,7 @@ impl Repo {
                 _ => None,
             };
             if let (Some(kind), gix::index::entry::Stage::Unconflicted) = (kind, e.stage()) {
-                changes.added.push((path.to_vec(), e.id, kind));
+                changes.added.push((base + i, kind));
             }
             i += 1;
         }
@@ -154,12 +169,8 @@ impl Repo {
             if !prefix.is_empty() {
                 prefix.push(b'/');
             }
-            prefix.extend_from_slice(&name);
-            let child = cache.and_then(|c| {
-                c.children
-                    .iter()
-                    .find(|t| t.name.as_slice() == name.as_slice())
-            });
+            prefix.extend_from_slice(name);
+            let child = cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
             self.walk(id, prefix, child, index, changes)?;
             prefix.truncate(len);
         }
@@ -251,7 +262,8 @@ pub fn added_sides(added: &[(Vec<u8>, gix::ObjectId, EntryKind)]) -> Vec<Side<'_
 #[derive(Default)]
 struct Changes {
     deleted: Vec<Deleted>,
-    added: Vec<(Vec<u8>, gix::ObjectId, EntryKind)>,
+    /// Index positions of the files added.
+    added: Vec<(usize, EntryKind)>,
 }
 
 /// A file on one side of a possible move: path, blob, kind.

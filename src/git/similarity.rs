@@ -27,11 +27,7 @@ pub struct Spans {
 
 /// git's binary test: a NUL byte in the first 8,000 bytes.
 fn is_binary(data: &[u8]) -> bool {
-    memchr_nul(&data[..data.len().min(8000)])
-}
-
-fn memchr_nul(data: &[u8]) -> bool {
-    data.contains(&0)
+    data[..data.len().min(8000)].contains(&0)
 }
 
 impl Spans {
@@ -262,24 +258,21 @@ mod tests {
         // A unique shared file name pairs first when the score is at least halfway to 100%.
         // (Without that pass, 0→0 at 90% would win and source 1 stay unpaired.)
         let pct = |p: u64| p * MAX_SCORE / 100;
-        let scores = [[pct(90), pct(80)], [pct(80), 0]];
-        let got = pair(
-            &[c(b"a"), c(b"x")],
-            &[c(b"x"), c(b"d")],
-            pct(50),
-            100,
-            |s, d| scores[s][d],
+        let named = |scores: [[u64; 2]; 2]| {
+            pair(
+                &[c(b"a"), c(b"x")],
+                &[c(b"x"), c(b"d")],
+                pct(50),
+                100,
+                |s, d| scores[s][d],
+            )
+        };
+        assert_eq!(
+            named([[pct(90), pct(80)], [pct(80), 0]]),
+            vec![(1, 0), (0, 1)]
         );
-        assert_eq!(got, vec![(1, 0), (0, 1)]);
         // Below halfway (75% at a 50% threshold) the shared name does not pair first.
-        let scores = [[pct(90), pct(80)], [pct(70), 0]];
-        let got = pair(
-            &[c(b"a"), c(b"x")],
-            &[c(b"x"), c(b"d")],
-            pct(50),
-            100,
-            |s, d| scores[s][d],
-        );
+        let got = named([[pct(90), pct(80)], [pct(70), 0]]);
         assert_eq!(got, vec![(0, 0)]);
     }
 }

@@ -684,11 +684,7 @@ pub fn run_as(
         .conn()
         .pragma_update(None, "cache_size", -65536)
         .map_err(crate::store::StoreError::from)?;
-    let fresh: bool = store.conn().query_row(
-        "SELECT NOT EXISTS (SELECT 1 FROM items) AND NOT EXISTS (SELECT 1 FROM evidence)",
-        [],
-        |r| r.get(0),
-    )?;
+    let fresh = store.is_empty()?;
     if cont.is_some() && !fresh {
         return Err(InterchangeError::Invalid {
             what: "store".into(),

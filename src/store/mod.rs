@@ -175,6 +175,15 @@ impl Store {
         }
     }
 
+    /// Whether the store holds nothing yet: no item and no evidence line.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM items) AND NOT EXISTS (SELECT 1 FROM evidence)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// This store's id (16 hex digits, made when the store was created).
     pub fn id(&self) -> Result<String, StoreError> {
         Ok(self

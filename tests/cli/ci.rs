@@ -430,6 +430,16 @@ fn the_baseline_keeps_historical_deletions_out_of_the_violations() {
     assert_eq!(json_lines(&out)[0]["baselined"], 3);
 }
 
+/// Delete `file` in a commit of its own and push it (forced: the history may have been
+/// rewritten); returns the push's (before, after).
+fn push_deletion(dev: &Repo, file: &str) -> (String, String) {
+    let before = dev.head();
+    dev.git(&["rm", "-q", file]);
+    dev.git(&["commit", "-qm", &format!("delete {file}")]);
+    dev.git(&["push", "-q", "-f", "origin", "main"]);
+    (before, dev.head())
+}
+
 /// Paths on the archive branch's item records, read from a fresh clone.
 fn archived_paths(dev: &Repo, origin: &std::path::Path) -> Vec<String> {
     let fresh = ci_clone(dev, origin, None);
@@ -480,13 +490,7 @@ fn a_skipped_run_leaves_no_gap_in_the_archive() {
         ("f4.py", b"4\n"),
     ]);
     let origin = bare_origin(&dev);
-    let push = |file: &str| -> (String, String) {
-        let before = dev.head();
-        dev.git(&["rm", "-q", file]);
-        dev.git(&["commit", "-qm", &format!("delete {file}")]);
-        dev.git(&["push", "-q", "-f", "origin", "main"]);
-        (before, dev.head())
-    };
+    let push = |file: &str| push_deletion(&dev, file);
     let run = |before: &str, after: &str| {
         let ci = ci_clone(&dev, &origin, None);
         let (out, _, _) = run_ci(&ci, "push", push_event(before, after), &["--publish"]);
@@ -648,13 +652,7 @@ fn two_runs_publishing_at_once_lose_nothing_and_keep_one_chain() {
         ("c.py", b"c\n"),
     ]);
     let origin = bare_origin(&dev);
-    let push = |file: &str| -> (String, String) {
-        let before = dev.head();
-        dev.git(&["rm", "-q", file]);
-        dev.git(&["commit", "-qm", &format!("delete {file}")]);
-        dev.git(&["push", "-q", "origin", "main"]);
-        (before, dev.head())
-    };
+    let push = |file: &str| push_deletion(&dev, file);
     let (b1, a1) = push("a.py");
     let first = ci_clone(&dev, &origin, None);
     let (out, _, _) = run_ci(&first, "push", push_event(&b1, &a1), &["--publish"]);

@@ -32,17 +32,6 @@ pub(super) fn branch_tip(ctx: &Ctx, remote: &str, branch: &str) -> Option<String
         .or_else(|| ctx.repo.ref_commit(&format!("refs/heads/{branch}")))
 }
 
-fn is_empty(store: &Store) -> Result<bool, Error> {
-    Ok(store
-        .conn()
-        .query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM items) AND NOT EXISTS (SELECT 1 FROM evidence)",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(crate::store::StoreError::from)?)
-}
-
 /// Make the store the CI store the archive branch names, as the branch has it.
 pub(super) fn prepare_store(ctx: &Ctx, remote: &str, branch: &str) -> Result<Prepared, Error> {
     let dir = ctx.store_dir()?;
@@ -58,7 +47,7 @@ pub(super) fn prepare_store(ctx: &Ctx, remote: &str, branch: &str) -> Result<Pre
         return Ok(out);
     };
     let store = ctx.open_store()?;
-    if !is_empty(&store)? {
+    if !store.is_empty()? {
         let local_id = store.id()?;
         if local_id != ci_id {
             return Err(CommandError::Invalid {

@@ -98,7 +98,13 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         // runner did it; the event's range is only a lower bound. A cancelled, skipped or
         // failed run, or a force push, leaves no gap.
         let spec = match &scan_ref {
-            Some(r) => continue_from_checkpoint(ctx, &args.remote, &branch, r, base_spec.clone()),
+            Some(r) => continue_from_checkpoint(
+                ctx,
+                (&args.remote, &branch),
+                prepared.is_none(),
+                r,
+                base_spec.clone(),
+            ),
             None => base_spec.clone(),
         };
         let spec_base = match &spec {
@@ -244,11 +250,11 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
 }
 
 /// Widen `spec` to start at the commit the archive branch records `git_ref` was last scanned
-/// up to (the branch was fetched when the store was prepared; here too when not publishing).
+/// up to. `fetch`: the branch was not fetched yet (preparing the CI store fetches it).
 fn continue_from_checkpoint(
     ctx: &Ctx,
-    remote: &str,
-    branch: &str,
+    (remote, branch): (&str, &str),
+    fetch: bool,
     git_ref: &str,
     spec: Spec,
 ) -> Spec {
@@ -256,7 +262,9 @@ fn continue_from_checkpoint(
         Spec::Range { tip, .. } | Spec::History { tip } => tip.clone(),
         Spec::SinceLast => return spec,
     };
-    let _ = ctx.repo.fetch_branch(remote, branch);
+    if fetch {
+        let _ = ctx.repo.fetch_branch(remote, branch);
+    }
     match continuity::checkpoint_base(ctx, remote, git_ref, &tip) {
         // This event's commits were already scanned (a run for a later push got there first):
         // nothing to scan, and the checkpoint stays where it is.
