@@ -24,7 +24,12 @@ for target in stub_parse import_record path_gate; do
   if ! cargo fuzz run --sanitizer none "$target" "$work" -- \
     -max_total_time="$seconds" -rss_limit_mb=512 -max_len=65536 -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log"
-    echo "fuzz: $target failed; the input is in fuzz/artifacts/$target/" >&2
+    # A crash leaves its input under fuzz/artifacts; a failed build (a full disk, say) does not.
+    if grep -q '^==[0-9]*== ERROR: libFuzzer\|^SUMMARY: libFuzzer\|panicked at' "$log"; then
+      echo "fuzz: $target found a failing input; it is in fuzz/artifacts/$target/" >&2
+    else
+      echo "fuzz: $target could not run (see the output above)" >&2
+    fi
     exit 1
   fi
   grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" || tail -n 5 "$log"
