@@ -59,10 +59,9 @@ pub fn restore_entry() -> i32 {
         Ok(c) => c,
         Err(e) => return output::Output::clap_error(&e),
     };
-    finish(commands::run(cli::Cli {
-        global: cli.global,
-        command: cli::Command::Restore(cli.args),
-    }))
+    // Only the restore path, so the link (and the startup's relocations) holds what a
+    // restore needs, not every command.
+    finish(commands::run_restore(&cli.global, &cli.args))
 }
 
 fn finish((out, outcome): (output::Output, error::Outcome)) -> i32 {

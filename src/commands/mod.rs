@@ -286,6 +286,21 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
     (out, outcome)
 }
 
+/// `git-archive-restore`'s dispatch: the restore command alone.
+pub fn run_restore(
+    global: &crate::cli::Global,
+    args: &crate::cli::RestoreArgs,
+) -> (Output, Outcome) {
+    let out = Output {
+        json: global.json,
+        quiet: global.quiet,
+    };
+    (
+        out,
+        Ctx::new(global, out).and_then(|ctx| restore::run(args, &ctx)),
+    )
+}
+
 /// What every repository command needs: the repository, its policy, the store location.
 ///
 /// The policy (and so the store location, which it may set) is loaded on first use, so a

@@ -157,6 +157,7 @@ struct Ready {
 /// Run `restore`: resolve every target, check and verify every file, then write them all or
 /// none.
 pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
+    let mut phases = crate::trace::Phases::start();
     // Opened once, writable when the restore will record itself (a second open costs as much
     // as the rest of a one-file restore); a dry run only reads.
     let store = if args.dry_run {
@@ -164,6 +165,7 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
     } else {
         ctx.existing_store_writable()?
     };
+    phases.lap("open-store");
     let mut targets: Vec<Target> = Vec::new();
     for arg in &args.targets {
         for t in resolve(ctx, store.as_ref(), arg, args.at.as_deref())? {
@@ -186,6 +188,7 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
         }
         .into());
     }
+    phases.lap("resolve");
     // Every file is checked and its bytes verified before any is written.
     let to_original = args.output.is_none();
     let stage = to_original && !args.no_stage;
@@ -212,6 +215,7 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
             index_before,
         });
     }
+    phases.lap("verify");
     let dest = |r: &Ready| match &args.output {
         Some(out) => ctx.cwd.join(out),
         None => worktree.display(&r.target.path),
@@ -369,6 +373,10 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
     if let Err(e) = recorded {
         undo(written.get());
         return Err(e);
+    }
+    phases.lap("write-and-record");
+    if let Some(line) = phases.report() {
+        ctx.out.warn(&line);
     }
     for (r, report) in ready.iter().zip(&reports) {
         ctx.out.json(report);

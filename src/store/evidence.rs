@@ -132,7 +132,7 @@ pub fn sync_file(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
     if last_seq < db_max {
         let mut stmt = conn.prepare("SELECT line FROM evidence WHERE seq > ?1 ORDER BY seq")?;
         let mut rows = stmt.query([last_seq])?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut f);
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut f);
         while let Some(row) = rows.next()? {
             let line = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
             w.write_all(line.as_bytes()).map_err(&io)?;

@@ -141,7 +141,7 @@ pub fn sync_files(conn: &Connection, dir: &Path) -> Result<(), StoreError> {
         }
         // A copy of the table, caught up by the next write after a crash (as evidence.jsonl),
         // written a line at a time through a buffer: never the whole stream in memory.
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut f);
+        let mut w = std::io::BufWriter::with_capacity(64 * 1024, &mut f);
         for_each_line(conn, stream, last_seq, |_, line| {
             w.write_all(line.as_bytes())?;
             w.write_all(b"\n")
