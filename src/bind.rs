@@ -35,6 +35,16 @@ pub enum BindError {
     Store(#[from] StoreError),
 }
 
+impl BindError {
+    /// What kind of failure this is (see [`crate::error::Kind`]).
+    pub fn kind(&self) -> crate::error::Kind {
+        match self {
+            BindError::Git(e) => e.kind(),
+            BindError::Store(e) => e.kind(),
+        }
+    }
+}
+
 /// Bind the pending items that `commit` completes.
 pub fn bind_to(
     repo: &Repo,

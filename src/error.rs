@@ -5,7 +5,10 @@
 //! | 0 | success |
 //! | 1 | a verification or policy failure (the tool worked; what it checked is wrong) |
 //! | 2 | usage or configuration error (bad arguments, bad policy, not a repository, …) |
-//! | 3 | internal error (I/O, database, git failures the user cannot fix by changing input) |
+//! | 3 | internal error (I/O, database, git failures the user cannot fix by changing input; a bug) |
+//!
+//! Every error type has a `kind()` that names its [`Kind`] for each variant, with no catch-all
+//! arm: a new variant does not compile until someone decides its exit code.
 
 use miette::Diagnostic;
 
@@ -23,6 +26,53 @@ pub const USAGE: i32 = 2;
 /// Exit code for an internal error.
 pub const INTERNAL: i32 = 3;
 
+/// What kind of failure an error is; each maps to one exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The tool worked; what it checked is wrong (exit 1).
+    Failure,
+    /// Bad arguments, configuration or input the user can fix (exit 2).
+    Usage,
+    /// I/O, database, git or a bug: not fixable by changing the input (exit 3).
+    Internal,
+}
+
+impl Kind {
+    /// The process exit code of this kind.
+    pub const fn exit_code(self) -> i32 {
+        match self {
+            Kind::Failure => FAILURE,
+            Kind::Usage => USAGE,
+            Kind::Internal => INTERNAL,
+        }
+    }
+}
+
+/// A worker thread panicked: a bug, reported as an internal error (exit 3) instead of a crash
+/// or a misleading message. The work in flight was not committed.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("internal error: {what} panicked: {message}")]
+#[diagnostic(
+    code(tombstone::internal::panic),
+    help("this is a bug in git-tombstone; nothing of the failed step was committed, and a rerun starts over. Please report it with this message")
+)]
+pub struct Panicked {
+    pub what: &'static str,
+    pub message: String,
+}
+
+impl Panicked {
+    /// From a thread's panic payload (`JoinHandle::join`'s or `catch_unwind`'s error).
+    pub fn from_payload(what: &'static str, payload: &(dyn std::any::Any + Send)) -> Panicked {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        Panicked { what, message }
+    }
+}
+
 /// Every error a command can end with.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum Error {
@@ -38,33 +88,26 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Command(#[from] CommandError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Panicked(#[from] Panicked),
 }
 
 impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::Git(e) => e.kind(),
+            Error::Policy(e) => e.kind(),
+            Error::Store(e) => e.kind(),
+            Error::Command(e) => e.kind(),
+            Error::Panicked(_) => Kind::Internal,
+        }
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Git(e) => match e {
-                GitError::NotARepo { .. }
-                | GitError::UnsupportedObjectFormat { .. }
-                | GitError::Bare { .. }
-                | GitError::Unborn
-                | GitError::BadRevision { .. } => USAGE,
-                GitError::CorruptObject { .. } => FAILURE,
-                GitError::MissingObject { .. }
-                | GitError::Gix { .. }
-                | GitError::Command { .. } => INTERNAL,
-            },
-            Error::Policy(_) => USAGE,
-            Error::Store(e) => match e {
-                StoreError::Create { .. } | StoreError::Newer { .. } => USAGE,
-                StoreError::Evidence { .. } | StoreError::CorruptBlob { .. } => FAILURE,
-                StoreError::Database { .. } | StoreError::Sql(_) | StoreError::Io { .. } => {
-                    INTERNAL
-                }
-            },
-            Error::Command(e) => e.exit_code(),
-        }
+        self.kind().exit_code()
     }
 }
 
@@ -101,6 +144,16 @@ impl From<crate::interchange::InterchangeError> for Error {
         match e {
             crate::interchange::InterchangeError::Store(s) => Error::Store(s),
             other => Error::Command(CommandError::Interchange(other)),
+        }
+    }
+}
+
+impl From<crate::snapshot::SnapshotError> for Error {
+    fn from(e: crate::snapshot::SnapshotError) -> Self {
+        match e {
+            crate::snapshot::SnapshotError::Git(g) => Error::Git(g),
+            crate::snapshot::SnapshotError::Store(s) => Error::Store(s),
+            crate::snapshot::SnapshotError::Panicked(p) => Error::Panicked(p),
         }
     }
 }

@@ -2,7 +2,9 @@
 //! - `<name>`: [`hit`] aborts the process there, the way a kill or power loss would, so tests
 //!   can show that a rerun completes the work;
 //! - `error:<name>`: [`error`] returns true there, so tests can show that an ordinary failure
-//!   at that point is reported and undone.
+//!   at that point is reported and undone;
+//! - `panic:<name>`: [`panic_at`] panics there (in a worker thread), so tests can show that a
+//!   bug is reported as an internal error and nothing half-done is committed.
 //!
 //! Only builds with the `testing` feature (which only the test suite turns on) read the
 //! variable: in a release build no caller can abort the binary at a chosen point.
@@ -22,4 +24,14 @@ pub fn error(name: &str) -> bool {
     cfg!(feature = "testing")
         && std::env::var("GIT_TOMBSTONE_FAILPOINT")
             .is_ok_and(|v| v.strip_prefix("error:") == Some(name))
+}
+
+/// Panic if `GIT_TOMBSTONE_FAILPOINT` is `panic:<name>` (`testing` builds only).
+pub fn panic_at(name: &str) {
+    if cfg!(feature = "testing")
+        && std::env::var("GIT_TOMBSTONE_FAILPOINT")
+            .is_ok_and(|v| v.strip_prefix("panic:") == Some(name))
+    {
+        panic!("injected panic at {name} (GIT_TOMBSTONE_FAILPOINT)");
+    }
 }

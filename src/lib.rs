@@ -50,7 +50,11 @@ pub fn main_entry() -> i32 {
         Ok(c) => c,
         Err(e) => return output::Output::clap_error(&e),
     };
-    finish(commands::run(cli))
+    let out = output::Output {
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+    };
+    guarded(out, || commands::run(cli))
 }
 
 /// Entry point of `git-archive-restore`: returns the process exit code.
@@ -61,7 +65,23 @@ pub fn restore_entry() -> i32 {
     };
     // Only the restore path, so the link (and the startup's relocations) holds what a
     // restore needs, not every command.
-    finish(commands::run_restore(&cli.global, &cli.args))
+    let out = output::Output {
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+    };
+    guarded(out, || commands::run_restore(&cli.global, &cli.args))
+}
+
+/// Run a command; a panic (a bug) ends as an internal error (exit 3) reported like any other
+/// error, never as a crash with exit 101. Worker threads catch their own panics the same way.
+fn guarded(out: output::Output, run: impl FnOnce() -> (output::Output, error::Outcome)) -> i32 {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(done) => finish(done),
+        Err(payload) => finish((
+            out,
+            Err(error::Panicked::from_payload("the command", &*payload).into()),
+        )),
+    }
 }
 
 fn finish((out, outcome): (output::Output, error::Outcome)) -> i32 {

@@ -73,6 +73,16 @@ pub enum PolicyError {
     },
 }
 
+impl PolicyError {
+    /// What kind of failure this is (see [`crate::error::Kind`]): a policy file that cannot
+    /// be read or is invalid is configuration the user fixes.
+    pub fn kind(&self) -> crate::error::Kind {
+        match self {
+            PolicyError::Read { .. } | PolicyError::Invalid { .. } => crate::error::Kind::Usage,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {

@@ -46,8 +46,7 @@ pub fn sanitise(s: &str) -> String {
 
 fn provider(host: &str) -> String {
     let host = host.to_ascii_lowercase();
-    let host = host.split(':').next().unwrap_or_default();
-    match host {
+    match host.as_str() {
         "github.com" | "www.github.com" | "ssh.github.com" => "github".into(),
         "gitlab.com" | "www.gitlab.com" => "gitlab".into(),
         "bitbucket.org" | "www.bitbucket.org" => "bitbucket".into(),
@@ -58,20 +57,7 @@ fn provider(host: &str) -> String {
 
 /// The identity a remote URL names, if it has a host and a path.
 pub fn from_remote(url: &str) -> Option<Identity> {
-    let url = url.trim();
-    // scp-like `user@host:path`, or `scheme://[user@]host[:port]/path`.
-    let (host, path) = if let Some((_, rest)) = url.split_once("://") {
-        let (authority, path) = rest.split_once('/')?;
-        let host = authority.rsplit('@').next()?;
-        (host.to_owned(), path.to_owned())
-    } else if let Some((left, path)) = url.split_once(':') {
-        if left.contains('/') {
-            return None; // a local path with a colon
-        }
-        (left.rsplit('@').next()?.to_owned(), path.to_owned())
-    } else {
-        return None;
-    };
+    let (host, path) = crate::git::url_host_and_path(url)?;
     let path = path.trim_matches('/');
     let path = path.strip_suffix(".git").unwrap_or(path);
     let mut parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
@@ -122,12 +108,10 @@ pub fn hostname() -> String {
             return sanitise(h.trim());
         }
     }
-    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
-    sanitise(raw.trim())
+    // gethostname(3) on every Unix (macOS has no /proc or /etc/hostname).
+    let raw = gethostname::gethostname().to_string_lossy().into_owned();
+    let raw = raw.trim();
+    sanitise(if raw.is_empty() { "localhost" } else { raw })
 }
 
 #[cfg(test)]
@@ -161,7 +145,16 @@ mod tests {
             id("https://user:pw@git.example.com:8443/a.b/c d.git"),
             Some(("git_example_com__a_b".into(), "c_d".into()))
         );
+        assert_eq!(
+            id("ssh://git@[2001:db8::1]:2222/team/app.git"),
+            Some(("2001_db8__1__team".into(), "app".into()))
+        );
+        assert_eq!(
+            id("git@github.com:22/owner/repo.git").map(|i| i.1),
+            Some("repo".into())
+        );
         assert_eq!(id("/srv/git/repo.git"), None);
+        assert_eq!(id("file:///srv/git/repo.git"), None);
         assert_eq!(id("https://github.com/onlyowner"), None);
     }
 

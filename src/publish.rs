@@ -64,6 +64,21 @@ pub enum PublishError {
     },
 }
 
+impl PublishError {
+    /// What kind of failure this is (see [`crate::error::Kind`]): a lost push race or a
+    /// diverged branch is not the user's input, and a rerun is the remedy.
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            PublishError::Git(e) => e.kind(),
+            PublishError::Store(e) => e.kind(),
+            PublishError::Contended { .. }
+            | PublishError::Diverged { .. }
+            | PublishError::Io { .. } => Kind::Internal,
+        }
+    }
+}
+
 /// What a CI run records on the branch besides its store's files.
 #[derive(Debug, Default, Clone)]
 pub struct CiRecord {

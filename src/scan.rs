@@ -156,84 +156,101 @@ pub fn run(
         let walked = &walked;
         let walk_done = &walk_done;
         scope.spawn(move || {
-            use std::sync::atomic::Ordering::Relaxed;
-            let repo = walker_repo.open();
-            let mut n = 0usize;
-            let mut send = |batch: Vec<CommitInfo>| {
-                n += 1;
-                work_tx.send((n - 1, batch)).is_ok()
-            };
-            let mut batch = Vec::with_capacity(FIRST_BATCH);
-            let mut size = FIRST_BATCH;
-            // The newest large batch is held back until the next one is full: if the walk
-            // ends first, it goes out in small pieces.
-            let mut held: Option<Vec<CommitInfo>> = None;
-            let result = repo.walk_commits(walk.tips, walk.hidden, first_parent, &mut |c| {
-                batch.push(c);
-                if batch.len() < size {
-                    return true;
-                }
-                walked.fetch_add(batch.len(), Relaxed);
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if size == FIRST_BATCH {
-                    size = BATCH;
-                    return send(full);
-                }
-                match held.replace(full) {
-                    Some(previous) => send(previous),
-                    None => true,
-                }
-            });
-            if let Err(e) = result {
-                let _ = walker_sender.send(Err(e.into()));
-                return;
-            }
-            walked.fetch_add(batch.len(), Relaxed);
-            walk_done.store(true, std::sync::atomic::Ordering::Release);
-            let rest: Vec<CommitInfo> = held.into_iter().flatten().chain(batch).collect();
-            for piece in rest.chunks(LAST_BATCH) {
-                if !send(piece.to_vec()) {
+            let on_panic = walker_sender.clone();
+            let walked_all = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                use std::sync::atomic::Ordering::Relaxed;
+                let repo = walker_repo.open();
+                let mut n = 0usize;
+                let mut send = |batch: Vec<CommitInfo>| {
+                    n += 1;
+                    work_tx.send((n - 1, batch)).is_ok()
+                };
+                let mut batch = Vec::with_capacity(FIRST_BATCH);
+                let mut size = FIRST_BATCH;
+                // The newest large batch is held back until the next one is full: if the walk
+                // ends first, it goes out in small pieces.
+                let mut held: Option<Vec<CommitInfo>> = None;
+                let result = repo.walk_commits(walk.tips, walk.hidden, first_parent, &mut |c| {
+                    batch.push(c);
+                    if batch.len() < size {
+                        return true;
+                    }
+                    walked.fetch_add(batch.len(), Relaxed);
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if size == FIRST_BATCH {
+                        size = BATCH;
+                        return send(full);
+                    }
+                    match held.replace(full) {
+                        Some(previous) => send(previous),
+                        None => true,
+                    }
+                });
+                if let Err(e) = result {
+                    let _ = walker_sender.send(Err(e.into()));
                     return;
                 }
+                walked.fetch_add(batch.len(), Relaxed);
+                walk_done.store(true, std::sync::atomic::Ordering::Release);
+                let rest: Vec<CommitInfo> = held.into_iter().flatten().chain(batch).collect();
+                for piece in rest.chunks(LAST_BATCH) {
+                    if !send(piece.to_vec()) {
+                        return;
+                    }
+                }
+            }));
+            if let Err(payload) = walked_all {
+                let panicked = crate::error::Panicked::from_payload("the history walk", &*payload);
+                let _ = on_panic.send(Err(panicked.into()));
             }
         });
         for _ in 0..workers {
             let sender = sender.clone();
             let worker_repo = repo.duplicate();
             let work_rx = &work_rx;
+            // A panic (a bug) becomes an error the writer receives, so nothing after the lost
+            // batch is written and the command exits 3 with a clear message.
+            let on_panic = sender.clone();
             scope.spawn(move || {
-                let repo = worker_repo.open_for_history();
-                // Kept across batches: trees of directories that have not changed since are
-                // still the parent's.
-                let mut memo = TreeMemo::default();
-                loop {
-                    let next = work_rx
-                        .lock()
-                        .ok()
-                        .and_then(|rx| rx.as_ref().map(|rx| rx.recv()));
-                    let Some(Ok((index, batch))) = next else {
-                        return;
-                    };
-                    let mut events: Vec<Vec<Event>> = Vec::new();
-                    events.resize_with(batch.len(), Vec::new);
-                    let done = repo.changes_of_run(
-                        &batch,
-                        first_parent,
-                        &mut memo,
-                        &mut |i, changes| -> Result<(), Error> {
-                            if let Some(changes) = changes {
-                                events[i] = events_of(&repo, policy, compression, &changes)?;
-                            }
-                            Ok(())
-                        },
-                    );
-                    if let Err(e) = done {
-                        let _ = sender.send(Err(e));
-                        return;
+                let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let repo = worker_repo.open_for_history();
+                    // Kept across batches: trees of directories that have not changed since are
+                    // still the parent's.
+                    let mut memo = TreeMemo::default();
+                    loop {
+                        let next = work_rx
+                            .lock()
+                            .ok()
+                            .and_then(|rx| rx.as_ref().map(|rx| rx.recv()));
+                        let Some(Ok((index, batch))) = next else {
+                            return;
+                        };
+                        let mut events: Vec<Vec<Event>> = Vec::new();
+                        events.resize_with(batch.len(), Vec::new);
+                        let done = repo.changes_of_run(
+                            &batch,
+                            first_parent,
+                            &mut memo,
+                            &mut |i, changes| -> Result<(), Error> {
+                                if let Some(changes) = changes {
+                                    events[i] = events_of(&repo, policy, compression, &changes)?;
+                                }
+                                Ok(())
+                            },
+                        );
+                        if let Err(e) = done {
+                            let _ = sender.send(Err(e));
+                            return;
+                        }
+                        crate::failpoint::panic_at("scan:worker");
+                        if sender.send(Ok((index, events))).is_err() {
+                            return;
+                        }
                     }
-                    if sender.send(Ok((index, events))).is_err() {
-                        return;
-                    }
+                }));
+                if let Err(payload) = worked {
+                    let panicked = crate::error::Panicked::from_payload("a scan worker", &*payload);
+                    let _ = on_panic.send(Err(panicked.into()));
                 }
             });
         }

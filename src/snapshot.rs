@@ -51,6 +51,20 @@ pub enum SnapshotError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Panicked(#[from] crate::error::Panicked),
+}
+
+impl SnapshotError {
+    /// What kind of failure this is (see [`crate::error::Kind`]).
+    pub fn kind(&self) -> crate::error::Kind {
+        match self {
+            SnapshotError::Git(e) => e.kind(),
+            SnapshotError::Store(e) => e.kind(),
+            SnapshotError::Panicked(_) => crate::error::Kind::Internal,
+        }
+    }
 }
 
 impl From<rusqlite::Error> for SnapshotError {
@@ -160,9 +174,9 @@ pub fn run(
             })
             .collect();
         for h in handles {
-            let part = h.join().map_err(|_| GitError::Gix {
-                message: "a snapshot worker panicked".into(),
-            })??;
+            let part = h
+                .join()
+                .map_err(|p| crate::error::Panicked::from_payload("a snapshot worker", &*p))??;
             packed.extend(part);
         }
         Ok(())

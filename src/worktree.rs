@@ -34,12 +34,22 @@ pub enum WorktreeError {
     )]
     Refused { path: String, why: String },
     #[error("I/O error writing {path}")]
-    #[diagnostic(code(tombstone::io))]
+    #[diagnostic(code(tombstone::worktree::io))]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
+}
+
+impl WorktreeError {
+    /// What kind of failure this is (see [`crate::error::Kind`]).
+    pub fn kind(&self) -> crate::error::Kind {
+        match self {
+            WorktreeError::Refused { .. } => crate::error::Kind::Failure,
+            WorktreeError::Io { .. } => crate::error::Kind::Internal,
+        }
+    }
 }
 
 /// What to write.

@@ -94,10 +94,10 @@ pub fn select(args: &ListArgs, ctx: &Ctx) -> Result<Vec<Item>, crate::error::Err
 
 /// `list --global` / `--database DIR`: the central store, across projects.
 fn global(args: &ListArgs, ctx: &Ctx) -> Outcome {
-    let root = args
-        .database
-        .as_ref()
-        .map_or_else(crate::interchange::sync::default_dest, |d| ctx.cwd.join(d));
+    let root = match &args.database {
+        Some(d) => ctx.cwd.join(d),
+        None => crate::interchange::sync::default_dest()?,
+    };
     let matcher = path_matcher(args)?;
     let mut items = crate::interchange::sync::read_items(&root)?;
     items.retain(|i| {

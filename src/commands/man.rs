@@ -106,9 +106,8 @@ pub fn run(args: &ManArgs, out: Output) -> Outcome {
 }
 
 fn home() -> Result<PathBuf, Error> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
+    std::env::home_dir()
+        .filter(|h| !h.as_os_str().is_empty())
         .ok_or_else(|| {
             CommandError::Invalid {
                 what: "--install".into(),

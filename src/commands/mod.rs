@@ -34,7 +34,7 @@ use std::path::{Component, Path, PathBuf};
 use miette::Diagnostic;
 
 use crate::cli::{Cli, Command, EvidenceCommand, Global, StubCommand};
-use crate::error::{Error, Outcome, FAILURE, INTERNAL, USAGE};
+use crate::error::{Error, Kind, Outcome};
 use crate::git::Repo;
 use crate::output::Output;
 use crate::policy::Policy;
@@ -212,29 +212,47 @@ pub enum CommandError {
 }
 
 impl CommandError {
-    /// The exit code for this refusal.
-    pub fn exit_code(&self) -> i32 {
+    /// What kind of failure this is (see [`crate::error::Kind`]); every variant is named, so a
+    /// new one does not compile until its exit code is decided.
+    pub fn kind(&self) -> Kind {
         match self {
             CommandError::Purged { .. }
-            | CommandError::Governance(crate::governance::GovernanceError::Held { .. })
             | CommandError::Unavailable { .. }
             | CommandError::Mismatch { .. }
             | CommandError::NoVersionAt { .. }
             | CommandError::InvalidStub { .. }
-            | CommandError::UnsafePath { .. }
-            | CommandError::Worktree(crate::worktree::WorktreeError::Refused { .. }) => FAILURE,
-            CommandError::Io { .. }
-            | CommandError::Worktree(crate::worktree::WorktreeError::Io { .. })
-            | CommandError::Interchange(
-                crate::interchange::InterchangeError::Io { .. }
-                | crate::interchange::InterchangeError::Parquet(_)
-                | crate::interchange::InterchangeError::Arrow(_),
-            ) => INTERNAL,
-            CommandError::Interchange(crate::interchange::InterchangeError::Rejected {
-                ..
-            }) => FAILURE,
-            _ => USAGE,
+            | CommandError::UnsafePath { .. } => Kind::Failure,
+            CommandError::OutsideRepo { .. }
+            | CommandError::Untracked { .. }
+            | CommandError::Directory { .. }
+            | CommandError::Submodule { .. }
+            | CommandError::TooLarge { .. }
+            | CommandError::AlreadyStub { .. }
+            | CommandError::Uncommitted { .. }
+            | CommandError::StagedChanges { .. }
+            | CommandError::PolicyIgnores { .. }
+            | CommandError::Invalid { .. }
+            | CommandError::Unrenderable { .. }
+            | CommandError::NotFound { .. }
+            | CommandError::TwoVersions { .. }
+            | CommandError::OutputNeedsOne { .. }
+            | CommandError::BadGlob { .. }
+            | CommandError::WouldOverwrite { .. }
+            | CommandError::RangeUnavailable { .. }
+            | CommandError::NoSuchEvidence { .. }
+            | CommandError::StoreInWorktree { .. } => Kind::Usage,
+            CommandError::Io { .. } => Kind::Internal,
+            CommandError::Install(e) => e.kind(),
+            CommandError::Publish(e) => e.kind(),
+            CommandError::Governance(e) => e.kind(),
+            CommandError::Interchange(e) => e.kind(),
+            CommandError::Worktree(e) => e.kind(),
         }
+    }
+
+    /// The exit code for this refusal.
+    pub fn exit_code(&self) -> i32 {
+        self.kind().exit_code()
     }
 }
 

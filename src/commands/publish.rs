@@ -22,7 +22,7 @@ pub fn run(args: &PublishArgs, ctx: &Ctx) -> Outcome {
                 .map(|_| "origin".to_owned()),
         }
     };
-    let now = time_now_unix();
+    let now = crate::clock::now_unix();
     let done = publish::publish(&ctx.repo, &store, &branch, remote.as_deref(), now)?;
     ctx.out.json(&done);
     ctx.out.text(&format!(
@@ -44,13 +44,4 @@ pub fn run(args: &PublishArgs, ctx: &Ctx) -> Outcome {
             .unwrap_or_default()
     ));
     Ok(0)
-}
-
-fn time_now_unix() -> i64 {
-    time::OffsetDateTime::parse(
-        &crate::clock::now(),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .map(|t| t.unix_timestamp())
-    .unwrap_or(0)
 }

@@ -277,22 +277,14 @@ pub fn apply_baseline(
             return true;
         }
         let Some(since) = &since else { return false };
-        let as_date = time::Date::parse(
-            since,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .ok()
-        .map(|d| d.midnight().assume_utc())
-        .or_else(|| {
-            time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339).ok()
-        });
+        let as_date = crate::clock::parse_bound(since).and_then(|t| crate::clock::unix_seconds(&t));
         match as_date {
             Some(limit) => ctx
                 .repo
                 .run_git(&["show", "-s", "--format=%ct", commit])
                 .ok()
                 .and_then(|t| t.trim().parse::<i64>().ok())
-                .is_some_and(|t| t < limit.unix_timestamp()),
+                .is_some_and(|t| t < limit),
             None => ctx.repo.resolve_commit(since).ok().is_some_and(|s| {
                 ctx.repo
                     .run_git(&["merge-base", "--is-ancestor", commit, &s])

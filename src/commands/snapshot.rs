@@ -50,10 +50,7 @@ pub fn run(args: &SnapshotArgs, ctx: &Ctx) -> Outcome {
         &actor,
         &crate::clock::now(),
     )
-    .map_err(|e| match e {
-        snapshot::SnapshotError::Git(g) => crate::error::Error::Git(g),
-        snapshot::SnapshotError::Store(s) => crate::error::Error::Store(s),
-    })?;
+    .map_err(crate::error::Error::from)?;
     ctx.out.json(&done);
     ctx.out.text(&format!(
         "snapshot of {}: {} file(s), {} unchanged, {} added, {} changed, {} deleted; {} of new content",

@@ -7,10 +7,10 @@ use crate::interchange::{export, sync};
 
 /// Run `sync`.
 pub fn run(args: &SyncArgs, ctx: &Ctx) -> Outcome {
-    let dest = args
-        .dest
-        .as_ref()
-        .map_or_else(sync::default_dest, |d| ctx.cwd.join(d));
+    let dest = match &args.dest {
+        Some(d) => ctx.cwd.join(d),
+        None => sync::default_dest()?,
+    };
     let Some(mut store) = ctx.existing_store_writable()? else {
         ctx.out.text("no store yet: nothing to sync");
         return Ok(0);

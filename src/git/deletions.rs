@@ -103,9 +103,7 @@ impl Repo {
         let mut names: HashSet<&[u8]> = HashSet::new();
         let mut subdirs: Vec<(gix::ObjectId, &[u8])> = Vec::new();
         for entry in tree.iter() {
-            let entry = entry.map_err(|e| GitError::Gix {
-                message: e.to_string(),
-            })?;
+            let entry = entry.map_err(|e| GitError::gix("reading a tree", e))?;
             let name: &[u8] = entry.inner.filename;
             names.insert(name);
             let len = prefix.len();

@@ -302,9 +302,7 @@ impl Repo {
         }
         let shallow = self.shallow_boundary();
         for info in walk.all()? {
-            let info = info.map_err(|e| GitError::Gix {
-                message: e.to_string(),
-            })?;
+            let info = info.map_err(|e| GitError::gix("walking the history", e))?;
             let parents = if shallow.contains(&info.id) {
                 Vec::new()
             } else {
@@ -363,9 +361,9 @@ impl Repo {
                     let mut tree = None;
                     let mut parents = Vec::new();
                     for token in gix::objs::CommitRefIter::from_bytes(data.data, id.kind()) {
-                        match token.map_err(|e| GitError::Gix {
-                            message: format!("commit {id} could not be decoded: {e}"),
-                        })? {
+                        match token
+                            .map_err(|e| GitError::gix(format!("decoding commit {id}"), e))?
+                        {
                             Token::Tree { id } => tree = Some(id),
                             Token::Parent { id } => parents.push(id),
                             _ => break,
@@ -511,9 +509,7 @@ impl Repo {
             &objects,
             &mut recorder,
         )
-        .map_err(|e| GitError::Gix {
-            message: e.to_string(),
-        })?;
+        .map_err(|e| GitError::gix("comparing trees", e))?;
         let mut small_modified = Vec::new();
         let mut added_tombstones = Vec::new();
         // Trees of the side already behind the walk (the parent's that the commit replaced or

@@ -70,8 +70,8 @@ impl PreparedIndex {
             PreparedIndex::WithGit(changes) => return repo.stage_with_git(&changes),
             PreparedIndex::InProcess { path, bytes } => (path, bytes),
         };
-        let failed = |message: String| GitError::Gix {
-            message: format!("writing the index {}: {message}", path.display()),
+        let failed = |source: std::io::Error| {
+            GitError::gix(format!("writing the index {}", path.display()), source)
         };
         let mut lock_name = path.as_os_str().to_os_string();
         lock_name.push(".lock");
@@ -81,17 +81,18 @@ impl PreparedIndex {
             .create_new(true)
             .open(&lock)
             .map_err(|e| {
-                failed(format!(
+                let why = format!(
                     "cannot create {}: {e} (is another git process running?)",
                     lock.display()
-                ))
+                );
+                failed(std::io::Error::new(e.kind(), why))
             })?;
         let written = f
             .write_all(&bytes)
             .and_then(|_| std::fs::rename(&lock, &path));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&lock);
-            return Err(failed(e.to_string()));
+            return Err(failed(e));
         }
         Ok(())
     }
@@ -100,9 +101,7 @@ impl PreparedIndex {
 /// Serialise `index` with its trailing hash. The entries are serialised first and hashed in
 /// one pass (hashing an 8 MB index piecemeal costs more than the rest of the work).
 fn serialize_index(index: &gix::index::File) -> Result<(std::path::PathBuf, Vec<u8>), GitError> {
-    let failed = |message: String| GitError::Gix {
-        message: format!("writing the index {}: {message}", index.path().display()),
-    };
+    let context = || format!("writing the index {}", index.path().display());
     let mut buf = Vec::with_capacity(index.entries().len() * 80 + 4096);
     let options = gix::index::write::Options {
         skip_hash: true,
@@ -110,7 +109,7 @@ fn serialize_index(index: &gix::index::File) -> Result<(std::path::PathBuf, Vec<
     };
     index
         .write_to(&mut buf, options)
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| GitError::gix(context(), e))?;
     let kind = index.object_hash();
     buf.truncate(buf.len() - kind.len_in_bytes());
     match kind {
@@ -126,7 +125,9 @@ fn serialize_index(index: &gix::index::File) -> Result<(std::path::PathBuf, Vec<
         _ => {
             let mut hasher = gix::hash::hasher(kind);
             hasher.update(&buf);
-            let digest = hasher.try_finalize().map_err(|e| failed(e.to_string()))?;
+            let digest = hasher
+                .try_finalize()
+                .map_err(|e| GitError::gix(context(), e))?;
             buf.extend_from_slice(digest.as_slice());
         }
     }

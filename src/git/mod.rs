@@ -23,6 +23,9 @@ pub use history::{CommitChanges, CommitInfo, Replaced, TreeMemo};
 pub use index::{IndexEntry, PreparedIndex, Staged};
 pub use objects::{EntryKind, TreeEntry};
 
+/// The error a git library call failed with, kept as the source of [`GitError::Gix`].
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Errors from git, with what to do about them.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum GitError {
@@ -65,9 +68,13 @@ pub enum GitError {
         help("the repository's object database is damaged; `git fsck` shows what else is")
     )]
     CorruptObject { id: String, found: String },
-    #[error("git failed: {message}")]
+    #[error("git failed while {context}")]
     #[diagnostic(code(tombstone::git::failed))]
-    Gix { message: String },
+    Gix {
+        context: String,
+        #[source]
+        source: Source,
+    },
     #[error("`git {args}` failed: {stderr}")]
     #[diagnostic(
         code(tombstone::git::command),
@@ -76,11 +83,40 @@ pub enum GitError {
     Command { args: String, stderr: String },
 }
 
+impl GitError {
+    /// What kind of failure this is (see [`crate::error::Kind`]).
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            GitError::NotARepo { .. }
+            | GitError::UnsupportedObjectFormat { .. }
+            | GitError::Bare { .. }
+            | GitError::Unborn
+            | GitError::BadRevision { .. } => Kind::Usage,
+            GitError::CorruptObject { .. } => Kind::Failure,
+            GitError::MissingObject { .. } | GitError::Gix { .. } | GitError::Command { .. } => {
+                Kind::Internal
+            }
+        }
+    }
+}
+
+impl GitError {
+    /// A git library failure while doing `context` (`reading the commit graph`, …).
+    pub fn gix(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> GitError {
+        GitError::Gix {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+}
+
 impl From<gix::Error> for GitError {
     fn from(e: gix::Error) -> Self {
-        GitError::Gix {
-            message: e.to_string(),
-        }
+        GitError::gix("reading the repository", e)
     }
 }
 
@@ -185,12 +221,10 @@ impl Repo {
             let mut config = repo.config_snapshot_mut();
             config
                 .set_value(&gix::config::tree::Index::SKIP_HASH, "true")
-                .map_err(|e| GitError::Gix {
-                    message: e.to_string(),
-                })?;
-            config.commit().map_err(|e| GitError::Gix {
-                message: e.to_string(),
-            })?;
+                .map_err(|e| GitError::gix("setting index.skipHash", e))?;
+            config
+                .commit()
+                .map_err(|e| GitError::gix("setting index.skipHash", e))?;
         }
         let workdir = repo
             .workdir()
@@ -312,12 +346,12 @@ impl Repo {
         names
     }
 
-    /// The URL of remote `name` (`remote.<name>.url`), if configured.
+    /// The fetch URL of remote `name`, with `url.<base>.insteadOf` rewrites applied, if
+    /// configured and valid.
     pub fn remote_url(&self, name: &str) -> Option<String> {
-        self.repo
-            .config_snapshot()
-            .string(format!("remote.{name}.url").as_str())
-            .map(|s| s.to_string())
+        let remote = self.repo.try_find_remote(name)?.ok()?;
+        let url = remote.url(gix::remote::Direction::Fetch)?;
+        Some(url.to_bstring().to_string())
     }
 
     /// The notes under `refs/notes/<notes_ref>` of the commits reachable from `rev`, as
@@ -342,9 +376,7 @@ impl Repo {
         let mut out = Vec::new();
         let tip = self.resolve_commit(rev)?;
         for info in self.repo.rev_walk([self.object_id(&tip)?]).all()? {
-            let info = info.map_err(|e| GitError::Gix {
-                message: e.to_string(),
-            })?;
+            let info = info.map_err(|e| GitError::gix("walking the history for notes", e))?;
             let id = info.id.to_string();
             if let Some(note) = noted.get(&id) {
                 let text = String::from_utf8_lossy(&self.blob(note)?).into_owned();
@@ -358,9 +390,7 @@ impl Repo {
     pub fn ancestors(&self, tip: &str) -> Result<std::collections::HashSet<String>, GitError> {
         let mut out = std::collections::HashSet::new();
         for info in self.repo.rev_walk([self.object_id(tip)?]).all()? {
-            let info = info.map_err(|e| GitError::Gix {
-                message: e.to_string(),
-            })?;
+            let info = info.map_err(|e| GitError::gix("walking the ancestors", e))?;
             out.insert(info.id.to_string());
         }
         Ok(out)
@@ -402,4 +432,15 @@ impl Repo {
             rev: hex.to_owned(),
         })
     }
+}
+
+/// The host and path of a git remote URL (`scheme://[user@]host[:port]/path`, scp-like
+/// `user@host:path`, IPv6 hosts in brackets), as git parses it; `None` for a local path or an
+/// invalid URL.
+pub fn url_host_and_path(url: &str) -> Option<(String, String)> {
+    // A space is taken in a remote URL as git takes it (gix wants it percent-encoded).
+    let url = url.trim().replace(' ', "%20");
+    let url = gix::url::parse(gix::bstr::BStr::new(&url)).ok()?;
+    let host = url.host()?.to_owned();
+    Some((host, url.path.to_string()))
 }

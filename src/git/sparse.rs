@@ -17,11 +17,12 @@ impl Repo {
         if paths.is_empty() || !config.boolean("core.sparseCheckout").unwrap_or(false) {
             return Ok(HashSet::new());
         }
-        let failed = |e: &dyn std::fmt::Display| GitError::Gix {
-            message: format!("reading the sparse-checkout patterns: {e}"),
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| GitError::Gix {
+            context: "reading the sparse-checkout patterns".into(),
+            source: e,
         };
-        let Some(patterns) =
-            gix::worktree::sparse::read_patterns(self.repo.git_dir()).map_err(|e| failed(&e))?
+        let Some(patterns) = gix::worktree::sparse::read_patterns(self.repo.git_dir())
+            .map_err(|e| failed(e.into()))?
         else {
             return Ok(HashSet::new());
         };
@@ -45,7 +46,7 @@ impl Repo {
         }
         let source = self.repo.git_dir().join("info/sparse-checkout");
         gix::worktree::sparse::apply_patterns(&mut state, &patterns, &source, cone, case)
-            .map_err(|e| failed(&e))?;
+            .map_err(|e| failed(e.into()))?;
         Ok(state
             .entries_with_paths_by_filter_map(|path, e| {
                 e.flags

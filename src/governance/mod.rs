@@ -80,6 +80,23 @@ pub enum GovernanceError {
     Store(#[from] StoreError),
 }
 
+impl GovernanceError {
+    /// What kind of failure this is (see [`crate::error::Kind`]).
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            GovernanceError::Held { .. } => Kind::Failure,
+            GovernanceError::NotFound { .. }
+            | GovernanceError::SameApprover { .. }
+            | GovernanceError::NoRequest { .. }
+            | GovernanceError::NeedsApproval { .. }
+            | GovernanceError::AlreadyPurged { .. }
+            | GovernanceError::TooRecent { .. } => Kind::Usage,
+            GovernanceError::Store(e) => e.kind(),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for GovernanceError {
     fn from(e: rusqlite::Error) -> Self {
         GovernanceError::Store(StoreError::Sql(e))

@@ -40,6 +40,16 @@ pub enum InstallError {
     },
 }
 
+impl InstallError {
+    /// What kind of failure this is (see [`crate::error::Kind`]).
+    pub fn kind(&self) -> crate::error::Kind {
+        match self {
+            InstallError::Conflict { .. } => crate::error::Kind::Usage,
+            InstallError::Io { .. } => crate::error::Kind::Internal,
+        }
+    }
+}
+
 /// The state of one hook.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]

@@ -254,6 +254,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     };
     let result = std::thread::scope(|scope| -> Result<(), Error> {
         let side = scope.spawn(|| -> Result<crate::git::PreparedIndex, Error> {
+            failpoint::panic_at("pre-commit:prepare-index");
             write_stubs()?;
             Ok(worker.open().prepare_stage(&staged_stubs)?)
         });
@@ -270,9 +271,9 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             phases.lap("store");
             write_stubs()
         })();
-        let prepared = side.join().map_err(|_| crate::git::GitError::Gix {
-            message: "preparing the index failed (thread panicked)".into(),
-        })?;
+        let prepared = side
+            .join()
+            .map_err(|p| crate::error::Panicked::from_payload("preparing the index", &*p))?;
         phases.lap("stubs-and-index");
         stored?;
         let prepared = prepared?;

@@ -62,6 +62,21 @@ pub enum InterchangeError {
     Store(#[from] StoreError),
 }
 
+impl InterchangeError {
+    /// What kind of failure this is (see [`crate::error::Kind`]).
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            InterchangeError::Invalid { .. } => Kind::Usage,
+            InterchangeError::Rejected { .. } => Kind::Failure,
+            InterchangeError::Io { .. }
+            | InterchangeError::Parquet(_)
+            | InterchangeError::Arrow(_) => Kind::Internal,
+            InterchangeError::Store(e) => e.kind(),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for InterchangeError {
     fn from(e: rusqlite::Error) -> Self {
         InterchangeError::Store(StoreError::Sql(e))

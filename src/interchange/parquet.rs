@@ -169,9 +169,7 @@ pub fn schema_of(dataset: &str) -> SchemaRef {
 /// Milliseconds since the epoch of an RFC 3339 time (0 if unparsable, which the store never
 /// writes).
 pub fn millis(rfc3339: &str) -> i64 {
-    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .unwrap_or(0)
+    crate::clock::unix_millis(rfc3339).unwrap_or(0)
 }
 
 /// The RFC 3339 text of milliseconds since the epoch.

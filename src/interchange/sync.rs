@@ -14,10 +14,17 @@ use super::{files, InterchangeError};
 use crate::project::Identity;
 use crate::store::Store;
 
-/// The default central store: `~/.tombstone/projects`.
-pub fn default_dest() -> PathBuf {
-    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-    home.join(".tombstone").join("projects")
+/// The default central store: `~/.tombstone/projects`. An error when there is no home
+/// directory (never the current directory, which would scatter central stores).
+pub fn default_dest() -> Result<PathBuf, InterchangeError> {
+    std::env::home_dir()
+        .filter(|h| !h.as_os_str().is_empty())
+        .map(|home| home.join(".tombstone").join("projects"))
+        .ok_or_else(|| InterchangeError::Invalid {
+            what: "central store".into(),
+            why: "there is no home directory (HOME is not set): give the destination explicitly"
+                .into(),
+        })
 }
 
 /// Where this repository's files go under `dest`.

@@ -85,6 +85,20 @@ pub struct Store {
     conn: Connection,
 }
 
+impl StoreError {
+    /// What kind of failure this is (see [`crate::error::Kind`]).
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            StoreError::Create { .. } | StoreError::Newer { .. } => Kind::Usage,
+            StoreError::Evidence { .. } | StoreError::CorruptBlob { .. } => Kind::Failure,
+            StoreError::Database { .. } | StoreError::Sql(_) | StoreError::Io { .. } => {
+                Kind::Internal
+            }
+        }
+    }
+}
+
 impl Store {
     /// Open (creating and migrating as needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {

@@ -81,6 +81,29 @@ pub enum StubError {
     Unrenderable { value: String, style: &'static str },
 }
 
+impl StubError {
+    /// What kind of failure this is (see [`crate::error::Kind`]): a stub that does not parse
+    /// or is forged fails a check; a path no stub can name is the user's to change.
+    pub fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            StubError::NoMarker
+            | StubError::TooLarge { .. }
+            | StubError::Syntax { .. }
+            | StubError::DuplicateKey { .. }
+            | StubError::KeyOrder { .. }
+            | StubError::MissingKey { .. }
+            | StubError::BadValue { .. }
+            | StubError::BadPath { .. }
+            | StubError::UnsafePath { .. }
+            | StubError::Elsewhere { .. }
+            | StubError::Forged { .. }
+            | StubError::NotCanonical => Kind::Failure,
+            StubError::Unrenderable { .. } => Kind::Usage,
+        }
+    }
+}
+
 /// The suffix of sidecar and directory tombstones.
 pub const SUFFIX: &[u8] = b".tombstone";
 

@@ -626,3 +626,24 @@ fn vacuum_drops_content_from_the_parquet_exports_too() {
     assert_eq!(v, serde_json::json!([0, 4]), "rows stay, content goes");
     assert_ok(&repo.tomb(&["verify"]), "verify");
 }
+
+#[test]
+fn sync_names_the_project_after_the_rewritten_remote() {
+    let central = tempfile::tempdir().expect("tempdir");
+    let dest = central.path().to_str().expect("utf8").to_owned();
+    let a = archived();
+    // `url.<base>.insteadOf` applies, as git applies it: `gh:` is GitHub.
+    a.git(&["config", "url.https://github.com/.insteadOf", "gh:"]);
+    a.git(&["remote", "add", "origin", "gh:acme/tools.git"]);
+    let out = a
+        .command(TOMBSTONE)
+        .args(["--json", "sync", &dest])
+        .env("GIT_TOMBSTONE_HOSTNAME", "ci-1")
+        .output()
+        .expect("sync");
+    assert_ok(&out, "sync");
+    assert!(central
+        .path()
+        .join("hostname=ci-1/namespace=github__acme/project=tools")
+        .is_dir());
+}

@@ -430,6 +430,21 @@ fn failures_refuse_the_commit_and_leave_everything_as_it_was() {
 }
 
 #[test]
+fn a_panic_in_the_hook_refuses_the_commit_as_an_internal_error() {
+    let repo = installed(&[("a.py", b"a\n"), ("b.py", b"b\n")]);
+    repo.git(&["rm", "-q", "a.py"]);
+    assert_refused(
+        &repo,
+        &[("GIT_TOMBSTONE_FAILPOINT", "panic:pre-commit:prepare-index")],
+        "internal error: preparing the index panicked",
+    );
+    assert!(!repo.path("a.py").exists(), "no stub is left behind");
+    let out = commit(&repo, &["-m", "rm a"]);
+    assert_ok(&out, "the commit goes through once the bug is gone");
+    assert!(repo.path("a.py.tombstone").exists() || repo.path("a.py").exists());
+}
+
+#[test]
 fn skip_bypasses_the_hook_visibly() {
     let repo = installed(&[("a.py", b"a\n")]);
     repo.git(&["rm", "-q", "a.py"]);

@@ -9,6 +9,7 @@ mod archive;
 mod ci;
 mod crash;
 mod docs;
+mod errors;
 mod governance;
 mod help;
 mod hooks;

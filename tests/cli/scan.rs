@@ -639,3 +639,27 @@ fn moves_with_edits_are_the_renames_git_finds() {
     assert_eq!(violations, expected, "git renames {git_renamed:?}");
     assert_eq!(report["moves"], git_renamed.len());
 }
+
+#[test]
+fn a_worker_panic_is_an_internal_error_and_a_rerun_completes() {
+    let repo = history();
+    let out = repo
+        .command(TOMBSTONE)
+        .args(["--json", "scan", "--all"])
+        .env("GIT_TOMBSTONE_FAILPOINT", "panic:scan:worker")
+        .output()
+        .expect("scan");
+    let stderr = assert_code(&out, 3, "scan with a panicking worker");
+    let error: serde_json::Value = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|v: &serde_json::Value| v.get("error").is_some())
+        .unwrap_or_else(|| panic!("no JSON error in:\n{stderr}"));
+    assert_eq!(error["error"]["code"], "tombstone::internal::panic");
+    assert!(error["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("a scan worker panicked")));
+    assert_ok(&repo.tomb(&["scan", "--all", "-q"]), "rerun");
+    let listed = json_lines(&repo.tomb(&["--json", "list"]));
+    assert_eq!(archived_deletions(&listed), git_log_deletions(&repo));
+}
