@@ -183,17 +183,10 @@ pub fn reconcile(
     }
     store.write(|tx| {
         for (id, _, new) in &out.rebound {
-            tx.execute(
-                "UPDATE items SET removed_in_commit = ?2, updated_at = ?3 WHERE id = ?1",
-                rusqlite::params![id, new, now],
-            )?;
+            items::rebind_removal(tx, id, new, now)?;
         }
         for (id, _) in &out.unbound {
-            tx.execute(
-                "UPDATE items SET state = 'pending', removed_in_commit = NULL, removed_at = NULL,
-                    updated_at = ?2 WHERE id = ?1",
-                rusqlite::params![id, now],
-            )?;
+            items::unbind_removal(tx, id, now)?;
         }
         let data = serde_json::json!({
             "rebound": out.rebound.iter().map(|(id, from, to)| serde_json::json!({"id": id, "from": from, "to": to})).collect::<Vec<_>>(),

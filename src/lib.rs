@@ -22,6 +22,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod content;
+pub mod context;
 pub mod error;
 pub mod failpoint;
 pub mod fsutil;

@@ -149,11 +149,8 @@ fn collect(store: &Store) -> Result<Files, PublishError> {
 /// The store's evidence log as published: every line, in order, each ending in a newline.
 pub fn evidence_log(store: &Store) -> Result<Vec<u8>, StoreError> {
     let mut evidence = Vec::new();
-    let mut stmt = store
-        .conn()
-        .prepare("SELECT line FROM evidence ORDER BY seq")?;
-    for line in stmt.query_map([], |r| r.get::<_, String>(0))? {
-        evidence.extend_from_slice(line?.as_bytes());
+    for line in crate::store::evidence::all_lines(store.conn())? {
+        evidence.extend_from_slice(line.as_bytes());
         evidence.push(b'\n');
     }
     Ok(evidence)

@@ -261,17 +261,7 @@ pub fn checkpoint(args: &CheckpointArgs, ctx: &Ctx) -> Outcome {
         .into());
     }
     let commit = ctx.repo.resolve_commit(&args.rev)?;
-    let lines: Vec<String> = {
-        let mut stmt = store
-            .conn()
-            .prepare("SELECT line FROM evidence ORDER BY seq")
-            .map_err(crate::store::StoreError::from)?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(crate::store::StoreError::from)?;
-        rows.collect::<Result<_, _>>()
-            .map_err(crate::store::StoreError::from)?
-    };
+    let lines = crate::store::evidence::all_lines(store.conn())?;
     let root = merkle::root_hex(lines.iter().map(|l| l.as_bytes()));
     let store_id = store.id()?;
     let line = format!(
@@ -314,17 +304,11 @@ pub fn checkpoint(args: &CheckpointArgs, ctx: &Ctx) -> Outcome {
 /// `evidence export --since SEQ`: lines with their digests, for a pull request description.
 pub fn export(args: &ExportEvidenceArgs, ctx: &Ctx) -> Outcome {
     let store = require_store(ctx)?;
-    let mut stmt = store
-        .conn()
-        .prepare("SELECT seq, op, digest, line FROM evidence WHERE seq >= ?1 ORDER BY seq")
-        .map_err(crate::store::StoreError::from)?;
-    let rows: Vec<(i64, String, String, String)> = stmt
-        .query_map([args.since], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .map_err(crate::store::StoreError::from)?
-        .collect::<Result<_, _>>()
-        .map_err(crate::store::StoreError::from)?;
+    let rows: Vec<(i64, String, String, String)> =
+        crate::store::evidence::lines_from(store.conn(), args.since)?
+            .into_iter()
+            .map(|n| (n.seq, n.op, n.digest, n.line))
+            .collect();
     if ctx.out.json {
         for (seq, op, digest, line) in &rows {
             ctx.out

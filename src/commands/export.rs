@@ -23,7 +23,7 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> Outcome {
         // The evidence line comes first so the file carries it: a store rebuilt from this file
         // has the record of its own export.
         let ev = store.write(|tx| {
-            let n: i64 = tx.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?;
+            let n = crate::store::items::count(tx)?;
             let data = serde_json::json!({ "jsonl": path.display().to_string(), "items": n });
             crate::store::evidence::append(tx, "export", &actor, &now, &data)
         })?;

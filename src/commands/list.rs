@@ -144,30 +144,20 @@ fn live(args: &ListArgs, ctx: &Ctx) -> Outcome {
         return Ok(0);
     };
     let matcher = path_matcher(args)?;
-    let mut stmt = store
-        .conn()
-        .prepare(
-            "SELECT path, path_text, mode, sha256, git_blob_id, size, language, category,
-                first_commit, first_seen_at FROM live_files
-             WHERE (?1 IS NULL OR category = ?1) ORDER BY path",
-        )
-        .map_err(crate::store::StoreError::from)?;
-    let rows: Vec<(Vec<u8>, serde_json::Value)> = stmt
-        .query_map([&args.category], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                serde_json::json!({
-                    "path": r.get::<_, String>(1)?, "mode": r.get::<_, String>(2)?,
-                    "sha256": r.get::<_, String>(3)?, "git_blob_id": r.get::<_, String>(4)?,
-                    "size": r.get::<_, i64>(5)?, "language": r.get::<_, Option<String>>(6)?,
-                    "category": r.get::<_, String>(7)?, "first_commit": r.get::<_, String>(8)?,
-                    "first_seen_at": r.get::<_, String>(9)?,
-                }),
-            ))
-        })
-        .map_err(crate::store::StoreError::from)?
-        .collect::<Result<_, _>>()
-        .map_err(crate::store::StoreError::from)?;
+    let rows: Vec<(Vec<u8>, serde_json::Value)> =
+        crate::store::snapshots::live_files(store.conn(), args.category.as_deref())?
+            .into_iter()
+            .map(|f| {
+                let v = serde_json::json!({
+                    "path": f.path_text, "mode": f.mode,
+                    "sha256": f.sha256, "git_blob_id": f.git_blob_id,
+                    "size": f.size, "language": f.language,
+                    "category": f.category, "first_commit": f.first_commit,
+                    "first_seen_at": f.first_seen_at,
+                });
+                (f.path, v)
+            })
+            .collect();
     let rows: Vec<_> = rows
         .into_iter()
         .filter(|(p, _)| matcher.as_ref().is_none_or(|m| policy::matches(m, p)))

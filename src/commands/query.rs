@@ -1,15 +1,14 @@
 //! `git tombstone query "SQL"`: one read-only statement against the store, for audits.
 //!
-//! The database is opened read-only with `query_only` on, and a statement SQLite says may
-//! write (`sqlite3_stmt_readonly`) is refused before it runs, so a query can never change the
-//! archive, whatever it says.
+//! The database is opened read-only and the statement runs through
+//! [`crate::store::query::read_only`], which refuses any statement that could write.
 
 use rusqlite::types::ValueRef;
 
 use crate::cli::QueryArgs;
 use crate::commands::{CommandError, Ctx};
-use crate::error::Outcome;
-use crate::store::StoreError;
+use crate::error::{Error, Outcome};
+use crate::store::query::QueryError;
 
 /// Run `query`.
 pub fn run(args: &QueryArgs, ctx: &Ctx) -> Outcome {
@@ -20,31 +19,12 @@ pub fn run(args: &QueryArgs, ctx: &Ctx) -> Outcome {
         }
         .into());
     };
-    let conn = store.conn();
-    conn.pragma_update(None, "query_only", "ON")
-        .map_err(StoreError::from)?;
-    let invalid = |why: String| CommandError::Invalid {
-        what: "query".into(),
-        why,
-    };
-    let mut stmt = conn
-        .prepare(&args.sql)
-        .map_err(|e| invalid(e.to_string()))?;
-    if !stmt.readonly() {
-        return Err(invalid(
-            "only statements that read are allowed (SELECT, WITH …, read-only PRAGMAs); this one would write".into(),
-        )
-        .into());
-    }
-    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
-    let mut rows = stmt.query([]).map_err(|e| invalid(e.to_string()))?;
     let mut table: Vec<Vec<String>> = Vec::new();
-    while let Some(row) = rows.next().map_err(|e| invalid(e.to_string()))? {
+    let names = crate::store::query::read_only(store.conn(), &args.sql, |names, values| {
         let mut obj = serde_json::Map::new();
         let mut cells = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let v = row.get_ref(i).map_err(StoreError::from)?;
-            let (json, text) = match v {
+        for (name, v) in names.iter().zip(values) {
+            let (json, text) = match *v {
                 ValueRef::Null => (serde_json::Value::Null, "NULL".to_owned()),
                 ValueRef::Integer(n) => (n.into(), n.to_string()),
                 ValueRef::Real(f) => (f.into(), f.to_string()),
@@ -81,7 +61,15 @@ pub fn run(args: &QueryArgs, ctx: &Ctx) -> Outcome {
         }
         ctx.out.json(&serde_json::Value::Object(obj));
         table.push(cells);
-    }
+        Ok(())
+    })
+    .map_err(|e| match e {
+        QueryError::Invalid(why) => Error::from(CommandError::Invalid {
+            what: "query".into(),
+            why,
+        }),
+        QueryError::Store(e) => Error::from(e),
+    })?;
     if !ctx.out.json {
         let header: Vec<&str> = names.iter().map(String::as_str).collect();
         ctx.out.table(&header, &table);

@@ -111,19 +111,7 @@ fn stubs_to_remove(
     cutoff: &str,
     category: Option<&str>,
 ) -> Result<Vec<(Vec<u8>, String)>, crate::error::Error> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, path FROM items WHERE action = 'stub' AND removed_at < ?1
-               AND legal_hold = 0 AND (?2 IS NULL OR category = ?2) ORDER BY path, id",
-        )
-        .map_err(crate::store::StoreError::from)?;
-    let rows: Vec<(String, Vec<u8>)> = stmt
-        .query_map(rusqlite::params![cutoff, category], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .map_err(crate::store::StoreError::from)?
-        .collect::<Result<_, _>>()
-        .map_err(crate::store::StoreError::from)?;
+    let rows = crate::store::items::stubbed_removed_before(conn, cutoff, category)?;
     // Read without following links (src/worktree.rs): only a regular file at the item's own
     // path or its sidecar, reached through real directories, can be its stub. A directory
     // tombstone stands for other files too and stays.

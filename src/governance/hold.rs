@@ -3,20 +3,15 @@
 //! Holds are rows of `holds` (who placed it, why, when; who released it, why, when); an item may
 //! carry several at once (one per matter) and `items.legal_hold` is set while any is active.
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use super::GovernanceError;
 use crate::store::evidence::{self, Appended};
+use crate::store::holds;
 use crate::store::items::Item;
 
-/// An active hold.
-#[derive(Debug, Clone, Serialize)]
-pub struct Hold {
-    pub reason: String,
-    pub placed_by: String,
-    pub placed_at: String,
-}
+pub use crate::store::holds::Hold;
 
 /// What a hold or release did.
 #[derive(Debug, Clone, Serialize)]
@@ -30,19 +25,7 @@ pub struct Changed {
 
 /// The first active hold on `id`, if any.
 pub fn active(conn: &Connection, id: &str) -> Result<Option<Hold>, GovernanceError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT reason, placed_by, placed_at FROM holds
-             WHERE item_id = ?1 AND released_at IS NULL ORDER BY id LIMIT 1",
-        )?
-        .query_row([id], |r| {
-            Ok(Hold {
-                reason: r.get(0)?,
-                placed_by: r.get(1)?,
-                placed_at: r.get(2)?,
-            })
-        })
-        .optional()?)
+    Ok(holds::active(conn, id)?)
 }
 
 /// Refuse if `id` is under hold.
@@ -68,14 +51,7 @@ pub fn place(
 ) -> Result<Changed, GovernanceError> {
     let mut ids = Vec::new();
     for i in items {
-        tx.execute(
-            "INSERT INTO holds (item_id, reason, placed_by, placed_at) VALUES (?1, ?2, ?3, ?4)",
-            params![i.id, reason, actor, now],
-        )?;
-        tx.execute(
-            "UPDATE items SET legal_hold = 1, updated_at = ?2 WHERE id = ?1",
-            params![i.id, now],
-        )?;
+        holds::place(tx, &i.id, reason, actor, now)?;
         ids.push(i.id.clone());
     }
     let data = serde_json::json!({ "ids": ids, "reason": reason });
@@ -98,20 +74,11 @@ pub fn release(
     let mut ids = Vec::new();
     let mut unchanged = Vec::new();
     for i in items {
-        let n = tx.execute(
-            "UPDATE holds SET released_by = ?2, released_at = ?3, release_reason = ?4
-             WHERE item_id = ?1 AND released_at IS NULL",
-            params![i.id, actor, now, reason],
-        )?;
-        if n == 0 {
+        if holds::release(tx, &i.id, reason, actor, now)? {
+            ids.push(i.id.clone());
+        } else {
             unchanged.push(i.id.clone());
-            continue;
         }
-        tx.execute(
-            "UPDATE items SET legal_hold = 0, updated_at = ?2 WHERE id = ?1",
-            params![i.id, now],
-        )?;
-        ids.push(i.id.clone());
     }
     let evidence = if ids.is_empty() {
         None

@@ -6,71 +6,19 @@
 //! Content is shared between items with the same bytes, so applying a purge purges every item
 //! that holds those bytes; each is named in the evidence line. Metadata and evidence stay.
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use super::{hold, GovernanceError};
 use crate::store::evidence::{self, Appended};
 use crate::store::items::{self, state, Item};
+use crate::store::{blobs, purges};
 
-/// An open or applied request.
-#[derive(Debug, Clone, Serialize)]
-pub struct Request {
-    pub request: i64,
-    pub id: String,
-    pub reason: String,
-    pub requested_by: String,
-    pub requested_at: String,
-    pub status: String,
-    pub applied_at: Option<String>,
-    pub approvals: Vec<Approval>,
-}
-
-/// One approval.
-#[derive(Debug, Clone, Serialize)]
-pub struct Approval {
-    pub approver: String,
-    pub reason: String,
-    pub approved_at: String,
-}
+pub use crate::store::purges::{Approval, Request};
 
 /// The latest request for `id` (open, or the applied one), with its approvals.
 pub fn request_of(conn: &Connection, id: &str) -> Result<Option<Request>, GovernanceError> {
-    let req = conn
-        .prepare_cached(
-            "SELECT id, item_id, reason, requested_by, requested_at, status, applied_at
-             FROM purge_requests WHERE item_id = ?1 ORDER BY id DESC LIMIT 1",
-        )?
-        .query_row([id], |r| {
-            Ok(Request {
-                request: r.get(0)?,
-                id: r.get(1)?,
-                reason: r.get(2)?,
-                requested_by: r.get(3)?,
-                requested_at: r.get(4)?,
-                status: r.get(5)?,
-                applied_at: r.get(6)?,
-                approvals: Vec::new(),
-            })
-        })
-        .optional()?;
-    let Some(mut req) = req else {
-        return Ok(None);
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT approver, reason, approved_at FROM purge_approvals
-         WHERE request_id = ?1 ORDER BY approved_at, approver",
-    )?;
-    req.approvals = stmt
-        .query_map([req.request], |r| {
-            Ok(Approval {
-                approver: r.get(0)?,
-                reason: r.get(1)?,
-                approved_at: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(Some(req))
+    Ok(purges::request_of(conn, id)?)
 }
 
 /// "purged at T, approved by A (T1) and B (T2)", for messages about a purged item.
@@ -110,11 +58,7 @@ pub fn request(
     if let Some(r) = request_of(tx, &item.id)?.filter(|r| r.status == "open") {
         return Ok((r, None));
     }
-    tx.execute(
-        "INSERT INTO purge_requests (item_id, reason, requested_by, requested_at, status)
-         VALUES (?1, ?2, ?3, ?4, 'open')",
-        params![item.id, reason, actor, now],
-    )?;
+    purges::insert_request(tx, &item.id, reason, actor, now)?;
     let data = serde_json::json!({
         "id": item.id, "path": item.path_text, "sha256": item.sha256, "reason": reason,
     });
@@ -142,13 +86,7 @@ fn open_request(conn: &Connection, item: &Item) -> Result<Request, GovernanceErr
 
 /// The items that share `item`'s content and are not purged yet (`item` included).
 fn sharing(conn: &Connection, item: &Item) -> Result<Vec<String>, GovernanceError> {
-    let mut stmt = conn.prepare(
-        "SELECT id FROM items WHERE sha256 = ?1 AND state != 'purged' ORDER BY path, id",
-    )?;
-    let ids = stmt
-        .query_map([&item.sha256], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(ids)
+    Ok(items::unpurged_with_content(conn, &item.sha256)?)
 }
 
 /// Record approvals of `item`'s open request by each of `approvers` (distinct from each other
@@ -178,11 +116,7 @@ pub fn approve(
         return Ok((req, None));
     }
     for who in approvers {
-        tx.execute(
-            "INSERT INTO purge_approvals (request_id, approver, reason, approved_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![req.request, who, reason, now],
-        )?;
+        purges::insert_approval(tx, req.request, who, reason, now)?;
     }
     let data = serde_json::json!({
         "id": item.id, "request": req.request, "approvers": approvers, "reason": reason,
@@ -233,14 +167,8 @@ pub fn apply(
     for id in &ids {
         items::set_state(tx, id, state::PURGED, None, now)?;
     }
-    tx.execute(
-        "UPDATE blobs SET bytes = NULL WHERE sha256 = ?1",
-        [&item.sha256],
-    )?;
-    tx.execute(
-        "UPDATE purge_requests SET status = 'applied', applied_at = ?2 WHERE id = ?1",
-        params![req.request, now],
-    )?;
+    blobs::drop_bytes(tx, &item.sha256)?;
+    purges::mark_applied(tx, req.request, now)?;
     let approvers: Vec<String> = req.approvals.iter().map(|a| a.approver.clone()).collect();
     let data = serde_json::json!({
         "id": item.id, "request": req.request, "sha256": item.sha256, "items": ids,

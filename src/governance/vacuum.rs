@@ -7,12 +7,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{Connection, Transaction};
 use serde::Serialize;
 
 use super::GovernanceError;
 use crate::store::evidence::{self, Appended};
 use crate::store::items::state;
+use crate::store::retention;
 
 /// What to vacuum.
 #[derive(Debug, Clone)]
@@ -67,25 +68,18 @@ pub fn plan(conn: &Connection, opts: &Options) -> Result<Plan, GovernanceError> 
     let mut items = Vec::new();
     let mut kept = Vec::new();
     let mut not_eligible: BTreeMap<String, u64> = BTreeMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT id, path, path_text, category, removed_at, sha256, action, state, legal_hold
-         FROM items WHERE (?1 IS NULL OR category = ?1) ORDER BY path, archived_at, id",
-    )?;
-    let rows = stmt.query_map([&opts.category], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Vec<u8>>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-            r.get::<_, String>(7)?,
-            r.get::<_, bool>(8)?,
-        ))
-    })?;
-    for row in rows {
-        let (id, path_bytes, path, category, removed_at, sha256, action, st, hold) = row?;
+    for c in retention::candidates(conn, opts.category.as_deref())? {
+        let retention::Candidate {
+            id,
+            path: path_bytes,
+            path_text: path,
+            category,
+            removed_at,
+            sha256,
+            action,
+            state: st,
+            legal_hold: hold,
+        } = c;
         let bucket = match (&removed_at, st.as_str()) {
             (_, state::VACUUMED) => Some("already vacuumed"),
             (_, state::PURGED) => Some("purged"),
@@ -129,39 +123,19 @@ pub fn plan(conn: &Connection, opts: &Options) -> Result<Plan, GovernanceError> 
     let mut shas: Vec<&str> = items.iter().map(|i| i.sha256.as_str()).collect();
     shas.sort_unstable();
     shas.dedup();
-    let mut users = conn.prepare_cached(
-        "SELECT id FROM items WHERE sha256 = ?1 AND state NOT IN ('vacuumed', 'purged')
-         ORDER BY path, id",
-    )?;
-    let mut stored = conn
-        .prepare_cached("SELECT stored_size FROM blobs WHERE sha256 = ?1 AND bytes IS NOT NULL")?;
     for sha in shas {
-        let ids: Vec<String> = users
-            .query_map([sha], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let ids = retention::users_of(conn, sha)?;
         if let Some(keeper) = ids.iter().find(|i| !going.contains(i.as_str())) {
             blobs_shared.push((sha.to_owned(), keeper.clone()));
             continue;
         }
-        let size: Option<i64> = stored.query_map([sha], |r| r.get(0))?.next().transpose()?;
-        if let Some(size) = size {
-            bytes_freed += size as u64;
-            blobs_dropped.push((sha.to_owned(), size as u64));
+        if let Some(size) = retention::stored_size(conn, sha)? {
+            bytes_freed += size;
+            blobs_dropped.push((sha.to_owned(), size));
         }
     }
-    let mut tombstones_pruned = BTreeMap::new();
-    let mut t = conn.prepare(
-        "SELECT t.stream, COUNT(*) FROM tombstones t LEFT JOIN items i ON i.id = t.item_id
-         WHERE t.deleted_at < ?1 AND (?2 IS NULL OR t.category = ?2)
-           AND COALESCE(i.legal_hold, 0) = 0
-         GROUP BY t.stream ORDER BY t.stream",
-    )?;
-    for row in t.query_map(params![opts.cutoff, opts.category], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })? {
-        let (s, n) = row?;
-        tombstones_pruned.insert(s, n as u64);
-    }
+    let tombstones_pruned =
+        retention::tombstones_before(conn, &opts.cutoff, opts.category.as_deref())?;
     Ok(Plan {
         cutoff: opts.cutoff.clone(),
         category: opts.category.clone(),
@@ -190,26 +164,12 @@ pub fn apply(
     }
     for i in &plan.items {
         // Re-checked inside the transaction: a hold placed since the plan was made wins.
-        tx.prepare_cached(
-            "UPDATE items SET state = 'vacuumed', updated_at = ?2
-             WHERE id = ?1 AND legal_hold = 0 AND state NOT IN ('vacuumed', 'purged')",
-        )?
-        .execute(params![i.id, now])?;
+        retention::mark_vacuumed(tx, &i.id, now)?;
     }
     for (sha, _) in &plan.blobs_dropped {
-        tx.prepare_cached(
-            "UPDATE blobs SET bytes = NULL WHERE sha256 = ?1 AND NOT EXISTS (
-                SELECT 1 FROM items WHERE sha256 = ?1 AND state NOT IN ('vacuumed', 'purged'))",
-        )?
-        .execute([sha])?;
+        retention::drop_unused_bytes(tx, sha)?;
     }
-    tx.execute(
-        "DELETE FROM tombstones WHERE seq IN (
-            SELECT t.seq FROM tombstones t LEFT JOIN items i ON i.id = t.item_id
-            WHERE t.deleted_at < ?1 AND (?2 IS NULL OR t.category = ?2)
-              AND COALESCE(i.legal_hold, 0) = 0)",
-        params![plan.cutoff, plan.category],
-    )?;
+    retention::prune_tombstones(tx, &plan.cutoff, plan.category.as_deref())?;
     let data = serde_json::json!({
         "cutoff": plan.cutoff,
         "category": plan.category,
@@ -222,103 +182,11 @@ pub fn apply(
     Ok(Some(evidence::append(tx, "vacuum", actor, now, &data)?))
 }
 
-/// `vacuum --summary`: what the store holds.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Summary {
-    pub items: u64,
-    pub unique_paths: u64,
-    pub by_state: BTreeMap<String, u64>,
-    pub by_category: BTreeMap<String, CategoryTotals>,
-    pub removed_first: Option<String>,
-    pub removed_last: Option<String>,
-    pub archived_first: Option<String>,
-    pub archived_last: Option<String>,
-    pub content_bytes: u64,
-    pub stored_bytes: u64,
-    pub legal_holds: u64,
-    pub tombstones: BTreeMap<String, StreamTotals>,
-}
-
-/// Totals of one category.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct CategoryTotals {
-    pub items: u64,
-    pub bytes: u64,
-}
-
-/// Totals of one tombstone stream.
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct StreamTotals {
-    pub events: u64,
-    pub first: Option<String>,
-    pub last: Option<String>,
-}
+pub use crate::store::retention::{
+    summary_of as store_summary, CategoryTotals, StreamTotals, Summary,
+};
 
 /// Summarise the store.
 pub fn summary(conn: &Connection) -> Result<Summary, GovernanceError> {
-    let mut s = conn.query_row(
-        "SELECT COUNT(*), COUNT(DISTINCT path), MIN(removed_at), MAX(removed_at),
-            MIN(archived_at), MAX(archived_at), COALESCE(SUM(legal_hold), 0) FROM items",
-        [],
-        |r| {
-            Ok(Summary {
-                items: r.get::<_, i64>(0)? as u64,
-                unique_paths: r.get::<_, i64>(1)? as u64,
-                removed_first: r.get(2)?,
-                removed_last: r.get(3)?,
-                archived_first: r.get(4)?,
-                archived_last: r.get(5)?,
-                legal_holds: r.get::<_, i64>(6)? as u64,
-                ..Summary::default()
-            })
-        },
-    )?;
-    let mut stmt =
-        conn.prepare("SELECT state, COUNT(*) FROM items GROUP BY state ORDER BY state")?;
-    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-        let (k, v) = row?;
-        s.by_state.insert(k, v as u64);
-    }
-    let mut stmt = conn.prepare(
-        "SELECT category, COUNT(*), COALESCE(SUM(size), 0) FROM items GROUP BY category ORDER BY category",
-    )?;
-    for row in stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })? {
-        let (k, n, b) = row?;
-        s.by_category.insert(
-            k,
-            CategoryTotals {
-                items: n as u64,
-                bytes: b as u64,
-            },
-        );
-    }
-    (s.content_bytes, s.stored_bytes) = conn.query_row(
-        "SELECT COALESCE(SUM(size), 0), COALESCE(SUM(stored_size), 0) FROM blobs WHERE bytes IS NOT NULL",
-        [],
-        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-    )?;
-    let mut stmt = conn.prepare(
-        "SELECT stream, COUNT(*), MIN(deleted_at), MAX(deleted_at) FROM tombstones
-         GROUP BY stream ORDER BY stream",
-    )?;
-    for row in stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            StreamTotals {
-                events: r.get::<_, i64>(1)? as u64,
-                first: r.get(2)?,
-                last: r.get(3)?,
-            },
-        ))
-    })? {
-        let (k, v) = row?;
-        s.tombstones.insert(k, v);
-    }
-    Ok(s)
+    Ok(store_summary(conn)?)
 }

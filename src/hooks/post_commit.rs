@@ -6,7 +6,7 @@
 
 use crate::bind::{self, Bound};
 use crate::clock;
-use crate::commands::{shown, Ctx};
+use crate::context::{shown, Ctx};
 use crate::error::Error;
 use crate::git::Staged;
 use crate::hooks::NOTES_REF;

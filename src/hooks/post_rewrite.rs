@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use serde::Serialize;
 
-use crate::commands::Ctx;
+use crate::context::Ctx;
 use crate::error::Error;
 use crate::hooks::NOTES_REF;
 use crate::store::evidence::{self, Appended};
@@ -69,15 +69,10 @@ pub fn run(ctx: &Ctx, kind: &str, input: impl BufRead) -> Result<Remapped, Error
         let mut commits = Vec::new();
         let mut ids = Vec::new();
         for (old, new) in &pairs {
-            let mut stmt = tx.prepare("SELECT id FROM items WHERE removed_in_commit = ?1 ORDER BY id")?;
-            let moved: Vec<String> = stmt.query_map([old], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let moved = crate::store::items::move_removals(tx, old, new, &now)?;
             if moved.is_empty() {
                 continue;
             }
-            tx.execute(
-                "UPDATE items SET removed_in_commit = ?2, updated_at = ?3 WHERE removed_in_commit = ?1",
-                [old, new, &now],
-            )?;
             commits.push((old.clone(), new.clone()));
             ids.extend(moved);
         }

@@ -15,7 +15,8 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::capture::{self, Capture, Captured};
-use crate::commands::{shown, CommandError, Ctx};
+use crate::context::{shown, Ctx};
+use crate::error::CommandError;
 use crate::error::Error;
 use crate::git::{EntryKind, Staged};
 use crate::output::human_bytes;
@@ -142,7 +143,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         // that large cannot be a stub).
         let size = ctx.repo.blob_size(&d.id)?;
         if size > crate::stub::max_size(&d.path) as u64 {
-            crate::commands::check_size(policy, decision.action, &name, size)?;
+            crate::context::check_size(policy, decision.action, &name, size)?;
         }
         let bytes = ctx.repo.blob(&d.id)?;
         if let Ok(t) = Tombstone::parse(&d.path, &bytes) {
@@ -155,7 +156,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
             summary.stub_removals.push(name);
             continue;
         }
-        crate::commands::check_size(policy, decision.action, &name, bytes.len() as u64)?;
+        crate::context::check_size(policy, decision.action, &name, bytes.len() as u64)?;
         let capture = Capture {
             path: d.path.clone(),
             mode,

@@ -494,30 +494,15 @@ fn replay_line(tx: &rusqlite::Transaction<'_>, line: &str) -> Result<(), Interch
         "hold" => {
             let reason = d["reason"].as_str().unwrap_or_default();
             for id in ids("ids") {
-                let n = tx.execute(
-                    "UPDATE items SET legal_hold = 1, updated_at = ?2 WHERE id = ?1",
-                    rusqlite::params![id, at],
-                )?;
-                if n > 0 {
-                    tx.execute(
-                        "INSERT INTO holds (item_id, reason, placed_by, placed_at) VALUES (?1, ?2, ?3, ?4)",
-                        rusqlite::params![id, reason, actor, at],
-                    )?;
-                }
+                crate::store::holds::place(tx, &id, reason, actor, at)?;
             }
         }
         "release" => {
             let reason = d["reason"].as_str().unwrap_or_default();
             for id in ids("ids") {
-                tx.execute(
-                    "UPDATE holds SET released_by = ?2, released_at = ?3, release_reason = ?4
-                     WHERE item_id = ?1 AND released_at IS NULL",
-                    rusqlite::params![id, actor, at, reason],
-                )?;
-                tx.execute(
-                    "UPDATE items SET legal_hold = 0, updated_at = ?2 WHERE id = ?1",
-                    rusqlite::params![id, at],
-                )?;
+                if !crate::store::holds::release(tx, &id, reason, actor, at)? {
+                    crate::store::holds::set_flag(tx, &id, false, at)?;
+                }
             }
         }
         "bind" => {

@@ -189,11 +189,7 @@ pub fn export(store: &Store, path: &Path, now: &str) -> Result<usize, Interchang
             })?;
         }
     }
-    let mut stmt = conn.prepare("SELECT line FROM evidence ORDER BY seq")?;
-    let lines: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for line in lines {
+    for line in crate::store::evidence::all_lines(conn)? {
         push(&Record::Evidence { line })?;
     }
     write_maybe_gz(path, &text)?;

@@ -350,6 +350,12 @@ pub fn all_with_bytes(conn: &rusqlite::Connection) -> Result<Vec<String>, StoreE
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Destroy the stored bytes of `sha256` (a purge; the row, its hash and size stay).
+pub fn drop_bytes(tx: &rusqlite::Transaction<'_>, sha256: &str) -> Result<(), StoreError> {
+    tx.execute("UPDATE blobs SET bytes = NULL WHERE sha256 = ?1", [sha256])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -340,3 +340,47 @@ pub fn last_seq(conn: &Connection) -> Result<i64, StoreError> {
         })?,
     )
 }
+
+/// Every line of the log, in order.
+pub fn all_lines(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT line FROM evidence ORDER BY seq")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// One line of the log with its sequence number, operation and digest.
+#[derive(Debug, Clone)]
+pub struct Numbered {
+    pub seq: i64,
+    pub op: String,
+    pub digest: String,
+    pub line: String,
+}
+
+/// The lines from `seq` on, in order.
+pub fn lines_from(conn: &Connection, seq: i64) -> Result<Vec<Numbered>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT seq, op, digest, line FROM evidence WHERE seq >= ?1 ORDER BY seq")?
+        .query_map([seq], |r| {
+            Ok(Numbered {
+                seq: r.get(0)?,
+                op: r.get(1)?,
+                digest: r.get(2)?,
+                line: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Whether the log already records the removal of a submodule in `commit`.
+pub fn has_submodule_removal(tx: &Transaction<'_>, commit: &str) -> Result<bool, StoreError> {
+    let seen: i64 = tx
+        .prepare_cached(
+            "SELECT count(*) FROM evidence WHERE op = 'submodule-removed' AND line LIKE ?1",
+        )?
+        .query_row([format!("%\"removed_in_commit\":\"{commit}\"%")], |r| {
+            r.get(0)
+        })?;
+    Ok(seen > 0)
+}

@@ -278,6 +278,15 @@ pub fn pending(conn: &Connection) -> Result<Vec<Item>, StoreError> {
     )
 }
 
+/// Record that the item now has a stub in history (`scan --write-stubs` committed it).
+pub fn mark_stubbed(tx: &Transaction<'_>, id: &str, now: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE items SET action = 'stub', updated_at = ?2 WHERE id = ?1",
+        [id, now],
+    )?;
+    Ok(())
+}
+
 /// Set state (and optionally the removing commit) of one item. Binding a removing commit also
 /// records when the file left the tree (`removed_at`, default `now`), once.
 pub fn set_state(
@@ -307,4 +316,80 @@ pub fn bind_removal(
     )?
     .execute(params![id, new_state, removed_in_commit, now, removed_at])?;
     Ok(())
+}
+
+/// Point an item's removal at another commit (the same change, rewritten).
+pub fn rebind_removal(
+    tx: &Transaction<'_>,
+    id: &str,
+    removed_in_commit: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE items SET removed_in_commit = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, removed_in_commit, now],
+    )?;
+    Ok(())
+}
+
+/// Undo an item's removal: its deletion is no longer in history, so it waits for one again.
+pub fn unbind_removal(tx: &Transaction<'_>, id: &str, now: &str) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE items SET state = 'pending', removed_in_commit = NULL, removed_at = NULL,
+            updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
+}
+
+/// Move every item removed in commit `old` to commit `new` (a rebase or amend rewrote it);
+/// returns the ids moved.
+pub fn move_removals(
+    tx: &Transaction<'_>,
+    old: &str,
+    new: &str,
+    now: &str,
+) -> Result<Vec<String>, StoreError> {
+    let moved: Vec<String> = tx
+        .prepare_cached("SELECT id FROM items WHERE removed_in_commit = ?1 ORDER BY id")?
+        .query_map([old], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if !moved.is_empty() {
+        tx.execute(
+            "UPDATE items SET removed_in_commit = ?2, updated_at = ?3 WHERE removed_in_commit = ?1",
+            [old, new, now],
+        )?;
+    }
+    Ok(moved)
+}
+
+/// How many items the store holds.
+pub fn count(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
+}
+
+/// (id, path) of the stubbed items removed before `cutoff` and not held (of `category`, if
+/// given), by path: the stubs retention may take out of the work tree.
+pub fn stubbed_removed_before(
+    conn: &Connection,
+    cutoff: &str,
+    category: Option<&str>,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, path FROM items WHERE action = 'stub' AND removed_at < ?1
+               AND legal_hold = 0 AND (?2 IS NULL OR category = ?2) ORDER BY path, id",
+        )?
+        .query_map(params![cutoff, category], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// The ids of the items whose content is `sha256` and that are not purged, by path.
+pub fn unpurged_with_content(conn: &Connection, sha256: &str) -> Result<Vec<String>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM items WHERE sha256 = ?1 AND state != 'purged' ORDER BY path, id",
+        )?
+        .query_map([sha256], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
 }

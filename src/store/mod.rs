@@ -9,9 +9,15 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod checkpoints;
 pub mod evidence;
+pub mod holds;
 pub mod items;
+pub mod purges;
+pub mod query;
+pub mod retention;
 mod schema;
+pub mod snapshots;
 pub mod streams;
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@ mod support;
 
 mod action_install;
 mod analytics;
+mod architecture;
 mod archive;
 mod ci;
 mod crash;

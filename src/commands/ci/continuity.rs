@@ -150,7 +150,7 @@ pub(super) fn reset_for_retry(ctx: &Ctx, branch: &str) -> Result<(), Error> {
 /// the start of a range, or the tip of a whole-history scan.
 pub(super) fn adoption_point(
     ctx: &Ctx,
-    range: &crate::commands::scan::Range,
+    range: &crate::scan::range::Range,
 ) -> (Option<String>, bool) {
     if let Some(a) = crate::publish::adopted(&ctx.repo) {
         return (Some(a), false);

@@ -21,10 +21,11 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use crate::cli::CiArgs;
-use crate::commands::scan::{self as scan_cmd, Range};
+use crate::commands::scan as scan_cmd;
 use crate::commands::{CommandError, Ctx};
 use crate::error::{Error, Outcome};
 use crate::report::{self, Format};
+use crate::scan::range::{self as scan_range, Range};
 use crate::scan::Report;
 
 mod continuity;
@@ -114,7 +115,7 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
         ctx.out
             .note(&format!("{event_name}: scanning {}", range.label));
-        let mut report = scan_cmd::scan_range(ctx, &mut store, &range, false, &actor)?;
+        let mut report = scan_range::scan_range(ctx, &mut store, &range, false, &actor)?;
         // A pull request is judged by its base branch's adoption point, not by one it sets.
         let trusted_policy = spec_base.as_deref().filter(|_| pr_like);
         let (adopted, adopting) = if pr_like {
@@ -130,7 +131,7 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
                 ));
             }
         }
-        scan_cmd::apply_baseline(
+        scan_range::apply_baseline(
             ctx,
             &mut report,
             args.baseline.as_deref(),
@@ -139,7 +140,7 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         )?;
         if args.write_stubs {
             if stubs.is_none() && !report.violations.is_empty() {
-                stubs = scan_cmd::commit_stubs(ctx, &store, &report)?;
+                stubs = crate::scan::stubs::commit_stubs(ctx, &store, &report)?;
                 if stubs.is_none() {
                     ctx.out
                         .note("no missing stub could be written (the paths are in use again)");
@@ -147,7 +148,7 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
             }
             // Recorded again after a rebuild: the commit was made once, its record is kept.
             if let Some((commit, ids)) = &stubs {
-                scan_cmd::record_stubs(&mut store, commit, ids, &actor)?;
+                crate::scan::stubs::record_stubs(&mut store, commit, ids, &actor)?;
                 if attempt == 1 {
                     ctx.out.note(&format!(
                         "committed {} missing stub(s) as {}",
@@ -503,7 +504,9 @@ fn try_resolve(
 ) -> Result<Option<Range>, String> {
     let present = |c: &str| ctx.repo.has_object(c);
     let range = match spec {
-        Spec::SinceLast => scan_cmd::resolve(ctx, store, None, true).map_err(|e| e.to_string())?,
+        Spec::SinceLast => {
+            scan_range::resolve(ctx, store, None, true).map_err(|e| e.to_string())?
+        }
         Spec::History { tip } => {
             if !present(tip) {
                 return Ok(None);

@@ -12,6 +12,12 @@
 //!
 //! Diffing, reading blobs, hashing and compressing run on worker threads (one per core); the
 //! results are written to the store in commit order, in batches, by the calling thread.
+//!
+//! [`range`] resolves what to scan and records the scan; [`stubs`] writes the stubs that
+//! violations lack.
+
+pub mod range;
+pub mod stubs;
 
 use std::collections::HashSet;
 
@@ -405,10 +411,7 @@ fn write_batch(
                     report.deletions += 1;
                     report.submodules += 1;
                     let data = serde_json::json!({ "path": path, "commit": id, "removed_in_commit": commit });
-                    let seen: i64 = tx
-                        .prepare_cached("SELECT count(*) FROM evidence WHERE op = 'submodule-removed' AND line LIKE ?1")?
-                        .query_row([format!("%\"removed_in_commit\":\"{commit}\"%")], |r| r.get(0))?;
-                    if seen == 0 {
+                    if !evidence::has_submodule_removal(tx, commit)? {
                         evidence::append(tx, "submodule-removed", actor, now, &data)?;
                     }
                 }
