@@ -16,7 +16,7 @@ use crate::capture::{self, Capture};
 use crate::git::{GitError, Repo, TreeMemo};
 use crate::policy::{Action, Compression, Policy};
 use crate::scan::mode_of;
-use crate::store::{evidence, Store, StoreError};
+use crate::store::{evidence, snapshots, Store, StoreError};
 use crate::stub::Mode;
 
 /// Snapshot options.
@@ -106,23 +106,17 @@ pub fn run(
         .collect();
     let mut live: HashMap<Vec<u8>, Live> = HashMap::new();
     {
-        let mut stmt = store.conn().prepare(
-            "SELECT id, path, git_blob_id, category, sha256, first_commit FROM live_files",
-        )?;
-        for row in stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(1)?,
+        for f in snapshots::live_files(store.conn(), None)? {
+            live.insert(
+                f.path,
                 Live {
-                    id: r.get(0)?,
-                    git_blob_id: r.get(2)?,
-                    category: r.get(3)?,
-                    sha256: r.get(4)?,
-                    first_commit: r.get(5)?,
+                    id: f.id,
+                    git_blob_id: f.git_blob_id,
+                    category: f.category,
+                    sha256: f.sha256,
+                    first_commit: f.first_commit,
                 },
-            ))
-        })? {
-            let (p, l) = row?;
-            live.insert(p, l);
+            );
         }
     }
     let todo: Vec<&(Vec<u8>, Mode, String)> = entries
@@ -214,66 +208,47 @@ pub fn run(
             }
             let category = policy.decide(&c.path).category;
             if let Some(l) = live.get(&c.path) {
-                tx.execute(
-                    "UPDATE snapshot_files SET superseded_at = ?2 WHERE id = ?1",
-                    rusqlite::params![l.id, now],
-                )?;
+                snapshots::supersede(tx, l.id, now)?;
                 out.changed += 1;
             } else {
                 out.added += 1;
             }
-            tx.prepare_cached(
-                "INSERT INTO snapshot_files (path, path_text, mode, sha256, git_blob_id, size,
-                    language, mime, lines, binary, category, first_commit, first_seen_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?
-            .execute(rusqlite::params![
-                c.path,
-                String::from_utf8_lossy(&c.path),
-                c.mode.as_str(),
-                p.sha256,
-                c.git_blob_id,
-                c.bytes.len() as i64,
-                p.info.language,
-                p.info.mime,
-                p.info.lines.map(|n| n as i64),
-                p.info.binary,
-                category,
-                data_commit,
-                now
-            ])?;
+            snapshots::insert(
+                tx,
+                &snapshots::NewFile {
+                    path: &c.path,
+                    mode: c.mode.as_str(),
+                    sha256: &p.sha256,
+                    git_blob_id: &c.git_blob_id,
+                    size: c.bytes.len() as i64,
+                    language: p.info.language,
+                    mime: p.info.mime,
+                    lines: p.info.lines.map(|n| n as i64),
+                    binary: p.info.binary,
+                    category: &category,
+                    first_commit: &data_commit,
+                    first_seen_at: now,
+                },
+            )?;
         }
         for (path, l) in &gone {
             let (commit, at) = deleting
                 .get(*path)
                 .cloned()
                 .unwrap_or_else(|| (data_commit.clone(), now.to_owned()));
-            tx.execute(
-                "UPDATE snapshot_files SET deleted_at = ?2, deleted_in_commit = ?3 WHERE id = ?1",
-                rusqlite::params![l.id, at, commit],
-            )?;
-            tx.execute(
-                "INSERT INTO tombstones (stream, deleted_at, origin, item_id, path, path_text,
-                    category, sha256, source_commit, removed_in_commit, reason)
-                 VALUES (?1, ?2, 'snapshot', NULL, ?3, ?4, ?5, ?6, ?7, ?8, 'deleted')",
-                rusqlite::params![
-                    crate::store::streams::stream_of(&l.category),
-                    at,
-                    path,
-                    String::from_utf8_lossy(path),
-                    l.category,
-                    l.sha256,
-                    l.first_commit,
-                    commit
-                ],
+            snapshots::delete(
+                tx,
+                l.id,
+                path,
+                &l.category,
+                &l.sha256,
+                &l.first_commit,
+                &commit,
+                &at,
             )?;
             out.deleted += 1;
         }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('snapshot.last_commit', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [&data_commit],
-        )?;
+        crate::store::meta::set(tx, "snapshot.last_commit", &data_commit)?;
         if out.added + out.changed + out.deleted == 0 {
             return Ok(None);
         }

@@ -144,10 +144,7 @@ pub fn run(
         for (file, inputs) in &written {
             register(tx, file)?;
             for f in inputs {
-                tx.execute(
-                    "UPDATE export_files SET retired_at = ?2, replaced_by = ?3 WHERE path = ?1",
-                    rusqlite::params![f.path, now, file.path],
-                )?;
+                crate::store::exports::retire(tx, &f.path, now, &file.path)?;
             }
         }
         let data = serde_json::json!({ "merges": merges });

@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 
 use super::parquet::{self as pq, BlobRow, ItemRow};
 use super::{partition_of, register, ExportFile, InterchangeError};
-use crate::store::{blobs, evidence, Store};
+use crate::store::{blobs, evidence, exports, Store};
 
 /// How blob content is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -48,51 +48,6 @@ pub struct Exported {
 const ITEMS_WM: &str = "export.items.change_seq";
 const BLOBS_WM: &str = "export.blobs.rowid";
 const FILES_WM: &str = "export.files.change_seq";
-
-fn watermark(conn: &Connection, key: &str) -> Result<i64, InterchangeError> {
-    Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
-            r.get::<_, String>(0)
-        })
-        .optional()?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0))
-}
-
-/// The SELECT list that builds an [`ItemRow`].
-pub const ITEM_COLUMNS: &str = "id, path, mode, language, mime, lines, binary, size, sha256,
-    git_blob_id, category, action, reason, actor, source_commit, removed_in_commit, archived_at,
-    updated_at, removed_at, state, legal_hold, tags, metadata, change_seq";
-
-/// An [`ItemRow`] from a row selected with [`ITEM_COLUMNS`].
-pub fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
-    Ok(ItemRow {
-        id: r.get(0)?,
-        path: r.get(1)?,
-        mode: r.get(2)?,
-        language: r.get(3)?,
-        mime: r.get(4)?,
-        lines: r.get(5)?,
-        binary: r.get(6)?,
-        size: r.get(7)?,
-        sha256: r.get(8)?,
-        git_blob_id: r.get(9)?,
-        category: r.get(10)?,
-        action: r.get(11)?,
-        reason: r.get(12)?,
-        actor: r.get(13)?,
-        source_commit: r.get(14)?,
-        removed_in_commit: r.get(15)?,
-        archived_at: r.get(16)?,
-        updated_at: r.get(17)?,
-        removed_at: r.get(18)?,
-        state: r.get(19)?,
-        legal_hold: r.get(20)?,
-        tags: r.get(21)?,
-        metadata: r.get(22)?,
-        change_seq: r.get::<_, Option<i64>>(23)?.unwrap_or(0),
-    })
-}
 
 /// The blob row of `sha256` with its content encoded as asked (`None` content when the store
 /// no longer has it).
@@ -136,17 +91,13 @@ pub fn run(
     let dir = store.dir().to_path_buf();
     let conn = store.conn();
     let removed_leftovers = super::tidy(conn, &dir)?;
-    let items_wm = watermark(conn, ITEMS_WM)?;
-    let blobs_wm = watermark(conn, BLOBS_WM)?;
+    let items_wm = exports::watermark(conn, ITEMS_WM)?;
+    let blobs_wm = exports::watermark(conn, BLOBS_WM)?;
 
     let mut by_part: BTreeMap<String, Vec<ItemRow>> = BTreeMap::new();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {ITEM_COLUMNS} FROM items WHERE change_seq > ?1 ORDER BY change_seq"
-    ))?;
     let mut items_max = items_wm;
     let mut n_items = 0;
-    for row in stmt.query_map([items_wm], item_row)? {
-        let row = row?;
+    for row in exports::items_changed_since(conn, items_wm)? {
         items_max = items_max.max(row.change_seq);
         n_items += 1;
         by_part
@@ -154,24 +105,19 @@ pub fn run(
             .or_default()
             .push(row);
     }
-    drop(stmt);
 
-    // Blobs, ordered by the path that uses them so similar files sit next to each other.
-    let mut stmt = conn.prepare(
-        "SELECT b.rowid, b.sha256, b.size, b.git_blob_id, b.created_at FROM blobs b
-         WHERE b.rowid > ?1
-         ORDER BY (SELECT MIN(path) FROM items i WHERE i.sha256 = b.sha256), b.sha256",
-    )?;
     let mut blobs_max = blobs_wm;
     let mut blob_parts: BTreeMap<String, (i64, i64, Vec<BlobRow>)> = BTreeMap::new();
-    let rows: Vec<(i64, String, i64, Option<String>, String)> = stmt
-        .query_map([blobs_wm], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    drop(stmt);
+    let rows = exports::blobs_since(conn, blobs_wm)?;
     let n_blobs = rows.len();
-    for (rowid, sha, size, git, created) in rows {
+    for exports::BlobMeta {
+        rowid,
+        sha256: sha,
+        size,
+        git_blob_id: git,
+        created_at: created,
+    } in rows
+    {
         blobs_max = blobs_max.max(rowid);
         let part = partition_of(&created);
         let row = blob_row(conn, &sha, size, git, created, opts.content)?;
@@ -181,36 +127,8 @@ pub fn run(
         e.2.push(row);
     }
 
-    let files_wm = watermark(conn, FILES_WM)?;
-    let mut stmt = conn.prepare(
-        "SELECT id, path, mode, sha256, git_blob_id, size, language, mime, lines, binary, category,
-            first_commit, first_seen_at, superseded_at, deleted_at, deleted_in_commit, change_seq
-         FROM snapshot_files WHERE change_seq > ?1 ORDER BY change_seq",
-    )?;
-    let snapshot_rows: Vec<pq::FileRow> = stmt
-        .query_map([files_wm], |r| {
-            Ok(pq::FileRow {
-                row_id: r.get(0)?,
-                path: r.get(1)?,
-                mode: r.get(2)?,
-                sha256: r.get(3)?,
-                git_blob_id: r.get(4)?,
-                size: r.get(5)?,
-                language: r.get(6)?,
-                mime: r.get(7)?,
-                lines: r.get(8)?,
-                binary: r.get(9)?,
-                category: r.get(10)?,
-                first_commit: r.get(11)?,
-                first_seen_at: r.get(12)?,
-                superseded_at: r.get(13)?,
-                deleted_at: r.get(14)?,
-                deleted_in_commit: r.get(15)?,
-                change_seq: r.get::<_, Option<i64>>(16)?.unwrap_or(0),
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    drop(stmt);
+    let files_wm = exports::watermark(conn, FILES_WM)?;
+    let snapshot_rows = exports::snapshot_files_changed_since(conn, files_wm)?;
     let files_max = snapshot_rows
         .iter()
         .map(|r| r.change_seq)
@@ -281,9 +199,9 @@ pub fn run(
             for f in &files {
                 register(tx, f)?;
             }
-            set_meta(tx, ITEMS_WM, items_max)?;
-            set_meta(tx, BLOBS_WM, blobs_max)?;
-            set_meta(tx, FILES_WM, files_max)?;
+            exports::set_watermark(tx, ITEMS_WM, items_max)?;
+            exports::set_watermark(tx, BLOBS_WM, blobs_max)?;
+            exports::set_watermark(tx, FILES_WM, files_max)?;
             let data = serde_json::json!({
                 "files": files.iter().map(|f| serde_json::json!({"path": f.path, "rows": f.rows, "sha256": f.sha256})).collect::<Vec<_>>(),
                 "items": n_items, "blobs": n_blobs, "files": n_files,
@@ -299,15 +217,6 @@ pub fn run(
         removed_leftovers,
         evidence,
     })
-}
-
-fn set_meta(tx: &Connection, key: &str, value: i64) -> Result<(), InterchangeError> {
-    tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        rusqlite::params![key, value.to_string()],
-    )?;
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

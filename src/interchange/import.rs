@@ -360,12 +360,7 @@ fn insert_bare_blob(
     row: &ItemRow,
     now: &str,
 ) -> Result<(), InterchangeError> {
-    use rusqlite::OptionalExtension;
-    let known: Option<i64> = tx
-        .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
-        .query_row([&row.sha256], |r| r.get(0))
-        .optional()?;
-    match known {
+    match blobs::size_of(tx, &row.sha256)? {
         Some(size) if size != row.size => Err(InterchangeError::Invalid {
             what: format!("item {}", row.id),
             why: format!(
@@ -374,59 +369,18 @@ fn insert_bare_blob(
             ),
         }),
         Some(_) => Ok(()),
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO blobs (sha256, size, compression, stored_size, bytes,
-                    git_blob_id, created_at) VALUES (?1, ?2, 'none', 0, NULL, ?3, ?4)",
-            )?
-            .execute(rusqlite::params![
-                row.sha256,
-                row.size,
-                row.git_blob_id,
-                now
-            ])?;
-            Ok(())
-        }
+        None => Ok(blobs::insert_bare(
+            tx,
+            &row.sha256,
+            row.size,
+            row.git_blob_id.as_deref(),
+            now,
+        )?),
     }
 }
 
 fn insert_item(tx: &rusqlite::Transaction<'_>, row: &ItemRow) -> Result<usize, InterchangeError> {
-    // Prepared once per import (an import runs this a million times).
-    Ok(tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines,
-            binary, size, sha256, git_blob_id, category, action, reason, actor,
-            source_commit, removed_in_commit, archived_at, updated_at, state, legal_hold,
-            tags, metadata, removed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-            ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-        )?
-        .execute(rusqlite::params![
-            row.id,
-            row.path,
-            String::from_utf8_lossy(&row.path),
-            row.mode,
-            row.language,
-            row.mime,
-            row.lines,
-            row.binary,
-            row.size,
-            row.sha256,
-            row.git_blob_id,
-            row.category,
-            row.action,
-            row.reason,
-            row.actor,
-            row.source_commit,
-            row.removed_in_commit,
-            row.archived_at,
-            row.updated_at,
-            row.state,
-            row.legal_hold,
-            row.tags,
-            row.metadata,
-            row.removed_at
-        ])?)
+    Ok(crate::store::items::insert_row(tx, row)?)
 }
 
 fn insert_tombstone(
@@ -438,25 +392,23 @@ fn insert_tombstone(
         .as_str()
         .and_then(crate::id::unhex)
         .unwrap_or_else(|| l["path"].as_str().unwrap_or_default().as_bytes().to_vec());
-    tx.prepare_cached(
-        "INSERT INTO tombstones (seq, stream, deleted_at, origin, item_id, path,
-            path_text, category, sha256, source_commit, removed_in_commit, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(rusqlite::params![
-        l["seq"].as_i64(),
-        stream,
-        l["deleted_at"].as_str(),
-        l["origin"].as_str().unwrap_or("archive"),
-        l["id"].as_str(),
-        path,
-        l["path"].as_str(),
-        l["category"].as_str(),
-        l["sha256"].as_str(),
-        l["source_commit"].as_str(),
-        l["removed_in_commit"].as_str(),
-        l["reason"].as_str()
-    ])?;
+    crate::store::streams::insert_event(
+        tx,
+        &crate::store::streams::Event {
+            seq: l["seq"].as_i64(),
+            stream,
+            deleted_at: l["deleted_at"].as_str(),
+            origin: l["origin"].as_str().unwrap_or("archive"),
+            item_id: l["id"].as_str(),
+            path: &path,
+            path_text: l["path"].as_str(),
+            category: l["category"].as_str(),
+            sha256: l["sha256"].as_str(),
+            source_commit: l["source_commit"].as_str(),
+            removed_in_commit: l["removed_in_commit"].as_str(),
+            reason: l["reason"].as_str(),
+        },
+    )?;
     Ok(())
 }
 
@@ -483,10 +435,7 @@ fn replay_line(tx: &rusqlite::Transaction<'_>, line: &str) -> Result<(), Interch
     };
     let set_state = |ids: Vec<String>, st: &str| -> Result<(), InterchangeError> {
         for id in ids {
-            tx.execute(
-                "UPDATE items SET state = ?2, updated_at = ?3 WHERE id = ?1",
-                rusqlite::params![id, st, at],
-            )?;
+            crate::store::items::set_state_only(tx, &id, st, at)?;
         }
         Ok(())
     };
@@ -507,20 +456,13 @@ fn replay_line(tx: &rusqlite::Transaction<'_>, line: &str) -> Result<(), Interch
         }
         "bind" => {
             for id in ids("ids") {
-                tx.execute(
-                    "UPDATE items SET state = 'archived', removed_in_commit = ?2, updated_at = ?3
-                     WHERE id = ?1 AND state = 'pending'",
-                    rusqlite::params![id, d["commit"].as_str(), at],
-                )?;
+                crate::store::items::bind_pending(tx, &id, d["commit"].as_str(), at)?;
             }
         }
         "vacuum" => set_state(ids("ids"), state::VACUUMED)?,
         "purge" => {
             set_state(ids("items"), state::PURGED)?;
-            tx.execute(
-                "UPDATE blobs SET bytes = NULL WHERE sha256 = ?1",
-                [d["sha256"].as_str().unwrap_or_default()],
-            )?;
+            blobs::drop_bytes(tx, d["sha256"].as_str().unwrap_or_default())?;
         }
         "restore"
             if d["state"] == state::RESTORED
@@ -665,10 +607,7 @@ pub fn run_as(
     let source = source.as_path();
     // A large import touches every index page over and over: a 64 MiB page cache (not the
     // default 2 MiB) keeps them in memory instead of re-reading them from the WAL.
-    store
-        .conn()
-        .pragma_update(None, "cache_size", -65536)
-        .map_err(crate::store::StoreError::from)?;
+    store.set_cache_mib(64)?;
     let fresh = store.is_empty()?;
     if cont.is_some() && !fresh {
         return Err(InterchangeError::Invalid {
@@ -745,7 +684,7 @@ pub fn run_as(
                         // the ones the triggers re-derived.
                         Record::Tombstone { stream, line } if carry_evidence => {
                             if !tombstones_cleared {
-                                tx.execute("DELETE FROM tombstones", [])?;
+                                crate::store::streams::clear_events(tx)?;
                                 tombstones_cleared = true;
                             }
                             insert_tombstone(tx, &stream, &line)?;
@@ -760,14 +699,11 @@ pub fn run_as(
         if carry_evidence {
             for line in &checked.evidence {
                 let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-                tx.execute(
-                    "INSERT INTO evidence (seq, op, line, digest) VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![
-                        v["seq"].as_i64().unwrap_or(0),
-                        v["op"].as_str().unwrap_or(""),
-                        line,
-                        crate::id::sha256_hex(line.as_bytes())
-                    ],
+                crate::store::evidence::insert_line(
+                    tx,
+                    v["seq"].as_i64().unwrap_or(0),
+                    v["op"].as_str().unwrap_or(""),
+                    line,
                 )?;
             }
             report.evidence_lines = checked.evidence.len();
@@ -778,10 +714,7 @@ pub fn run_as(
             }
         }
         if let Some(c) = cont {
-            tx.execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'store_id'",
-                [&c.store_id],
-            )?;
+            crate::store::meta::set(tx, "store_id", &c.store_id)?;
         }
         if report.items_new > 0 || report.evidence_lines > 0 {
             // The ids this import added, so `verify` can tell them from rows added by hand.

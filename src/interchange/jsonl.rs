@@ -17,7 +17,6 @@ use std::path::Path;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::export::{item_row, ITEM_COLUMNS};
 use super::parquet::ItemRow;
 use super::InterchangeError;
 use crate::store::{blobs, Store};
@@ -170,10 +169,7 @@ pub fn export(store: &Store, path: &Path, now: &str) -> Result<usize, Interchang
         project: store.meta("project")?,
         exported_at: now.to_owned(),
     })?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {ITEM_COLUMNS} FROM items ORDER BY path, archived_at, id"
-    ))?;
-    let rows: Vec<ItemRow> = stmt.query_map([], item_row)?.collect::<Result<_, _>>()?;
+    let rows: Vec<ItemRow> = crate::store::exports::all_items(conn)?;
     for row in &rows {
         let content = blobs::get(conn, &row.sha256)?;
         push(&Record::Item(Box::new(ItemLine::new(

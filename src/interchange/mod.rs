@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
 use rusqlite::Connection;
-use serde::Serialize;
 
 use crate::store::StoreError;
 
@@ -97,68 +96,7 @@ pub fn parquet_dir(store_dir: &Path) -> PathBuf {
     store_dir.join("parquet")
 }
 
-/// A file registered in `export_files`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ExportFile {
-    /// Relative to the store directory (`parquet/items/date=…/…`), or absolute for JSONL.
-    pub path: String,
-    pub dataset: String,
-    /// `date=YYYY-MM-DD`, empty for JSONL.
-    pub partition: String,
-    pub rows: i64,
-    pub bytes: i64,
-    pub sha256: String,
-    pub created_at: String,
-    pub retired_at: Option<String>,
-    pub replaced_by: Option<String>,
-    pub compacted: bool,
-}
-
-/// Registered files, live (`retired_at IS NULL`) or all.
-pub fn files(conn: &Connection, live_only: bool) -> Result<Vec<ExportFile>, InterchangeError> {
-    let mut stmt = conn.prepare(
-        "SELECT path, dataset, partition, rows, bytes, sha256, created_at, retired_at, replaced_by,
-            compacted FROM export_files WHERE (?1 = 0 OR retired_at IS NULL) ORDER BY path",
-    )?;
-    let rows = stmt.query_map([live_only as i64], |r| {
-        Ok(ExportFile {
-            path: r.get(0)?,
-            dataset: r.get(1)?,
-            partition: r.get(2)?,
-            rows: r.get(3)?,
-            bytes: r.get(4)?,
-            sha256: r.get(5)?,
-            created_at: r.get(6)?,
-            retired_at: r.get(7)?,
-            replaced_by: r.get(8)?,
-            compacted: r.get(9)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Register a written file (replacing an earlier registration of the same path).
-pub fn register(tx: &Connection, f: &ExportFile) -> Result<(), InterchangeError> {
-    tx.execute(
-        "INSERT INTO export_files (path, dataset, partition, rows, bytes, sha256, created_at,
-            retired_at, replaced_by, compacted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, NULL, ?8)
-         ON CONFLICT (path) DO UPDATE SET rows = excluded.rows, bytes = excluded.bytes,
-            sha256 = excluded.sha256, created_at = excluded.created_at, retired_at = NULL,
-            replaced_by = NULL, compacted = excluded.compacted",
-        rusqlite::params![
-            f.path,
-            f.dataset,
-            f.partition,
-            f.rows,
-            f.bytes,
-            f.sha256,
-            f.created_at,
-            f.compacted
-        ],
-    )?;
-    Ok(())
-}
+pub use crate::store::exports::{files, register, ExportFile};
 
 /// Remove Parquet files that are not registered (a crashed export or compaction) or that a
 /// compaction retired. Returns the files removed, relative to the store directory.

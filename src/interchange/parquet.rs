@@ -96,27 +96,7 @@ pub fn files_schema() -> SchemaRef {
     ]))
 }
 
-/// One snapshot row, as exported.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileRow {
-    pub row_id: i64,
-    pub path: Vec<u8>,
-    pub mode: String,
-    pub sha256: String,
-    pub git_blob_id: String,
-    pub size: i64,
-    pub language: Option<String>,
-    pub mime: String,
-    pub lines: Option<i64>,
-    pub binary: bool,
-    pub category: String,
-    pub first_commit: String,
-    pub first_seen_at: String,
-    pub superseded_at: Option<String>,
-    pub deleted_at: Option<String>,
-    pub deleted_in_commit: Option<String>,
-    pub change_seq: i64,
-}
+pub use crate::store::exports::{FileRow, ItemRow};
 
 /// A record batch of snapshot rows.
 pub fn files_batch(rows: &[FileRow], exported_at: &str) -> Result<RecordBatch, InterchangeError> {
@@ -175,35 +155,6 @@ pub fn millis(rfc3339: &str) -> i64 {
 /// The RFC 3339 text of milliseconds since the epoch.
 pub fn rfc3339(ms: i64) -> String {
     crate::clock::from_unix(ms.div_euclid(1000))
-}
-
-/// One item row, as exported.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemRow {
-    pub id: String,
-    pub path: Vec<u8>,
-    pub mode: String,
-    pub language: Option<String>,
-    pub mime: String,
-    pub lines: Option<i64>,
-    pub binary: bool,
-    pub size: i64,
-    pub sha256: String,
-    pub git_blob_id: Option<String>,
-    pub category: String,
-    pub action: String,
-    pub reason: String,
-    pub actor: String,
-    pub source_commit: String,
-    pub removed_in_commit: Option<String>,
-    pub archived_at: String,
-    pub updated_at: String,
-    pub removed_at: Option<String>,
-    pub state: String,
-    pub legal_hold: bool,
-    pub tags: String,
-    pub metadata: String,
-    pub change_seq: i64,
 }
 
 /// One blob row, as exported.

@@ -356,6 +356,32 @@ pub fn drop_bytes(tx: &rusqlite::Transaction<'_>, sha256: &str) -> Result<(), St
     Ok(())
 }
 
+/// The recorded size of content `sha256`, if the store knows it.
+pub fn size_of(conn: &rusqlite::Connection, sha256: &str) -> Result<Option<i64>, StoreError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT size FROM blobs WHERE sha256 = ?1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?)
+}
+
+/// Record content `sha256` by address and size only, without its bytes (an import without
+/// content).
+pub fn insert_bare(
+    tx: &rusqlite::Transaction<'_>,
+    sha256: &str,
+    size: i64,
+    git_blob_id: Option<&str>,
+    now: &str,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO blobs (sha256, size, compression, stored_size, bytes,
+            git_blob_id, created_at) VALUES (?1, ?2, 'none', 0, NULL, ?3, ?4)",
+    )?
+    .execute(rusqlite::params![sha256, size, git_blob_id, now])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

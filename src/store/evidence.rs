@@ -384,3 +384,10 @@ pub fn has_submodule_removal(tx: &Transaction<'_>, commit: &str) -> Result<bool,
         })?;
     Ok(seen > 0)
 }
+
+/// Insert a line of an imported log as it is (its digest recomputed).
+pub fn insert_line(tx: &Transaction<'_>, seq: i64, op: &str, line: &str) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT INTO evidence (seq, op, line, digest) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![seq, op, line, sha256_hex(line.as_bytes())])?;
+    Ok(())
+}

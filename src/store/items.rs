@@ -393,3 +393,75 @@ pub fn unpurged_with_content(conn: &Connection, sha256: &str) -> Result<Vec<Stri
         .query_map([sha256], |r| r.get(0))?
         .collect::<Result<_, _>>()?)
 }
+
+/// Insert an item as exported (an import), unless its id is there; the rows inserted (0 or 1).
+pub fn insert_row(
+    tx: &Transaction<'_>,
+    row: &super::exports::ItemRow,
+) -> Result<usize, StoreError> {
+    // Prepared once per import (an import runs this a million times).
+    Ok(tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines,
+            binary, size, sha256, git_blob_id, category, action, reason, actor,
+            source_commit, removed_in_commit, archived_at, updated_at, state, legal_hold,
+            tags, metadata, removed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+            ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+        )?
+        .execute(params![
+            row.id,
+            row.path,
+            String::from_utf8_lossy(&row.path),
+            row.mode,
+            row.language,
+            row.mime,
+            row.lines,
+            row.binary,
+            row.size,
+            row.sha256,
+            row.git_blob_id,
+            row.category,
+            row.action,
+            row.reason,
+            row.actor,
+            row.source_commit,
+            row.removed_in_commit,
+            row.archived_at,
+            row.updated_at,
+            row.state,
+            row.legal_hold,
+            row.tags,
+            row.metadata,
+            row.removed_at
+        ])?)
+}
+
+/// Set an item's state and nothing else (an imported log line replayed).
+pub fn set_state_only(
+    tx: &Transaction<'_>,
+    id: &str,
+    st: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE items SET state = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, st, now],
+    )?;
+    Ok(())
+}
+
+/// Bind a pending item to the commit that removed it (an imported `bind` line replayed).
+pub fn bind_pending(
+    tx: &Transaction<'_>,
+    id: &str,
+    commit: Option<&str>,
+    now: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE items SET state = 'archived', removed_in_commit = ?2, updated_at = ?3
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, commit, now],
+    )?;
+    Ok(())
+}

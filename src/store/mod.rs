@@ -11,8 +11,10 @@ pub mod audit;
 pub mod blobs;
 pub mod checkpoints;
 pub mod evidence;
+pub mod exports;
 pub mod holds;
 pub mod items;
+pub mod meta;
 pub mod purges;
 pub mod query;
 pub mod retention;
@@ -289,14 +291,7 @@ impl Store {
     /// at all: this one records when (`meta.durable_at`). (A checkpoint would skip the sync
     /// when a reader holds every frame back.)
     pub fn make_durable(&mut self, now: &str) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('durable_at', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [now],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| meta::set(tx, "durable_at", now))
     }
 
     /// Catch `evidence.jsonl` and the tombstone streams up with the database.
@@ -307,21 +302,19 @@ impl Store {
 
     /// A value from the `meta` table.
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        meta::get(&self.conn, key)
+    }
+
+    /// Use a page cache of `mib` MiB for this connection (a large import touches every index
+    /// page over and over; the default is 2 MiB).
+    pub fn set_cache_mib(&mut self, mib: i64) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "cache_size", -1024 * mib)?;
+        Ok(())
     }
 
     /// Set a value in the `meta` table.
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
-        Ok(())
+        meta::set(&self.conn, key, value)
     }
 
     /// Zero deleted and overwritten content on disk from now on, instead of leaving it in free

@@ -284,9 +284,10 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         std::time::SystemTime::now(),
         std::thread::current().id()
     );
-    tx.execute(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?1)",
-        [&crate::id::sha256_hex(seed.as_bytes())[..16]],
+    super::meta::set_once(
+        &tx,
+        "store_id",
+        &crate::id::sha256_hex(seed.as_bytes())[..16],
     )?;
     tx.commit()?;
     Ok(())

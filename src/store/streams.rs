@@ -229,3 +229,52 @@ pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<(String, String)>, St
     }
     Ok(problems)
 }
+
+/// A tombstone event, as a stream file or an import carries it.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// The event's own sequence number (`None`: the next one).
+    pub seq: Option<i64>,
+    pub stream: &'a str,
+    pub deleted_at: Option<&'a str>,
+    pub origin: &'a str,
+    pub item_id: Option<&'a str>,
+    pub path: &'a [u8],
+    pub path_text: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub sha256: Option<&'a str>,
+    pub source_commit: Option<&'a str>,
+    pub removed_in_commit: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+/// Insert one tombstone event.
+pub fn insert_event(tx: &rusqlite::Transaction<'_>, e: &Event<'_>) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO tombstones (seq, stream, deleted_at, origin, item_id, path,
+            path_text, category, sha256, source_commit, removed_in_commit, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(rusqlite::params![
+        e.seq,
+        e.stream,
+        e.deleted_at,
+        e.origin,
+        e.item_id,
+        e.path,
+        e.path_text,
+        e.category,
+        e.sha256,
+        e.source_commit,
+        e.removed_in_commit,
+        e.reason
+    ])?;
+    Ok(())
+}
+
+/// Delete every tombstone event (an import that carries the source's streams replaces the
+/// ones the triggers derived).
+pub fn clear_events(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM tombstones", [])?;
+    Ok(())
+}
