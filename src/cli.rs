@@ -349,7 +349,7 @@ pub struct PurgeArgs {
 ///
 /// The store is opened read-only and statements that write are refused. Tables: items, blobs,
 /// evidence, tombstones, holds, purge_requests, purge_approvals, checkpoints, meta; views `item`
-/// and `artifact` under the runbook's names.
+/// and `artifact` (the names the audit queries in docs/governance.md use).
 #[derive(Debug, Args)]
 pub struct QueryArgs {
     /// The statement, e.g. "SELECT category, count(*) FROM items GROUP BY 1"

@@ -2,7 +2,7 @@
 //!
 //! The id of an archived file version depends only on what was archived (path bytes, content
 //! SHA-256, source commit), so the pre-commit hook and a later CI scan of the same deletion
-//! compute the same id and their records merge instead of duplicating (ARCHITECTURE §4).
+//! compute the same id and their records merge instead of duplicating.
 
 use sha2::{Digest, Sha256};
 

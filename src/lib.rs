@@ -1,19 +1,22 @@
 //! git-tombstone: safe, auditable deletion of files from git repositories.
 //!
-//! Map of the modules:
-//! - [`cli`]: clap types (the `--help` text); [`commands`]: one verb per file;
-//!   [`output`]: the only printing; [`error`]: error kinds → exit codes.
-//! - [`git`]: the only gix user; returns plain types.
-//! - [`stub`]: stub format v1, pure; [`id`]: deterministic ids and hashes.
-//! - [`policy`]: `.tombstone.toml` → validated policy and path matching.
-//! - [`project`]: the repository's identity (namespace/project) for the central store.
-//! - [`store`]: SQLite (schema, items, blobs) and the evidence log.
-//! - [`governance`]: retention, legal holds, dual-control purge, evidence checkpoints.
-//! - [`interchange`]: Parquet deltas, compaction, JSONL interchange, import, central store.
-//! - [`snapshot`]: whole-tree archives with deletion tracking.
-//! - [`capture`], [`bind`]: recording file versions and binding them to commits.
-//! - [`worktree`]: writes into the work tree that never follow a link or leave it.
-//! - [`content`], [`clock`], [`fsutil`], [`failpoint`]: small helpers.
+//! Map of the modules, top down (docs/ARCHITECTURE.md draws the layers and the data's path):
+//! - CLI layer: [`cli`] (clap types, the `--help` text), [`commands`] (one verb per file:
+//!   parse → library call → [`output`]). Nothing below imports from these two.
+//! - Context and errors: [`context`] (repository, policy, store location, actor, output sink),
+//!   [`error`] (error kinds → exit codes, the refusals), [`output`] (the only printing).
+//! - Operations: [`hooks`] (install, pre-commit, post-commit, post-rewrite), [`scan`] (history
+//!   scans, ranges, baselines, missing stubs), [`capture`] (the one path that records a file
+//!   version), [`bind`] (pending items → the commit that removed them), [`snapshot`]
+//!   (whole-tree archives), [`publish`] (the archive branch), [`report`] (text, JSON, SARIF,
+//!   Markdown), [`governance`] (retention, legal holds, dual-control purge, checkpoints),
+//!   [`interchange`] (Parquet deltas, compaction, JSONL import/export, the central store).
+//! - Foundations: [`git`] (the only gix user; returns plain types), [`store`] (SQLite, the
+//!   evidence log and streams; the only SQL), [`worktree`] (writes that never follow a link
+//!   or leave the work tree), [`stub`] (tombstone format, pure), [`locate`] (which tombstone
+//!   stands for a path), [`policy`] (`.tombstone.toml`), [`project`] (namespace/project),
+//!   [`id`] (ids and hashes), [`content`] (language, MIME, binary), [`clock`], [`fsutil`]
+//!   (atomic writes), [`trace`] (phase timings), [`failpoint`] (test-only failure injection).
 #![forbid(unsafe_code)]
 
 pub mod bind;

@@ -1,6 +1,7 @@
-//! Project identity (seed 002): `namespace` and `project` from the git remote, or from the path
+//! Project identity: `namespace` and `project` from the git remote, or from the path
 //! when there is none. They name the repository in the central store
-//! (`hostname=/namespace=/project=/date=`) and in the runbook's `item.repo` column.
+//! (`hostname=/namespace=/project=/date=`) and in the `item.repo` column of the audit view
+//! (docs/store.md).
 //!
 //! `git@github.com:owner/repo.git` → `github__owner` / `repo`; gitlab.com, bitbucket.org and
 //! codeberg.org likewise; a self-hosted host becomes its sanitised name (`git.example.com` →

@@ -1,4 +1,4 @@
-//! Whole-tree snapshots (seed 000's `build` / `update`): every file of a commit's tree that the
+//! Whole-tree snapshots (`git tombstone snapshot`, `--update`): every file of a commit's tree that the
 //! allow/deny globs and the policy's `ignore` rules let through goes into the store, content
 //! deduplicated with everything else archived.
 //!

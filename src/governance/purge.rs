@@ -1,4 +1,5 @@
-//! Dual-control purge (the runbook's section 6): destroy an item's content for good.
+//! Dual-control purge (docs/governance.md, "Purge with dual control"): destroy an item's
+//! content for good.
 //!
 //! `prune-request` records a request; `purge` records approvals, at least two from distinct
 //! identities, given together or in separate runs; `purge --apply` then nulls the content's

@@ -1,5 +1,5 @@
 //! Retention: drop the stored content of items removed before a cut-off, and prune the
-//! tombstone streams of older events (seed 000's `vacuum`).
+//! tombstone streams of older events.
 //!
 //! Metadata and evidence stay forever; an item's state becomes `vacuumed`. Items under legal
 //! hold are never touched, and content that an item which stays still needs is kept. [`plan`]

@@ -1,4 +1,4 @@
-//! Compaction (seed 002): merge a partition's small Parquet files into one, recompressed with
+//! Compaction: merge a partition's small Parquet files into one, recompressed with
 //! zstd at a chosen level, keeping the partitioning and every row.
 //!
 //! Files at or above the size threshold are skipped. The merged file is written atomically and

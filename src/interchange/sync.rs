@@ -1,4 +1,4 @@
-//! The central store (seed 002): Parquet files of many repositories under
+//! The central store: Parquet files of many repositories under
 //! `DEST/hostname=H/namespace=N/project=P/date=D/<dataset>/<file>.parquet`, queried with DuckDB
 //! (`read_parquet('DEST/**/items/*.parquet', hive_partitioning=true)`) or `list --global`.
 //!

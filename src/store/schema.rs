@@ -86,8 +86,8 @@ const MIGRATIONS: &[&str] = &[
     // transaction that records the removal, whichever code path does it; `tombstones_code.jsonl`
     // and `tombstones_logs.jsonl` are caught up from it like `evidence.jsonl`.
     //
-    // `item` and `artifact` are views under the runbook's names, so its audit queries run as
-    // written (`git tombstone query`).
+    // `item` and `artifact` are views under the names the audit queries of docs/governance.md
+    // use, so they run as written (`git tombstone query`).
     r#"
     ALTER TABLE items ADD COLUMN removed_at TEXT;
     UPDATE items SET removed_at = updated_at WHERE removed_in_commit IS NOT NULL;
@@ -201,7 +201,7 @@ const MIGRATIONS: &[&str] = &[
         compacted    INTEGER NOT NULL DEFAULT 0
     );
     "#,
-    // 6: whole-tree snapshots (seed 000's build/update): one row per file version seen at a
+    // 6: whole-tree snapshots (`snapshot`): one row per file version seen at a
     // path; a newer version supersedes it, a snapshot that no longer has the path deletes it.
     // `live_files` are the active rows.
     r#"

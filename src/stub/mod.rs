@@ -11,7 +11,7 @@
 //!   was deleted in one commit: the directory goes away and one file lists every archived file.
 //!
 //! Sidecar and in-place stubs share format v1. This module is the one place that decides
-//! whether some bytes are a tombstone (ARCHITECTURE §5):
+//! whether some bytes are a tombstone:
 //!
 //! - the marker line `git-tombstone v1` comes first, then `key value` lines in byte order of the
 //!   key; unknown keys are kept;
