@@ -139,16 +139,30 @@ impl Output {
                 causes.push(c.to_string());
                 cause = c.source();
             }
-            let value = serde_json::json!({
-                "error": {
-                    "code": err.code().map(|c| c.to_string()),
-                    "message": err.to_string(),
-                    "causes": causes,
-                    "help": err.help().map(|h| h.to_string()),
-                    "exit_code": err.exit_code(),
-                }
-            });
-            let _ = writeln!(std::io::stderr(), "{value}");
+            /// `--json` errors: one object on stderr.
+            #[derive(serde::Serialize)]
+            struct Wrapped {
+                error: JsonError,
+            }
+            #[derive(serde::Serialize)]
+            struct JsonError {
+                code: Option<String>,
+                message: String,
+                causes: Vec<String>,
+                help: Option<String>,
+                exit_code: i32,
+            }
+            let value = Wrapped {
+                error: JsonError {
+                    code: err.code().map(|c| c.to_string()),
+                    message: err.to_string(),
+                    causes,
+                    help: err.help().map(|h| h.to_string()),
+                    exit_code: err.exit_code(),
+                },
+            };
+            let line = serde_json::to_string(&value).unwrap_or_default();
+            let _ = writeln!(std::io::stderr(), "{line}");
         } else {
             let _ = writeln!(std::io::stderr(), "{:?}", miette::Report::new(err));
         }

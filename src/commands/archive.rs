@@ -112,18 +112,21 @@ pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
     ctx.repo.stage(&staged)?;
 
     for (p, r) in plan.iter().zip(&results) {
-        ctx.out.json(&serde_json::json!({
-            "id": r.id,
-            "path": r.path,
-            "sha256": r.sha256,
-            "action": p.capture.action.as_str(),
-            "category": p.capture.category,
-            "state": r.state,
-            "bytes": { "raw": r.size, "stored": r.stored_size },
-            "new": r.new_item,
-            "evidence_seq": r.evidence.as_ref().map(|e| e.seq),
-            "evidence_digest": r.evidence.as_ref().map(|e| e.digest.clone()),
-        }));
+        ctx.out.json(&Archived {
+            id: &r.id,
+            path: &r.path,
+            sha256: &r.sha256,
+            action: p.capture.action.as_str(),
+            category: &p.capture.category,
+            state: &r.state,
+            bytes: Bytes {
+                raw: r.size,
+                stored: r.stored_size,
+            },
+            new: r.new_item,
+            evidence_seq: r.evidence.as_ref().map(|e| e.seq),
+            evidence_digest: r.evidence.as_ref().map(|e| e.digest.as_str()),
+        });
         let what = if p.stub.is_some() {
             format!("tombstone {} staged", crate::commands::shown(&p.location))
         } else {
@@ -357,4 +360,26 @@ fn parse_metadata(
         map.insert(k.trim().to_owned(), serde_json::Value::String(v.to_owned()));
     }
     Ok(map)
+}
+
+/// `archive --json`: one line per file archived.
+#[derive(serde::Serialize)]
+struct Archived<'a> {
+    id: &'a str,
+    path: &'a str,
+    sha256: &'a str,
+    action: &'a str,
+    category: &'a str,
+    state: &'a str,
+    bytes: Bytes,
+    new: bool,
+    evidence_seq: Option<i64>,
+    evidence_digest: Option<&'a str>,
+}
+
+/// Raw and stored (compressed) sizes.
+#[derive(serde::Serialize)]
+struct Bytes {
+    raw: u64,
+    stored: u64,
 }

@@ -32,13 +32,16 @@ pub fn run(_args: &BindArgs, ctx: &Ctx) -> Outcome {
         ));
     }
     let bound = bind::bind_to(&ctx.repo, &mut store, &head, &actor, &clock::now())?;
-    ctx.out.json(&serde_json::json!({
-        "commit": bound.commit,
-        "ids": bound.ids,
-        "still_pending": bound.still_pending,
-        "evidence": bound.evidence,
-        "reconciled": reconciled,
-    }));
+    #[derive(serde::Serialize)]
+    struct Bound<'a, R: serde::Serialize> {
+        #[serde(flatten)]
+        bound: &'a crate::bind::Bound,
+        reconciled: R,
+    }
+    ctx.out.json(&Bound {
+        bound: &bound,
+        reconciled: &reconciled,
+    });
     ctx.out.text(&format!(
         "bound {} item(s) to {}; {} still pending",
         bound.ids.len(),

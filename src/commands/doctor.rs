@@ -255,8 +255,15 @@ pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
     }
 
     let ok = checks.iter().all(|c| c.ok);
-    ctx.out
-        .json(&serde_json::json!({ "ok": ok, "checks": checks }));
+    #[derive(serde::Serialize)]
+    struct Doctor<'a, C> {
+        ok: bool,
+        checks: &'a [C],
+    }
+    ctx.out.json(&Doctor {
+        ok,
+        checks: &checks,
+    });
     for c in &checks {
         ctx.out.text(&format!(
             "{:<4} {:<18} {}",

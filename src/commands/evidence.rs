@@ -31,8 +31,12 @@ pub fn digest(args: &DigestArgs, ctx: &Ctx) -> Outcome {
         .into());
     };
     if ctx.out.json {
-        ctx.out
-            .json(&serde_json::json!({ "seq": args.seq, "digest": digest, "line": line }));
+        ctx.out.json(&EvidenceLine {
+            seq: args.seq,
+            op: None,
+            digest: &digest,
+            line: &line,
+        });
     } else {
         ctx.out.line(&digest);
     }
@@ -311,8 +315,12 @@ pub fn export(args: &ExportEvidenceArgs, ctx: &Ctx) -> Outcome {
             .collect();
     if ctx.out.json {
         for (seq, op, digest, line) in &rows {
-            ctx.out
-                .json(&serde_json::json!({ "seq": seq, "op": op, "digest": digest, "line": line }));
+            ctx.out.json(&EvidenceLine {
+                seq: *seq,
+                op: Some(op),
+                digest,
+                line,
+            });
         }
         return Ok(0);
     }
@@ -335,4 +343,14 @@ pub fn export(args: &ExportEvidenceArgs, ctx: &Ctx) -> Outcome {
     }
     ctx.out.raw(&text);
     Ok(0)
+}
+
+/// One evidence line with its digest (`evidence digest`, `evidence export --json`).
+#[derive(serde::Serialize)]
+struct EvidenceLine<'a> {
+    seq: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    op: Option<&'a str>,
+    digest: &'a str,
+    line: &'a str,
 }

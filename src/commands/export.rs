@@ -47,8 +47,17 @@ pub fn run(args: &ExportArgs, ctx: &Ctx) -> Outcome {
         };
         // Registered so a purge can find and rewrite it.
         store.write_with(|tx| interchange::register(tx, &f))?;
-        ctx.out
-            .json(&serde_json::json!({ "file": f, "items": n, "evidence": ev }));
+        #[derive(serde::Serialize)]
+        struct Jsonl<'a, E> {
+            file: &'a interchange::ExportFile,
+            items: usize,
+            evidence: E,
+        }
+        ctx.out.json(&Jsonl {
+            file: &f,
+            items: n,
+            evidence: &ev,
+        });
         ctx.out.text(&format!(
             "wrote {} ({} items, {})",
             abs.display(),

@@ -21,11 +21,17 @@ pub fn run(args: &InitArgs, ctx: &Ctx) -> Outcome {
         true
     };
     let store = ctx.open_store()?;
-    ctx.out.json(&serde_json::json!({
-        "policy": path.display().to_string(),
-        "policy_written": written,
-        "store": store.dir().display().to_string(),
-    }));
+    #[derive(serde::Serialize)]
+    struct Initialised {
+        policy: String,
+        policy_written: bool,
+        store: String,
+    }
+    ctx.out.json(&Initialised {
+        policy: path.display().to_string(),
+        policy_written: written,
+        store: store.dir().display().to_string(),
+    });
     if written {
         ctx.out.text(&format!(
             "wrote {} (commit it: it is the team's policy)",

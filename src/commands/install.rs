@@ -50,8 +50,11 @@ fn install_workflow(args: &InstallArgs, ctx: &Ctx) -> Outcome {
         .workdir()
         .join(".github/workflows/git-tombstone.yml");
     if path.exists() {
-        ctx.out
-            .json(&serde_json::json!({ "workflow": path.display().to_string(), "written": false }));
+        ctx.out.json(&Workflow {
+            workflow: path.display().to_string(),
+            written: false,
+            action: None,
+        });
         ctx.out
             .text(&format!("kept the existing {}", path.display()));
         return Ok(0);
@@ -84,7 +87,11 @@ fn install_workflow(args: &InstallArgs, ctx: &Ctx) -> Outcome {
             source,
         }
     })?;
-    ctx.out.json(&serde_json::json!({ "workflow": path.display().to_string(), "written": true, "action": action }));
+    ctx.out.json(&Workflow {
+        workflow: path.display().to_string(),
+        written: true,
+        action: Some(&action),
+    });
     ctx.out.text(&format!(
         "wrote {} (uses {action}; commit it)",
         path.display()
@@ -109,4 +116,14 @@ fn report(ctx: &Ctx, statuses: &[HookStatus]) {
             s.action.as_deref().unwrap_or("-")
         ));
     }
+}
+
+/// `install --workflow --json`: the workflow file, whether it was written, and the action
+/// reference it uses.
+#[derive(serde::Serialize)]
+struct Workflow<'a> {
+    workflow: String,
+    written: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'a str>,
 }

@@ -144,37 +144,42 @@ fn live(args: &ListArgs, ctx: &Ctx) -> Outcome {
         return Ok(0);
     };
     let matcher = path_matcher(args)?;
-    let rows: Vec<(Vec<u8>, serde_json::Value)> =
+    let rows: Vec<crate::store::snapshots::LiveFile> =
         crate::store::snapshots::live_files(store.conn(), args.category.as_deref())?
             .into_iter()
-            .map(|f| {
-                let v = serde_json::json!({
-                    "path": f.path_text, "mode": f.mode,
-                    "sha256": f.sha256, "git_blob_id": f.git_blob_id,
-                    "size": f.size, "language": f.language,
-                    "category": f.category, "first_commit": f.first_commit,
-                    "first_seen_at": f.first_seen_at,
-                });
-                (f.path, v)
-            })
+            .filter(|f| matcher.as_ref().is_none_or(|m| policy::matches(m, &f.path)))
             .collect();
-    let rows: Vec<_> = rows
-        .into_iter()
-        .filter(|(p, _)| matcher.as_ref().is_none_or(|m| policy::matches(m, p)))
-        .collect();
+    /// `list --live --json`: one line per file of the last snapshot.
+    #[derive(serde::Serialize)]
+    struct Live<'a> {
+        path: &'a str,
+        mode: &'a str,
+        sha256: &'a str,
+        git_blob_id: &'a str,
+        size: i64,
+        language: Option<&'a str>,
+        category: &'a str,
+        first_commit: &'a str,
+        first_seen_at: &'a str,
+    }
     let mut table = Vec::new();
-    for (_, v) in &rows {
-        ctx.out.json(v);
+    for f in &rows {
+        ctx.out.json(&Live {
+            path: &f.path_text,
+            mode: &f.mode,
+            sha256: &f.sha256,
+            git_blob_id: &f.git_blob_id,
+            size: f.size,
+            language: f.language.as_deref(),
+            category: &f.category,
+            first_commit: &f.first_commit,
+            first_seen_at: &f.first_seen_at,
+        });
         table.push(vec![
-            v["category"].as_str().unwrap_or_default().to_owned(),
-            human_bytes(v["size"].as_u64().unwrap_or(0)),
-            v["first_commit"]
-                .as_str()
-                .unwrap_or_default()
-                .chars()
-                .take(12)
-                .collect(),
-            v["path"].as_str().unwrap_or_default().to_owned(),
+            f.category.clone(),
+            human_bytes(u64::try_from(f.size).unwrap_or(0)),
+            f.first_commit.chars().take(12).collect(),
+            f.path_text.clone(),
         ]);
     }
     if rows.is_empty() {

@@ -81,7 +81,15 @@ pub fn run(args: &ManArgs, out: Output) -> Outcome {
         let path = dir.join(name);
         crate::fsutil::write_atomic(&path, roff, 0o644).map_err(io(&path))?;
     }
-    out.json(&serde_json::json!({ "dir": dir.display().to_string(), "pages": pages.len() }));
+    #[derive(serde::Serialize)]
+    struct Installed {
+        dir: String,
+        pages: usize,
+    }
+    out.json(&Installed {
+        dir: dir.display().to_string(),
+        pages: pages.len(),
+    });
     out.text(&format!(
         "wrote {} manual page(s) to {}",
         pages.len(),

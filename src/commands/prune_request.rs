@@ -19,8 +19,15 @@ pub fn run(args: &PruneRequestArgs, ctx: &Ctx) -> Outcome {
         let (req, ev) = purge::request(tx, &item, &args.reason, &actor, &now)?;
         Ok::<_, GovernanceError>((req, ev, held))
     })?;
-    ctx.out
-        .json(&serde_json::json!({ "request": req, "evidence": ev }));
+    #[derive(serde::Serialize)]
+    struct Requested<'a, E> {
+        request: &'a purge::Request,
+        evidence: &'a E,
+    }
+    ctx.out.json(&Requested {
+        request: &req,
+        evidence: &ev,
+    });
     match &ev {
         Some(e) => ctx.out.text(&format!(
             "purge of {} requested by {} ({}); evidence seq {} sha256 {}\nnext: two distinct approvers run `git tombstone purge {} --by <approver> --reason \"…\"`, the last with --apply",

@@ -60,8 +60,12 @@ pub fn run(args: &PurgeArgs, ctx: &Ctx) -> Outcome {
         ));
     }
     if !args.apply {
-        ctx.out
-            .json(&serde_json::json!({ "request": req, "approval": approved, "applied": false }));
+        ctx.out.json(&Purged {
+            request: &req,
+            approval: &approved,
+            applied: None,
+            exports_rewritten: None,
+        });
         if let Some(req) = &req {
             if req.approvals.len() < 2 {
                 ctx.out.text(&format!(
@@ -96,9 +100,12 @@ pub fn run(args: &PurgeArgs, ctx: &Ctx) -> Outcome {
     };
     let scrubbed = crate::interchange::export::scrub(&mut store, &[sha], &now)?;
     store.reclaim()?;
-    ctx.out.json(&serde_json::json!({
-        "request": req, "approval": approved, "applied": applied, "exports_rewritten": scrubbed,
-    }));
+    ctx.out.json(&Purged {
+        request: &req,
+        approval: &approved,
+        applied: Some(&applied),
+        exports_rewritten: Some(&scrubbed[..]),
+    });
     match &applied {
         Some(a) => {
             ctx.out.text(&format!(
@@ -127,4 +134,27 @@ pub fn run(args: &PurgeArgs, ctx: &Ctx) -> Outcome {
         "copies outside this store are not touched: an archive branch already pushed, other clones, and git history keep the content until they are rewritten",
     );
     Ok(0)
+}
+
+/// `purge --json`: the request, the approval this run recorded, and (with `--apply`) what was
+/// destroyed and which exports were rewritten; `applied` is `false` without `--apply`.
+#[derive(serde::Serialize)]
+struct Purged<'a, R, A> {
+    request: &'a R,
+    approval: &'a A,
+    #[serde(serialize_with = "applied_or_false")]
+    applied: Option<&'a Option<purge::Applied>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exports_rewritten: Option<&'a [String]>,
+}
+
+fn applied_or_false<Z: serde::Serializer>(
+    applied: &Option<&Option<purge::Applied>>,
+    s: Z,
+) -> Result<Z::Ok, Z::Error> {
+    use serde::Serialize;
+    match applied {
+        Some(p) => p.serialize(s),
+        None => s.serialize_bool(false),
+    }
 }

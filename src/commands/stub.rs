@@ -48,42 +48,44 @@ pub fn run(args: &StubCheckArgs, out: Output) -> Outcome {
     match tombstone {
         Tombstone::File(stub) => {
             let fields = stub.fields();
-            out.json(&serde_json::json!({
-                "valid": true,
-                "file": shown,
-                "kind": if name == stub.path { "in-place" } else { "sidecar" },
-                "id": stub.id,
-                "path": crate::stub::encode_path(&stub.path),
-                "fields": fields,
-            }));
+            out.json(&FileStub {
+                valid: true,
+                file: &shown,
+                kind: if name == stub.path {
+                    "in-place"
+                } else {
+                    "sidecar"
+                },
+                id: &stub.id,
+                path: crate::stub::encode_path(&stub.path),
+                fields: &fields,
+            });
             out.text(&format!("{shown}: valid git-tombstone v1 stub"));
             for (k, v) in &fields {
                 out.text(&format!("  {k:<14} {v}"));
             }
         }
         Tombstone::Dir(d) => {
-            let files: Vec<serde_json::Value> = d
+            let files: Vec<DirEntry> = d
                 .files
                 .iter()
-                .map(|f| {
-                    serde_json::json!({
-                        "id": f.id,
-                        "path": crate::stub::encode_path(&f.path),
-                        "mode": f.mode.as_str(),
-                        "size": f.size,
-                        "sha256": f.sha256,
-                    })
+                .map(|f| DirEntry {
+                    id: &f.id,
+                    path: crate::stub::encode_path(&f.path),
+                    mode: f.mode.as_str(),
+                    size: f.size,
+                    sha256: &f.sha256,
                 })
                 .collect();
-            out.json(&serde_json::json!({
-                "valid": true,
-                "file": shown,
-                "kind": "directory",
-                "path": crate::stub::encode_path(&d.path),
-                "source_commit": d.source_commit,
-                "reason": d.reason,
-                "files": files,
-            }));
+            out.json(&DirStub {
+                valid: true,
+                file: &shown,
+                kind: "directory",
+                path: crate::stub::encode_path(&d.path),
+                source_commit: &d.source_commit,
+                reason: &d.reason,
+                files,
+            });
             out.text(&format!(
                 "{shown}: valid git-tombstone v2 directory tombstone for {} ({} file(s))",
                 crate::stub::encode_path(&d.path),
@@ -117,4 +119,37 @@ fn repo_relative(file: &std::path::Path) -> Vec<u8> {
         },
         Err(_) => given,
     }
+}
+
+/// `stub check --json` of a file stub (in place or sidecar).
+#[derive(serde::Serialize)]
+struct FileStub<'a, F> {
+    valid: bool,
+    file: &'a str,
+    kind: &'static str,
+    id: &'a str,
+    path: String,
+    fields: &'a F,
+}
+
+/// `stub check --json` of a directory tombstone.
+#[derive(serde::Serialize)]
+struct DirStub<'a> {
+    valid: bool,
+    file: &'a str,
+    kind: &'static str,
+    path: String,
+    source_commit: &'a str,
+    reason: &'a str,
+    files: Vec<DirEntry<'a>>,
+}
+
+/// One file a directory tombstone lists.
+#[derive(serde::Serialize)]
+struct DirEntry<'a> {
+    id: &'a str,
+    path: String,
+    mode: &'static str,
+    size: u64,
+    sha256: &'a str,
 }

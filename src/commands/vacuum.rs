@@ -149,11 +149,17 @@ fn remove_stubs(ctx: &Ctx, stubs: &[(Vec<u8>, String)]) -> Result<(), crate::err
 
 fn report(ctx: &Ctx, plan: &Plan, stubs: &[(Vec<u8>, String)], dry_run: bool) {
     let stub_paths: Vec<String> = stubs.iter().map(|(p, _)| shown(p)).collect();
-    ctx.out.json(&serde_json::json!({
-        "dry_run": dry_run,
-        "plan": plan,
-        "stubs_removed": stub_paths,
-    }));
+    #[derive(serde::Serialize)]
+    struct Vacuumed<'a> {
+        dry_run: bool,
+        plan: &'a Plan,
+        stubs_removed: &'a [String],
+    }
+    ctx.out.json(&Vacuumed {
+        dry_run,
+        plan,
+        stubs_removed: &stub_paths,
+    });
     let verb = if dry_run { "would vacuum" } else { "vacuumed" };
     ctx.out.text(&format!(
         "{verb} {} item(s) removed before {}{}: {} of stored content in {} blob(s)",

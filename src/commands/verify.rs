@@ -154,8 +154,17 @@ pub fn run(_args: &VerifyArgs, ctx: &Ctx) -> Outcome {
     }
 
     let ok = findings.is_empty();
-    ctx.out
-        .json(&serde_json::json!({ "ok": ok, "checked": checked, "findings": findings }));
+    #[derive(serde::Serialize)]
+    struct Verified<C, F> {
+        ok: bool,
+        checked: C,
+        findings: F,
+    }
+    ctx.out.json(&Verified {
+        ok,
+        checked: &checked,
+        findings: &findings,
+    });
     if ok {
         ctx.out.text(&format!(
             "ok: {} evidence lines chained, {} blobs intact, {} stubs in HEAD match the archive",

@@ -18,6 +18,7 @@ mod init;
 mod interop;
 mod list_show;
 mod manpages;
+mod outputs;
 mod restore;
 mod scan;
 mod security;
