@@ -4,12 +4,14 @@ use crate::cli::{HookArgs, HookName};
 use crate::commands::Ctx;
 use crate::error::Outcome;
 use crate::hooks;
+use crate::output::human_bytes;
 
 /// Run one hook.
 pub fn run(args: &HookArgs, ctx: &Ctx) -> Outcome {
     match args.name {
         HookName::PreCommit => {
             let summary = hooks::pre_commit::run(ctx)?;
+            report_pre_commit(ctx, &summary);
             ctx.out.json(&summary);
         }
         HookName::PostCommit => {
@@ -34,4 +36,29 @@ pub fn run(args: &HookArgs, ctx: &Ctx) -> Outcome {
         }
     }
     Ok(0)
+}
+
+/// One note per file the pre-commit hook archived, stub removal and submodule.
+fn report_pre_commit(ctx: &Ctx, summary: &hooks::pre_commit::Summary) {
+    for c in &summary.captured {
+        let what = if summary.stubbed.contains(&c.path) {
+            "stub staged"
+        } else {
+            "deletion kept"
+        };
+        ctx.out.note(&format!(
+            "archived {} ({}, {} → {}), {what}",
+            c.path,
+            c.id,
+            human_bytes(c.size),
+            human_bytes(c.stored_size)
+        ));
+    }
+    for s in &summary.stub_removals {
+        ctx.out.note(&format!("stub {s} removed (recorded)"));
+    }
+    for s in &summary.submodules {
+        ctx.out
+            .note(&format!("submodule {s} removed (recorded, not stubbed)"));
+    }
 }

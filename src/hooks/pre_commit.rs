@@ -19,7 +19,6 @@ use crate::context::{shown, Ctx};
 use crate::error::CommandError;
 use crate::error::Error;
 use crate::git::{EntryKind, Staged};
-use crate::output::human_bytes;
 use crate::policy::Action;
 use crate::store::evidence;
 use crate::stub::{DirTombstone, Mode, Placement, Tombstone};
@@ -43,13 +42,18 @@ pub struct Summary {
     pub unsafe_paths: Vec<String>,
 }
 
+/// An evidence line to append: its operation and data.
+type Event = (&'static str, serde_json::Value);
+
 struct Planned {
     capture: Capture,
     /// Where its stub goes (`stub` action); set to `None` when no tombstone can stand for it.
     placement: Option<Placement>,
 }
 
-/// Run the pre-commit hook.
+/// Run the pre-commit hook: find what the commit deletes, decide each deletion with the
+/// policy, then capture, write tombstones and stage them, all or nothing. Returns what it did
+/// (`src/commands/hook.rs` reports it).
 pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     let mut phases = crate::trace::Phases::start();
     let staged = ctx.repo.staged_deletions()?;
@@ -58,8 +62,44 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         return Ok(Summary::default());
     };
     let policy = ctx.policy()?;
+    let moves = find_moves(ctx, policy, head, &staged)?;
+    phases.lap("moves");
     let mut summary = Summary::default();
-    let moved = if policy.archive_moves {
+    let (mut plan, events) = plan_deletions(ctx, policy, head, &staged, &moves, &mut summary)?;
+    if plan.is_empty() && events.is_empty() {
+        return Ok(summary);
+    }
+    phases.lap("plan");
+    let tombstones = place_tombstones(ctx, policy, head, &mut plan)?;
+    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
+    let writes = tombstone_writes(ctx, &worktree, &tombstones)?;
+    summary.captured =
+        capture_and_stage(ctx, policy, &worktree, &plan, &events, &writes, &mut phases)?;
+    for (p, c) in plan.iter().zip(&summary.captured) {
+        if p.placement.is_some() {
+            summary.stubbed.push(c.path.clone());
+        }
+    }
+    if let Some(line) = phases.report() {
+        ctx.out.warn(&line);
+    }
+    Ok(summary)
+}
+
+/// Deleted blobs the commit adds again elsewhere (exact moves), and deleted files a file the
+/// commit adds resembles by at least `move_similarity`% (renames with edits, git's way).
+struct Moves {
+    exact: HashSet<String>,
+    renamed: std::collections::HashMap<Vec<u8>, Vec<u8>>,
+}
+
+fn find_moves(
+    ctx: &Ctx,
+    policy: &crate::policy::Policy,
+    head: &str,
+    staged: &crate::git::StagedDeletions,
+) -> Result<Moves, Error> {
+    let exact = if policy.archive_moves {
         HashSet::new()
     } else {
         let ids: HashSet<String> = staged
@@ -77,7 +117,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         let sources: Vec<crate::git::Side<'_>> = staged
             .deleted
             .iter()
-            .filter(|d| d.kind != EntryKind::Gitlink && !moved.contains(&d.id))
+            .filter(|d| d.kind != EntryKind::Gitlink && !exact.contains(&d.id))
             .filter(|d| !crate::stub::is_tombstone_name(&d.path))
             .filter_map(crate::git::Deleted::side)
             .collect();
@@ -90,8 +130,21 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
                 .moves(&sources, &destinations, policy.move_similarity)?
         }
     };
-    phases.lap("moves");
+    Ok(Moves { exact, renamed })
+}
 
+/// Decide every deletion with the policy: what to capture (with where its stub goes), and the
+/// evidence events of moves, stub removals and submodules. Unsafe, ignored, moved, stub and
+/// submodule paths are noted in `summary`.
+fn plan_deletions(
+    ctx: &Ctx,
+    policy: &crate::policy::Policy,
+    head: &str,
+    staged: &crate::git::StagedDeletions,
+    moves: &Moves,
+    summary: &mut Summary,
+) -> Result<(Vec<Planned>, Vec<Event>), Error> {
+    let (moved, renamed) = (&moves.exact, &moves.renamed);
     let mut plan = Vec::new();
     let mut events = Vec::new();
     for d in &staged.deleted {
@@ -174,35 +227,38 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         let placement = (decision.action == Action::Stub).then_some(decision.placement);
         plan.push(Planned { capture, placement });
     }
-    if plan.is_empty() && events.is_empty() {
-        return Ok(summary);
-    }
+    Ok((plan, events))
+}
 
-    phases.lap("plan");
+/// Tombstones to write into the work tree, and the index entries to stage for all of them.
+struct Writes {
+    to_write: Vec<(Vec<u8>, Vec<u8>)>,
+    staged: Vec<Staged>,
+}
 
-    // Which tombstone stands for each stubbed file: one directory tombstone per directory
-    // deleted whole, else a sidecar (or an in-place stub, by policy).
-    let tombstones = place_tombstones(ctx, policy, head, &mut plan)?;
-
-    // Where tombstones go: into the work tree only where the location is free (after
-    // `git rm --cached` the user's file is still there, and it is never overwritten), into the
-    // index always. Work tree writes walk each directory without following links
-    // (src/worktree.rs): a directory on the way that is a link or a file gets no tombstone on
-    // disk, only in the index. A location outside a sparse checkout gets it in the index only
-    // (`SKIP_WORKTREE`), as git keeps the files it does not check out.
-    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
+/// Where tombstones go: into the work tree only where the location is free (after
+/// `git rm --cached` the user's file is still there, and it is never overwritten), into the
+/// index always. Work tree writes walk each directory without following links
+/// (src/worktree.rs): a directory on the way that is a link or a file gets no tombstone on
+/// disk, only in the index. A location outside a sparse checkout gets it in the index only
+/// (`SKIP_WORKTREE`), as git keeps the files it does not check out.
+fn tombstone_writes(
+    ctx: &Ctx,
+    worktree: &crate::worktree::Worktree,
+    tombstones: &[Rendered],
+) -> Result<Writes, Error> {
     let mut to_write: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut staged_stubs = Vec::new();
     let mut cleaned: HashSet<&[u8]> = HashSet::new();
     let locations: Vec<&[u8]> = tombstones.iter().map(|(l, _)| l.as_slice()).collect();
     let outside = ctx.repo.sparse_excluded(&locations)?;
-    for (location, bytes) in &tombstones {
+    for (location, bytes) in tombstones {
         // (git clears `SKIP_WORKTREE` where a file is present, so only an absent one is skipped.)
         let present = worktree.file_type(location);
         let skip_worktree = outside.contains(location) && present.is_none();
         match present {
             None if skip_worktree => {}
-            None if worktree.parent_exists(location) || !parent_blocked(&worktree, location) => {
+            None if worktree.parent_exists(location) || !parent_blocked(worktree, location) => {
                 // Leftovers of a killed run, once per directory (a commit may delete thousands
                 // of files in one directory).
                 let dir = &location[..location.iter().rposition(|&b| b == b'/').unwrap_or(0)];
@@ -228,6 +284,29 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         });
     }
 
+    Ok(Writes {
+        to_write,
+        staged: staged_stubs,
+    })
+}
+
+/// Capture `plan` and record `events` in one store transaction on this thread while another
+/// writes the tombstones and builds the new index; the index is replaced only once all of it
+/// succeeded, and on any failure the tombstones written are removed again.
+fn capture_and_stage(
+    ctx: &Ctx,
+    policy: &crate::policy::Policy,
+    worktree: &crate::worktree::Worktree,
+    plan: &[Planned],
+    events: &[Event],
+    writes: &Writes,
+    phases: &mut crate::trace::Phases,
+) -> Result<Vec<Captured>, Error> {
+    let Writes {
+        to_write,
+        staged: staged_stubs,
+    } = writes;
+    let mut captured = Vec::new();
     // Two threads: this one makes the capture durable in the store; the other writes stubs
     // into the work tree (paths that were empty) and builds the new index. Both pull stubs to
     // write from one counter, so the main thread helps once the store is committed. The index
@@ -257,12 +336,12 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         let side = scope.spawn(|| -> Result<crate::git::PreparedIndex, Error> {
             failpoint::panic_at("pre-commit:prepare-index");
             write_stubs()?;
-            Ok(worker.open().prepare_stage(&staged_stubs)?)
+            Ok(worker.open().prepare_stage(staged_stubs)?)
         });
         let stored = (|| -> Result<(), Error> {
             let mut store = ctx.open_store()?;
-            summary.captured = store.write(|tx| {
-                for (op, data) in &events {
+            captured = store.write(|tx| {
+                for (op, data) in events {
                     evidence::append(tx, op, &actor, &now, data)?;
                 }
                 let captures: Vec<&capture::Capture> = plan.iter().map(|p| &p.capture).collect();
@@ -291,38 +370,12 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         Ok(())
     });
     if let Err(e) = result {
-        for (path, _) in &to_write {
+        for (path, _) in to_write {
             let _ = worktree.remove(path);
         }
         return Err(e);
     }
-
-    for (p, c) in plan.iter().zip(&summary.captured) {
-        let what = if p.placement.is_some() {
-            summary.stubbed.push(c.path.clone());
-            "stub staged"
-        } else {
-            "deletion kept"
-        };
-        ctx.out.note(&format!(
-            "archived {} ({}, {} → {}), {what}",
-            c.path,
-            c.id,
-            human_bytes(c.size),
-            human_bytes(c.stored_size)
-        ));
-    }
-    if let Some(line) = phases.report() {
-        ctx.out.warn(&line);
-    }
-    for s in &summary.stub_removals {
-        ctx.out.note(&format!("stub {s} removed (recorded)"));
-    }
-    for s in &summary.submodules {
-        ctx.out
-            .note(&format!("submodule {s} removed (recorded, not stubbed)"));
-    }
-    Ok(summary)
+    Ok(captured)
 }
 
 /// A tombstone to write: its location and bytes.
