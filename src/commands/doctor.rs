@@ -73,6 +73,36 @@ fn framework_hook(ctx: &Ctx, script: &std::path::Path, name: &str) -> Option<boo
 }
 
 pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
+    let mut checks = hook_checks(ctx)?;
+    checks.push(binary_check());
+    checks.push(policy_check(ctx));
+    checks.extend(store_checks(ctx));
+    let ok = checks.iter().all(|c| c.ok);
+    #[derive(serde::Serialize)]
+    struct Doctor<'a, C> {
+        ok: bool,
+        checks: &'a [C],
+    }
+    ctx.out.json(&Doctor {
+        ok,
+        checks: &checks,
+    });
+    for c in &checks {
+        ctx.out.text(&format!(
+            "{:<4} {:<18} {}",
+            if c.ok { "ok" } else { "FIX" },
+            c.check,
+            c.detail
+        ));
+        if let Some(fix) = &c.fix {
+            ctx.out.text(&format!("     {:<18} → {fix}", ""));
+        }
+    }
+    Ok(if ok { 0 } else { FAILURE })
+}
+
+/// One check per hook: installed, ours, executable, or run by the pre-commit framework.
+fn hook_checks(ctx: &Ctx) -> Result<Vec<Check>, crate::error::Error> {
     let mut checks = Vec::new();
     let dir = ctx.repo.hooks_dir()?;
     for s in install::status(&dir) {
@@ -141,16 +171,21 @@ pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
         ));
     }
 
+    Ok(checks)
+}
+
+/// The `git-tombstone` the hooks run (the first on PATH) is this version.
+fn binary_check() -> Check {
     let this = std::env::current_exe()
         .ok()
         .and_then(|p| std::fs::canonicalize(p).ok());
     match on_path() {
-        None => checks.push(check(
+        None => check(
             "binary",
             false,
             "no git-tombstone on PATH: the hooks cannot run it".into(),
             Some("install it (`cargo install --locked --path <checkout>`) or add its directory to PATH"),
-        )),
+        ),
         Some(p) => {
             let canonical = std::fs::canonicalize(&p).ok();
             let same = canonical.is_some() && canonical == this;
@@ -165,7 +200,7 @@ pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
                     .and_then(|v| v.split_whitespace().nth(1).map(str::to_owned))
             };
             let current = version.as_deref() == Some(env!("CARGO_PKG_VERSION"));
-            checks.push(check(
+            check(
                 "binary",
                 current,
                 format!(
@@ -175,12 +210,15 @@ pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
                     if same { ", the one running now" } else { "" }
                 ),
                 Some("the hooks run a different git-tombstone version than this one: reinstall it"),
-            ));
+            )
         }
     }
+}
 
+/// The policy file parses.
+fn policy_check(ctx: &Ctx) -> Check {
     match ctx.policy() {
-        Ok(p) => checks.push(check(
+        Ok(p) => check(
             "policy",
             true,
             match &p.file {
@@ -188,10 +226,15 @@ pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
                 None => "no .tombstone.toml: the built-in default applies".into(),
             },
             None,
-        )),
-        Err(e) => checks.push(check("policy", false, e.to_string(), Some("fix the key the error names (README.md, \"Policy file\"), or start again from the template: `git tombstone init --force`"))),
+        ),
+        Err(e) => check("policy", false, e.to_string(), Some("fix the key the error names (README.md, \"Policy file\"), or start again from the template: `git tombstone init --force`")),
     }
+}
 
+/// The store opens and its evidence log is intact; no record is bound to a commit no ref
+/// reaches.
+fn store_checks(ctx: &Ctx) -> Vec<Check> {
+    let mut checks = Vec::new();
     match ctx
         .store_dir()
         .map(|d| (d.clone(), Store::open_existing(&d)))
@@ -254,26 +297,5 @@ pub fn run(_args: &DoctorArgs, ctx: &Ctx) -> Outcome {
         )),
     }
 
-    let ok = checks.iter().all(|c| c.ok);
-    #[derive(serde::Serialize)]
-    struct Doctor<'a, C> {
-        ok: bool,
-        checks: &'a [C],
-    }
-    ctx.out.json(&Doctor {
-        ok,
-        checks: &checks,
-    });
-    for c in &checks {
-        ctx.out.text(&format!(
-            "{:<4} {:<18} {}",
-            if c.ok { "ok" } else { "FIX" },
-            c.check,
-            c.detail
-        ));
-        if let Some(fix) = &c.fix {
-            ctx.out.text(&format!("     {:<18} → {fix}", ""));
-        }
-    }
-    Ok(if ok { 0 } else { FAILURE })
+    checks
 }
