@@ -104,6 +104,36 @@ pub fn run(
         .filter(|(p, _, _)| wanted(opts, policy, p))
         .filter_map(|(p, k, id)| mode_of(k).map(|m| (p, m, id)))
         .collect();
+    let live = live_files(store)?;
+    let todo: Vec<&(Vec<u8>, Mode, String)> = entries
+        .iter()
+        .filter(|(p, _, id)| live.get(p).is_none_or(|l| l.git_blob_id != *id))
+        .collect();
+    let mut out = Snapshotted {
+        commit: opts.commit.clone(),
+        files: entries.len(),
+        unchanged: entries.len() - todo.len(),
+        ..Snapshotted::default()
+    };
+    let packed = pack_changed(repo, &todo, opts.workers, compression)?;
+    let gone = gone_files(opts, policy, &entries, &live);
+    let deleting = if gone.is_empty() {
+        HashMap::new()
+    } else {
+        deleting_commits(
+            repo,
+            store.meta("snapshot.last_commit")?.as_deref(),
+            &opts.commit,
+        )?
+    };
+    out.evidence = record(
+        store, policy, opts, &packed, &live, &gone, &deleting, &mut out, actor, now,
+    )?;
+    Ok(out)
+}
+
+/// The files of the last snapshot, by path.
+fn live_files(store: &Store) -> Result<HashMap<Vec<u8>, Live>, SnapshotError> {
     let mut live: HashMap<Vec<u8>, Live> = HashMap::new();
     {
         for f in snapshots::live_files(store.conn(), None)? {
@@ -119,19 +149,18 @@ pub fn run(
             );
         }
     }
-    let todo: Vec<&(Vec<u8>, Mode, String)> = entries
-        .iter()
-        .filter(|(p, _, id)| live.get(p).is_none_or(|l| l.git_blob_id != *id))
-        .collect();
-    let mut out = Snapshotted {
-        commit: opts.commit.clone(),
-        files: entries.len(),
-        unchanged: entries.len() - todo.len(),
-        ..Snapshotted::default()
-    };
+    Ok(live)
+}
 
-    // Read, hash, compress and describe on the workers; results come back in path order.
-    let workers = opts.workers.max(1).min(todo.len().max(1));
+/// Read, hash, compress and describe the files in `todo` on `workers` threads; the results
+/// come back in path order.
+fn pack_changed(
+    repo: &Repo,
+    todo: &[&(Vec<u8>, Mode, String)],
+    workers: usize,
+    compression: Compression,
+) -> Result<Vec<(Capture, capture::Packed)>, SnapshotError> {
+    let workers = workers.max(1).min(todo.len().max(1));
     let chunk = todo.len().div_ceil(workers).max(1);
     let mut packed: Vec<(Capture, capture::Packed)> = Vec::with_capacity(todo.len());
     std::thread::scope(|s| -> Result<(), SnapshotError> {
@@ -176,10 +205,20 @@ pub fn run(
         Ok(())
     })?;
 
-    // Deletions: live paths the tree no longer has (among those the filters still select).
+    Ok(packed)
+}
+
+/// With `--update`: the live files the tree no longer has (among those the filters still
+/// select), by path.
+fn gone_files<'a>(
+    opts: &Options,
+    policy: &Policy,
+    entries: &[(Vec<u8>, Mode, String)],
+    live: &'a HashMap<Vec<u8>, Live>,
+) -> Vec<(&'a Vec<u8>, &'a Live)> {
     let present: std::collections::HashSet<&[u8]> =
         entries.iter().map(|(p, _, _)| p.as_slice()).collect();
-    let gone: Vec<(&Vec<u8>, &Live)> = if opts.update {
+    if opts.update {
         let mut g: Vec<_> = live
             .iter()
             .filter(|(p, _)| !present.contains(p.as_slice()) && wanted(opts, policy, p))
@@ -188,20 +227,27 @@ pub fn run(
         g
     } else {
         Vec::new()
-    };
-    let deleting = if gone.is_empty() {
-        HashMap::new()
-    } else {
-        deleting_commits(
-            repo,
-            store.meta("snapshot.last_commit")?.as_deref(),
-            &opts.commit,
-        )?
-    };
+    }
+}
 
+/// In one transaction: the new and changed files' content and rows, the deletions and their
+/// tombstone events, the last snapshot's commit, and one evidence line when anything changed.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    store: &mut Store,
+    policy: &Policy,
+    opts: &Options,
+    packed: &[(Capture, capture::Packed)],
+    live: &HashMap<Vec<u8>, Live>,
+    gone: &[(&Vec<u8>, &Live)],
+    deleting: &HashMap<Vec<u8>, (String, String)>,
+    out: &mut Snapshotted,
+    actor: &str,
+    now: &str,
+) -> Result<Option<evidence::Appended>, SnapshotError> {
     let data_commit = opts.commit.clone();
-    out.evidence = store.write_with(|tx| -> Result<Option<evidence::Appended>, SnapshotError> {
-        for (c, p) in &packed {
+    store.write_with(|tx| -> Result<Option<evidence::Appended>, SnapshotError> {
+        for (c, p) in packed {
             let put = crate::capture::put_content(tx, c, p, now)?;
             if put.new {
                 out.new_content_bytes += put.stored_size;
@@ -231,7 +277,7 @@ pub fn run(
                 },
             )?;
         }
-        for (path, l) in &gone {
+        for (path, l) in gone {
             let (commit, at) = deleting
                 .get(*path)
                 .cloned()
@@ -257,8 +303,7 @@ pub fn run(
             "changed": out.changed, "deleted": out.deleted, "update": opts.update,
         });
         Ok(Some(evidence::append(tx, "snapshot", actor, now, &data)?))
-    })?;
-    Ok(out)
+    })
 }
 
 /// For each path deleted between `from` (the previous snapshot) and `to`, the commit that
