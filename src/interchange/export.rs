@@ -91,9 +91,36 @@ pub fn run(
     let dir = store.dir().to_path_buf();
     let conn = store.conn();
     let removed_leftovers = super::tidy(conn, &dir)?;
-    let items_wm = exports::watermark(conn, ITEMS_WM)?;
-    let blobs_wm = exports::watermark(conn, BLOBS_WM)?;
+    let items = item_partitions(conn)?;
+    let blobs = blob_partitions(conn, opts.content)?;
+    let files = file_partitions(conn)?;
+    let written = write_partitions(&dir, &items, &blobs, &files, opts.level, now)?;
+    crate::failpoint::hit("export:after-files");
+    let evidence = if written.is_empty() {
+        None
+    } else {
+        Some(record(store, &written, &items, &blobs, &files, actor, now)?)
+    };
+    Ok(Exported {
+        files: written,
+        items: items.count,
+        blobs: blobs.count,
+        files_rows: files.count,
+        removed_leftovers,
+        evidence,
+    })
+}
 
+/// Rows past a dataset's watermark, by partition; the watermark they move it to and how many.
+struct Partitions<T> {
+    parts: BTreeMap<String, T>,
+    max: i64,
+    count: usize,
+}
+
+/// The items changed since the last export, by partition.
+fn item_partitions(conn: &Connection) -> Result<Partitions<Vec<ItemRow>>, InterchangeError> {
+    let items_wm = exports::watermark(conn, ITEMS_WM)?;
     let mut by_part: BTreeMap<String, Vec<ItemRow>> = BTreeMap::new();
     let mut items_max = items_wm;
     let mut n_items = 0;
@@ -106,6 +133,20 @@ pub fn run(
             .push(row);
     }
 
+    Ok(Partitions {
+        parts: by_part,
+        max: items_max,
+        count: n_items,
+    })
+}
+
+/// The blobs added since the last export, by partition, each partition with its first and
+/// last rowid.
+fn blob_partitions(
+    conn: &Connection,
+    content: ContentEncoding,
+) -> Result<Partitions<(i64, i64, Vec<BlobRow>)>, InterchangeError> {
+    let blobs_wm = exports::watermark(conn, BLOBS_WM)?;
     let mut blobs_max = blobs_wm;
     let mut blob_parts: BTreeMap<String, (i64, i64, Vec<BlobRow>)> = BTreeMap::new();
     let rows = exports::blobs_since(conn, blobs_wm)?;
@@ -120,13 +161,22 @@ pub fn run(
     {
         blobs_max = blobs_max.max(rowid);
         let part = partition_of(&created);
-        let row = blob_row(conn, &sha, size, git, created, opts.content)?;
+        let row = blob_row(conn, &sha, size, git, created, content)?;
         let e = blob_parts.entry(part).or_insert((i64::MAX, 0, Vec::new()));
         e.0 = e.0.min(rowid);
         e.1 = e.1.max(rowid);
         e.2.push(row);
     }
 
+    Ok(Partitions {
+        parts: blob_parts,
+        max: blobs_max,
+        count: n_blobs,
+    })
+}
+
+/// The snapshot rows changed since the last export, by partition.
+fn file_partitions(conn: &Connection) -> Result<Partitions<Vec<pq::FileRow>>, InterchangeError> {
     let files_wm = exports::watermark(conn, FILES_WM)?;
     let snapshot_rows = exports::snapshot_files_changed_since(conn, files_wm)?;
     let files_max = snapshot_rows
@@ -143,79 +193,98 @@ pub fn run(
             .push(r);
     }
 
+    Ok(Partitions {
+        parts: file_parts,
+        max: files_max,
+        count: n_files,
+    })
+}
+
+/// One Parquet delta file per dataset and partition.
+fn write_partitions(
+    dir: &Path,
+    items: &Partitions<Vec<ItemRow>>,
+    blobs: &Partitions<(i64, i64, Vec<BlobRow>)>,
+    files: &Partitions<Vec<pq::FileRow>>,
+    level: i32,
+    now: &str,
+) -> Result<Vec<ExportFile>, InterchangeError> {
+    let (by_part, blob_parts, file_parts) = (&items.parts, &blobs.parts, &files.parts);
     let mut written = Vec::new();
-    for (part, rows) in &file_parts {
+    for (part, rows) in file_parts {
         let first = rows.iter().map(|r| r.change_seq).min().unwrap_or(0);
         let last = rows.iter().map(|r| r.change_seq).max().unwrap_or(0);
         let rel = format!("parquet/files/{part}/delta-{first:012}-{last:012}.parquet");
         let batch = pq::files_batch(rows, now)?;
         written.push(write(
-            &dir,
+            dir,
             &rel,
             "files",
             part,
             pq::files_schema(),
             &batch,
-            opts.level,
+            level,
             now,
         )?);
     }
-    for (part, rows) in &by_part {
+    for (part, rows) in by_part {
         let first = rows.iter().map(|r| r.change_seq).min().unwrap_or(0);
         let last = rows.iter().map(|r| r.change_seq).max().unwrap_or(0);
         let rel = format!("parquet/items/{part}/delta-{first:012}-{last:012}.parquet");
         let batch = pq::items_batch(rows, now)?;
         written.push(write(
-            &dir,
+            dir,
             &rel,
             "items",
             part,
             pq::items_schema(),
             &batch,
-            opts.level,
+            level,
             now,
         )?);
     }
-    for (part, (first, last, rows)) in &blob_parts {
+    for (part, (first, last, rows)) in blob_parts {
         let rel = format!("parquet/blobs/{part}/delta-{first:012}-{last:012}.parquet");
         let batch = pq::blobs_batch(rows, now)?;
         written.push(write(
-            &dir,
+            dir,
             &rel,
             "blobs",
             part,
             pq::blobs_schema(),
             &batch,
-            opts.level,
+            level,
             now,
         )?);
     }
-    crate::failpoint::hit("export:after-files");
-    let evidence = if written.is_empty() {
-        None
-    } else {
-        let files = written.clone();
-        Some(store.write_with(|tx| {
-            for f in &files {
-                register(tx, f)?;
-            }
-            exports::set_watermark(tx, ITEMS_WM, items_max)?;
-            exports::set_watermark(tx, BLOBS_WM, blobs_max)?;
-            exports::set_watermark(tx, FILES_WM, files_max)?;
-            let data = serde_json::json!({
-                "files": files.iter().map(|f| serde_json::json!({"path": f.path, "rows": f.rows, "sha256": f.sha256})).collect::<Vec<_>>(),
-                "items": n_items, "blobs": n_blobs, "files": n_files,
-            });
-            Ok::<_, InterchangeError>(evidence::append(tx, "export", actor, now, &data)?)
-        })?)
-    };
-    Ok(Exported {
-        files: written,
-        items: n_items,
-        blobs: n_blobs,
-        files_rows: n_files,
-        removed_leftovers,
-        evidence,
+    Ok(written)
+}
+
+/// Register the files written, move the watermarks and append the evidence line, in one
+/// transaction.
+fn record(
+    store: &mut Store,
+    written: &[ExportFile],
+    items: &Partitions<Vec<ItemRow>>,
+    blobs: &Partitions<(i64, i64, Vec<BlobRow>)>,
+    files: &Partitions<Vec<pq::FileRow>>,
+    actor: &str,
+    now: &str,
+) -> Result<evidence::Appended, InterchangeError> {
+    let (items_max, blobs_max, files_max) = (items.max, blobs.max, files.max);
+    let (n_items, n_blobs, n_files) = (items.count, blobs.count, files.count);
+    store.write_with(|tx| {
+        for f in written {
+            register(tx, f)?;
+        }
+        exports::set_watermark(tx, ITEMS_WM, items_max)?;
+        exports::set_watermark(tx, BLOBS_WM, blobs_max)?;
+        exports::set_watermark(tx, FILES_WM, files_max)?;
+        let data = serde_json::json!({
+            "files": written.iter().map(|f| serde_json::json!({"path": f.path, "rows": f.rows, "sha256": f.sha256})).collect::<Vec<_>>(),
+            "items": n_items, "blobs": n_blobs, "files": n_files,
+        });
+        Ok::<_, InterchangeError>(evidence::append(tx, "export", actor, now, &data)?)
     })
 }
 
