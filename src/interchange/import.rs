@@ -628,90 +628,23 @@ pub fn run_as(
         items_read: checked.items,
         ..Imported::default()
     };
+    let fill = Fill {
+        source,
+        checked: &checked,
+        compression,
+        now,
+        carry_evidence,
+        exported_lines,
+    };
     let f = |tx: &rusqlite::Transaction<'_>| -> Result<Imported, InterchangeError> {
         let mut report = report.clone();
-        // The new ids, comma-separated (ids are `tb_` and hex: nothing to escape), for the
-        // import's evidence line: 23 bytes an item, not a string and a JSON value each.
-        let mut new_ids = String::new();
-        let mut new_item = |row: &ItemRow, report: &mut Imported| -> Result<(), InterchangeError> {
-            let n = insert_item(tx, row)?;
-            report.items_new += n;
-            if n > 0 {
-                if !new_ids.is_empty() {
-                    new_ids.push(',');
-                }
-                new_ids.push_str(&row.id);
-            }
-            Ok(())
-        };
+        let mut new_ids = NewIds::default();
         match &parquet_rows {
-            Some((root, rows)) => {
-                let wanted: HashSet<&str> = rows.iter().map(|r| r.sha256.as_str()).collect();
-                each_parquet_blob(root, |r, bytes| {
-                    if let Some(b) = bytes.filter(|_| wanted.contains(r.sha256.as_str())) {
-                        blobs::put(tx, &b, r.git_blob_id.as_deref(), compression, now)?;
-                    }
-                    Ok(())
-                })?;
-                for row in rows {
-                    if !checked.contents.contains(&row.sha256) {
-                        insert_bare_blob(tx, row, now)?;
-                    }
-                    new_item(row, &mut report)?;
-                }
-            }
-            None => {
-                let mut tombstones_cleared = false;
-                each_jsonl(source, |n, rec| {
-                    match rec {
-                        Record::Item(line) => {
-                            let (row, content) = item_of(&line, source, n)?;
-                            match content {
-                                Some(c) => {
-                                    blobs::put(
-                                        tx,
-                                        &c,
-                                        row.git_blob_id.as_deref(),
-                                        compression,
-                                        now,
-                                    )?;
-                                }
-                                None => insert_bare_blob(tx, &row, now)?,
-                            }
-                            new_item(&row, &mut report)?;
-                        }
-                        // The source's streams, as they were (pruned by its vacuums), replace
-                        // the ones the triggers re-derived.
-                        Record::Tombstone { stream, line } if carry_evidence => {
-                            if !tombstones_cleared {
-                                crate::store::streams::clear_events(tx)?;
-                                tombstones_cleared = true;
-                            }
-                            insert_tombstone(tx, &stream, &line)?;
-                            report.tombstones += 1;
-                        }
-                        _ => {}
-                    }
-                    Ok(())
-                })?;
-            }
+            Some((root, rows)) => fill.parquet(tx, root, rows, &mut report, &mut new_ids)?,
+            None => fill.jsonl(tx, &mut report, &mut new_ids)?,
         }
         if carry_evidence {
-            for line in &checked.evidence {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
-                crate::store::evidence::insert_line(
-                    tx,
-                    v["seq"].as_i64().unwrap_or(0),
-                    v["op"].as_str().unwrap_or(""),
-                    line,
-                )?;
-            }
-            report.evidence_lines = checked.evidence.len();
-            // Lines the surviving log has past the export: their operations happened after it,
-            // so the rebuilt tables take them too (a hold placed after the export stays on).
-            for line in &checked.evidence[exported_lines.min(checked.evidence.len())..] {
-                replay_line(tx, line)?;
-            }
+            fill.carry_log(tx, &mut report)?;
         }
         if let Some(c) = cont {
             crate::store::meta::set(tx, "store_id", &c.store_id)?;
@@ -720,7 +653,7 @@ pub fn run_as(
             // The ids this import added, so `verify` can tell them from rows added by hand.
             let data = ImportLine {
                 evidence_lines_imported: report.evidence_lines,
-                ids: Ids(if carry_evidence { "" } else { &new_ids }),
+                ids: Ids(if carry_evidence { "" } else { &new_ids.0 }),
                 items_new: report.items_new,
                 items_read: report.items_read,
                 source: &report.source,
@@ -735,4 +668,134 @@ pub fn run_as(
         store.write_with(f)?
     };
     Ok(report)
+}
+
+/// The new ids, comma-separated (ids are `tb_` and hex: nothing to escape), for the import's
+/// evidence line: 23 bytes an item, not a string and a JSON value each.
+#[derive(Default)]
+struct NewIds(String);
+
+/// What filling the store from a checked source needs.
+struct Fill<'a> {
+    source: &'a Path,
+    checked: &'a Pass,
+    compression: Compression,
+    now: &'a str,
+    /// The store is empty and the source carries its log: the log and streams come along.
+    carry_evidence: bool,
+    /// How many log lines the export itself held (the rest survived it).
+    exported_lines: usize,
+}
+
+impl Fill<'_> {
+    /// Insert an item; count it and remember its id when it is new.
+    fn item(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        row: &ItemRow,
+        report: &mut Imported,
+        new_ids: &mut NewIds,
+    ) -> Result<(), InterchangeError> {
+        let n = insert_item(tx, row)?;
+        report.items_new += n;
+        if n > 0 {
+            if !new_ids.0.is_empty() {
+                new_ids.0.push(',');
+            }
+            new_ids.0.push_str(&row.id);
+        }
+        Ok(())
+    }
+
+    /// A Parquet source: the content its blobs carry, then every item.
+    fn parquet(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        root: &Path,
+        rows: &[ItemRow],
+        report: &mut Imported,
+        new_ids: &mut NewIds,
+    ) -> Result<(), InterchangeError> {
+        let (compression, now, checked) = (self.compression, self.now, self.checked);
+        let wanted: HashSet<&str> = rows.iter().map(|r| r.sha256.as_str()).collect();
+        each_parquet_blob(root, |r, bytes| {
+            if let Some(b) = bytes.filter(|_| wanted.contains(r.sha256.as_str())) {
+                blobs::put(tx, &b, r.git_blob_id.as_deref(), compression, now)?;
+            }
+            Ok(())
+        })?;
+        for row in rows {
+            if !checked.contents.contains(&row.sha256) {
+                insert_bare_blob(tx, row, now)?;
+            }
+            self.item(tx, row, report, new_ids)?;
+        }
+        Ok(())
+    }
+
+    /// A JSONL source, one record at a time: items with their content, and (when the log
+    /// comes along) the source's tombstone streams as they were.
+    fn jsonl(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        report: &mut Imported,
+        new_ids: &mut NewIds,
+    ) -> Result<(), InterchangeError> {
+        let (source, compression, now, carry_evidence) =
+            (self.source, self.compression, self.now, self.carry_evidence);
+        let mut tombstones_cleared = false;
+        each_jsonl(source, |n, rec| {
+            match rec {
+                Record::Item(line) => {
+                    let (row, content) = item_of(&line, source, n)?;
+                    match content {
+                        Some(c) => {
+                            blobs::put(tx, &c, row.git_blob_id.as_deref(), compression, now)?;
+                        }
+                        None => insert_bare_blob(tx, &row, now)?,
+                    }
+                    self.item(tx, &row, report, new_ids)?;
+                }
+                // The source's streams, as they were (pruned by its vacuums), replace
+                // the ones the triggers re-derived.
+                Record::Tombstone { stream, line } if carry_evidence => {
+                    if !tombstones_cleared {
+                        crate::store::streams::clear_events(tx)?;
+                        tombstones_cleared = true;
+                    }
+                    insert_tombstone(tx, &stream, &line)?;
+                    report.tombstones += 1;
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// The source's log, as it was, then the operations of the lines that survived past the
+    /// export replayed onto the rebuilt tables.
+    fn carry_log(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        report: &mut Imported,
+    ) -> Result<(), InterchangeError> {
+        let (checked, exported_lines) = (self.checked, self.exported_lines);
+        for line in &checked.evidence {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            crate::store::evidence::insert_line(
+                tx,
+                v["seq"].as_i64().unwrap_or(0),
+                v["op"].as_str().unwrap_or(""),
+                line,
+            )?;
+        }
+        report.evidence_lines = checked.evidence.len();
+        // Lines the surviving log has past the export: their operations happened after it,
+        // so the rebuilt tables take them too (a hold placed after the export stays on).
+        for line in &checked.evidence[exported_lines.min(checked.evidence.len())..] {
+            replay_line(tx, line)?;
+        }
+        Ok(())
+    }
 }
