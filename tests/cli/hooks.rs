@@ -992,3 +992,40 @@ fn records_of_dropped_and_rewritten_commits_are_reconciled() {
     assert_ok(&repo.tomb(&["verify"]), "verify after reconciling");
     assert_ok(&repo.tomb(&["doctor"]), "doctor after reconciling");
 }
+
+#[test]
+fn the_hook_keeps_every_index_flag_it_does_not_touch() {
+    // An intent-to-add entry and a skip-worktree entry need index version 3 (extended flags);
+    // the hook rewrites the index in one pass and must keep both, and git must read it back.
+    let repo = installed(&[
+        ("keep.txt", b"keep\n"),
+        ("old.py", b"def old():\n    pass\n"),
+        ("src/a.py", b"a\n"),
+    ]);
+    repo.write("new.txt", b"new\n");
+    repo.git(&["add", "-N", "new.txt"]);
+    repo.git(&["update-index", "--skip-worktree", "keep.txt"]);
+    repo.git(&["rm", "-q", "old.py"]);
+    let out = commit(&repo, &["-m", "rm old.py"]);
+    assert_ok(&out, "commit");
+    let listed = repo.git(&["ls-files", "-v"]);
+    assert!(listed.lines().any(|l| l == "S keep.txt"), "{listed}");
+    assert!(
+        listed.lines().any(|l| l == "H old.py.tombstone"),
+        "{listed}"
+    );
+    let status = repo.git(&["status", "--porcelain"]);
+    assert!(status.lines().any(|l| l == " A new.txt"), "{status}");
+    assert_eq!(
+        repo.git(&["ls-files", "--stage", "src/a.py"])
+            .split_whitespace()
+            .nth(2),
+        Some("0")
+    );
+    let fsck = repo
+        .command("git")
+        .args(["fsck", "--no-progress"])
+        .output()
+        .expect("fsck");
+    assert_ok(&fsck, "git fsck");
+}
