@@ -6,6 +6,8 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
+use serde::Serialize;
+
 use crate::error::{CommandError, Error};
 use crate::git::Repo;
 use crate::output::Output;
@@ -222,4 +224,25 @@ pub fn check_size(
 /// A path for messages (lossy UTF-8, quoted when unusual).
 pub fn shown(path: &[u8]) -> String {
     crate::stub::encode_path(path)
+}
+
+/// Something an operation wants the user told, returned in its summary for the CLI to print
+/// (the library does not print).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "level", content = "message", rename_all = "lowercase")]
+pub enum Notice {
+    /// Informational (`--quiet` hides it).
+    Note(String),
+    /// Something the user should look at.
+    Warning(String),
+}
+
+impl Notice {
+    /// Print it through `out`.
+    pub fn show(&self, out: &Output) {
+        match self {
+            Notice::Note(m) => out.note(m),
+            Notice::Warning(m) => out.warn(m),
+        }
+    }
 }

@@ -16,6 +16,13 @@ pub fn run(args: &HookArgs, ctx: &Ctx) -> Outcome {
         }
         HookName::PostCommit => {
             let bound = hooks::post_commit::run(ctx)?;
+            if let Some(b) = &bound {
+                ctx.out.note(&format!(
+                    "bound {} archived file(s) to {}",
+                    b.ids.len(),
+                    &b.commit[..12.min(b.commit.len())]
+                ));
+            }
             ctx.out.json(&bound);
         }
         HookName::PostRewrite => {
@@ -32,6 +39,17 @@ pub fn run(args: &HookArgs, ctx: &Ctx) -> Outcome {
             } else {
                 hooks::post_rewrite::run(ctx, &kind, std::io::stdin().lock())?
             };
+            if let Some((n, pending)) = remapped.reconciled {
+                ctx.out.note(&format!(
+                    "reconciled {n} record(s) with the rewritten history ({pending} back to pending)"
+                ));
+            }
+            if !remapped.commits.is_empty() && !remapped.ids.is_empty() {
+                ctx.out.note(&format!(
+                    "moved {} record(s) to their rewritten commits",
+                    remapped.ids.len()
+                ));
+            }
             ctx.out.json(&remapped);
         }
     }
@@ -40,6 +58,9 @@ pub fn run(args: &HookArgs, ctx: &Ctx) -> Outcome {
 
 /// One note per file the pre-commit hook archived, stub removal and submodule.
 fn report_pre_commit(ctx: &Ctx, summary: &hooks::pre_commit::Summary) {
+    for n in &summary.notices {
+        n.show(&ctx.out);
+    }
     for c in &summary.captured {
         let what = if summary.stubbed.contains(&c.path) {
             "stub staged"

@@ -18,7 +18,18 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
         resolve(ctx, &store, args.range.as_deref(), args.since_last)?
     };
     let actor = ctx.actor(args.by.as_deref());
-    let mut report = scan_range(ctx, &mut store, &range, args.first_parent, &actor)?;
+    let out = ctx.out;
+    let mut report = scan_range(
+        ctx,
+        &mut store,
+        &range,
+        args.first_parent,
+        &actor,
+        &|done, total| out.progress("scanning commits", done, total),
+    )?;
+    for n in &report.notices {
+        n.show(&ctx.out);
+    }
     apply_baseline(ctx, &mut report, args.baseline.as_deref(), None, None)?;
     if ctx.repo.is_shallow() {
         ctx.out.warn(
@@ -40,7 +51,11 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
         None => ctx.out.raw(&rendered),
     }
     if args.write_stubs && !report.violations.is_empty() {
-        let written = write_stubs(ctx, &mut store, &report, &actor)?;
+        let mut notices = Vec::new();
+        let written = write_stubs(ctx, &mut store, &report, &actor, &mut notices)?;
+        for n in &notices {
+            n.show(&ctx.out);
+        }
         ctx.out.note(&written);
     }
     Ok(exit_code(&report, args.fail_on_violation))

@@ -81,10 +81,5 @@ pub fn run(ctx: &Ctx) -> Result<Option<Bound>, Error> {
     }
     ctx.repo.set_note(NOTES_REF, &head, &note)?;
     ctx.repo.stage(&repair)?;
-    ctx.out.note(&format!(
-        "bound {} archived file(s) to {}",
-        bound.ids.len(),
-        &head[..12.min(head.len())]
-    ));
     Ok(Some(bound))
 }

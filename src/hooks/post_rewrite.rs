@@ -18,6 +18,10 @@ pub struct Remapped {
     pub commits: Vec<(String, String)>,
     pub ids: Vec<String>,
     pub evidence: Option<Appended>,
+    /// Without `old new` lines: records reconciled with the rewritten history, and how many of
+    /// them went back to pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconciled: Option<(usize, usize)>,
 }
 
 /// The lines of `a`, then those of `b` that `a` lacks.
@@ -50,11 +54,7 @@ pub fn run(ctx: &Ctx, kind: &str, input: impl BufRead) -> Result<Remapped, Error
         if let Some(mut store) = ctx.existing_store_writable()? {
             let r = crate::bind::reconcile(&ctx.repo, &mut store, &ctx.actor(None), &clock::now())?;
             if !r.rebound.is_empty() || !r.unbound.is_empty() {
-                ctx.out.note(&format!(
-                    "reconciled {} record(s) with the rewritten history ({} back to pending)",
-                    r.rebound.len() + r.unbound.len(),
-                    r.unbound.len()
-                ));
+                out.reconciled = Some((r.rebound.len() + r.unbound.len(), r.unbound.len()));
             }
             out.ids = r.rebound.into_iter().map(|(id, _, _)| id).collect();
         }
@@ -93,12 +93,6 @@ pub fn run(ctx: &Ctx, kind: &str, input: impl BufRead) -> Result<Remapped, Error
             );
             ctx.repo.set_note(NOTES_REF, new, &merged)?;
         }
-    }
-    if !ids.is_empty() {
-        ctx.out.note(&format!(
-            "moved {} record(s) to their rewritten commits",
-            ids.len()
-        ));
     }
     out.commits = commits;
     out.ids = ids;

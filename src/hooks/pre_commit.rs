@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::capture::{self, Capture, Captured};
-use crate::context::{shown, Ctx};
+use crate::context::{shown, Ctx, Notice};
 use crate::error::CommandError;
 use crate::error::Error;
 use crate::git::{EntryKind, Staged};
@@ -40,6 +40,9 @@ pub struct Summary {
     pub ignored: Vec<String>,
     /// Paths git would refuse to check out (crafted history): reported, never archived.
     pub unsafe_paths: Vec<String>,
+    /// What to tell the user (moves, kept work tree copies, tombstones that could not stand).
+    #[serde(skip)]
+    pub notices: Vec<Notice>,
 }
 
 /// An evidence line to append: its operation and data.
@@ -70,9 +73,9 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         return Ok(summary);
     }
     phases.lap("plan");
-    let tombstones = place_tombstones(ctx, policy, head, &mut plan)?;
+    let tombstones = place_tombstones(ctx, policy, head, &mut plan, &mut summary.notices)?;
     let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
-    let writes = tombstone_writes(ctx, &worktree, &tombstones)?;
+    let writes = tombstone_writes(ctx, &worktree, &tombstones, &mut summary.notices)?;
     summary.captured =
         capture_and_stage(ctx, policy, &worktree, &plan, &events, &writes, &mut phases)?;
     for (p, c) in plan.iter().zip(&summary.captured) {
@@ -81,7 +84,7 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
         }
     }
     if let Some(line) = phases.report() {
-        ctx.out.warn(&line);
+        summary.notices.push(Notice::Warning(line));
     }
     Ok(summary)
 }
@@ -152,9 +155,9 @@ fn plan_deletions(
         // A path git itself would refuse (`.git/…`, `..`, NTFS/HFS aliases) can only come from
         // a crafted history: it is never archived, stubbed or written.
         if let Err(e) = crate::git::path::check(&d.path, d.kind == EntryKind::Symlink) {
-            ctx.out.warn(&format!(
+            summary.notices.push(Notice::Warning(format!(
                 "{name} is not a safe path ({e}): not archived; `git tombstone scan` reports it"
-            ));
+            )));
             summary.unsafe_paths.push(name);
             continue;
         }
@@ -179,12 +182,12 @@ fn plan_deletions(
         if moved.contains(&d.id) || renamed.contains_key(&d.path) {
             let to = renamed.get(&d.path).map(|p| shown(p));
             let edited = !moved.contains(&d.id);
-            ctx.out.note(&format!(
+            summary.notices.push(Notice::Note(format!(
                 "{name} moved within this commit{}: not archived",
                 to.as_ref()
                     .map(|t| format!(" to {t}{}", if edited { " (edited)" } else { "" }))
                     .unwrap_or_default()
-            ));
+            )));
             events.push((
                 "moved",
                 serde_json::json!({ "path": name, "to": to, "blob": d.id, "edited": edited, "from": head }),
@@ -246,6 +249,7 @@ fn tombstone_writes(
     ctx: &Ctx,
     worktree: &crate::worktree::Worktree,
     tombstones: &[Rendered],
+    notices: &mut Vec<Notice>,
 ) -> Result<Writes, Error> {
     let mut to_write: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut staged_stubs = Vec::new();
@@ -267,14 +271,14 @@ fn tombstone_writes(
                 }
                 to_write.push((location.clone(), bytes.clone()));
             }
-            None => ctx.out.warn(&format!(
+            None => notices.push(Notice::Warning(format!(
                 "{}: a directory on the way is a symbolic link or a file; the commit records its tombstone, the work tree is left alone",
                 shown(location)
-            )),
-            Some(_) => ctx.out.warn(&format!(
+            ))),
+            Some(_) => notices.push(Notice::Warning(format!(
                 "kept your work tree copy of {}; the commit records its tombstone",
                 shown(location)
-            )),
+            ))),
         }
         staged_stubs.push(Staged::File {
             path: location.clone(),
@@ -392,6 +396,7 @@ fn place_tombstones(
     policy: &crate::policy::Policy,
     head: &str,
     plan: &mut [Planned],
+    notices: &mut Vec<Notice>,
 ) -> Result<Vec<Rendered>, Error> {
     use std::collections::{BTreeMap, HashMap};
     let free = |location: &[u8]| -> Result<bool, Error> {
@@ -479,22 +484,22 @@ fn place_tombstones(
         };
         match rendered {
             Ok(bytes) => {
-                ctx.out.note(&format!(
+                notices.push(Notice::Note(format!(
                     "{}/ deleted whole: one tombstone, {} ({} file(s))",
                     shown(&dir),
                     shown(&location),
                     members.len()
-                ));
+                )));
                 out.push((location, bytes));
             }
             Err(why) => {
-                ctx.out.warn(&format!(
+                notices.push(Notice::Warning(format!(
                     "{}/: no directory tombstone at {} ({why}); its {} file(s) are archived without one (`git archive-restore {}` restores them from the store)",
                     shown(&dir),
                     shown(&location),
                     members.len(),
                     shown(&dir)
-                ));
+                )));
                 for &n in &members {
                     plan[n].placement = None;
                     plan[n].capture.action = Action::Archive;
@@ -510,10 +515,10 @@ fn place_tombstones(
         let name = shown(&p.capture.path);
         let location = placement.location(&p.capture.path);
         if !free(&location)? {
-            ctx.out.note(&format!(
+            notices.push(Notice::Note(format!(
                 "{name}: the commit puts a file, link or directory in the way of its tombstone ({}); archived without one",
                 shown(&location)
-            ));
+            )));
             p.placement = None;
             p.capture.action = Action::Archive;
             continue;

@@ -78,6 +78,9 @@ pub struct Report {
     pub unsafe_paths: Vec<UnsafePath>,
     /// The newest commit scanned (the next `--since-last` starts after it).
     pub tip: Option<String>,
+    /// What to tell the user besides the report (phase timings with `GIT_TOMBSTONE_TRACE`).
+    #[serde(skip)]
+    pub notices: Vec<crate::context::Notice>,
 }
 
 /// One thing to record, in commit order.

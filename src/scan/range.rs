@@ -126,11 +126,11 @@ pub fn scan_range(
     range: &Range,
     first_parent: bool,
     actor: &str,
+    progress: &dyn Fn(usize, usize),
 ) -> Result<Report, Error> {
     let mut phases = crate::trace::Phases::start();
     let now = clock::now();
-    let out = ctx.out;
-    let report = super::run(
+    let mut report = super::run(
         &ctx.repo,
         store,
         ctx.policy()?,
@@ -141,7 +141,7 @@ pub fn scan_range(
         },
         actor,
         &now,
-        &|done, total| out.progress("scanning commits", done, total),
+        progress,
     )?;
     phases.lap("diff-and-store");
     store.write(|tx| {
@@ -164,7 +164,7 @@ pub fn scan_range(
     })?;
     phases.lap("checkpoint");
     if let Some(line) = phases.report() {
-        ctx.out.warn(&line);
+        report.notices.push(crate::context::Notice::Warning(line));
     }
     Ok(report)
 }

@@ -2,7 +2,7 @@
 //! them and committed in one commit of their own, and recorded in the store.
 
 use crate::clock;
-use crate::context::{shown, Ctx};
+use crate::context::{shown, Ctx, Notice};
 use crate::error::{CommandError, Error};
 use crate::git::Staged;
 use crate::scan::Report;
@@ -15,8 +15,9 @@ pub fn write_stubs(
     store: &mut Store,
     report: &Report,
     actor: &str,
+    notices: &mut Vec<Notice>,
 ) -> Result<String, Error> {
-    let Some((commit, ids)) = commit_stubs(ctx, store, report)? else {
+    let Some((commit, ids)) = commit_stubs(ctx, store, report, notices)? else {
         return Ok("no missing stub could be written (the paths are in use again)".into());
     };
     record_stubs(store, &commit, &ids, actor)?;
@@ -57,6 +58,7 @@ pub fn commit_stubs(
     ctx: &Ctx,
     store: &Store,
     report: &Report,
+    notices: &mut Vec<Notice>,
 ) -> Result<Option<(String, Vec<String>)>, Error> {
     let head = ctx
         .repo
@@ -109,10 +111,10 @@ pub fn commit_stubs(
                 crate::worktree::Durability::Synced,
             ) {
                 Ok(()) => {}
-                Err(crate::worktree::WorktreeError::Refused { .. }) => ctx.out.warn(&format!(
+                Err(crate::worktree::WorktreeError::Refused { .. }) => notices.push(Notice::Warning(format!(
                     "{}: a directory on the way is a symbolic link or a file; the commit records its stub, the work tree is left alone",
                     shown(&location)
-                )),
+                ))),
                 Err(e) => return Err(CommandError::from(e).into()),
             }
         }

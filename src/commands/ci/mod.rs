@@ -115,7 +115,14 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
         ctx.out
             .note(&format!("{event_name}: scanning {}", range.label));
-        let mut report = scan_range::scan_range(ctx, &mut store, &range, false, &actor)?;
+        let out = ctx.out;
+        let mut report =
+            scan_range::scan_range(ctx, &mut store, &range, false, &actor, &|done, total| {
+                out.progress("scanning commits", done, total)
+            })?;
+        for n in &report.notices {
+            n.show(&ctx.out);
+        }
         // A pull request is judged by its base branch's adoption point, not by one it sets.
         let trusted_policy = spec_base.as_deref().filter(|_| pr_like);
         let (adopted, adopting) = if pr_like {
@@ -140,7 +147,11 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         )?;
         if args.write_stubs {
             if stubs.is_none() && !report.violations.is_empty() {
-                stubs = crate::scan::stubs::commit_stubs(ctx, &store, &report)?;
+                let mut notices = Vec::new();
+                stubs = crate::scan::stubs::commit_stubs(ctx, &store, &report, &mut notices)?;
+                for n in &notices {
+                    n.show(&ctx.out);
+                }
                 if stubs.is_none() {
                     ctx.out
                         .note("no missing stub could be written (the paths are in use again)");
