@@ -98,6 +98,12 @@ impl PreparedIndex {
     }
 }
 
+/// What staging does to an entry of the index, by its position.
+enum Mark<'a> {
+    Remove,
+    Update(NewEntry<'a>),
+}
+
 /// An entry to add, or the new content of one to update.
 struct NewEntry<'a> {
     path: &'a [u8],
@@ -110,39 +116,63 @@ struct NewEntry<'a> {
 const FLAG_EXTENDED: u16 = 0x4000;
 const EXTENDED_SKIP_WORKTREE: u16 = 0x4000;
 
-/// The index `snapshot` becomes with the entries at `replace` removed, those in `updated`
-/// given their new content (zeroed stat data, so git compares content rather than trusting
-/// the work tree's timestamps) and `added` (sorted by path) merged in, and the cache-tree
+/// The index `snapshot` becomes with the entries `marks` names (sorted by position) removed
+/// or given their new content (zeroed stat data, so git compares content rather than trusting
+/// the work tree's timestamps), `added` (sorted by path) merged in, and the cache-tree
 /// `tree`: written in one pass into one buffer, git's index format (version 2, or 3 when an
 /// entry has extended flags), with its trailing checksum. The snapshot is read, never
 /// copied or re-sorted: an 8 MB index costs a pass over it, not a clone, a sort and a
 /// re-encoding through many small writes.
 fn serialize_staged(
     snapshot: &gix::index::File,
-    updated: &std::collections::HashMap<&[u8], NewEntry<'_>>,
-    replace: &std::collections::HashSet<&[u8]>,
+    marks: &[(usize, Mark<'_>)],
     added: &[NewEntry<'_>],
     tree: Option<&gix::index::extension::Tree>,
 ) -> std::io::Result<Vec<u8>> {
     use gix::index::entry::Flags;
     let entries = snapshot.entries();
-    let path_of = |e: &gix::index::Entry| -> &[u8] { e.path(snapshot).as_ref() };
-    let kept =
-        |e: &gix::index::Entry| !e.flags.contains(Flags::REMOVE) && !replace.contains(path_of(e));
+    let mark_of = |i: usize| -> Option<&Mark<'_>> {
+        marks
+            .binary_search_by_key(&i, |(at, _)| *at)
+            .ok()
+            .map(|k| &marks[k].1)
+    };
     // The flags only index version 3 can store.
     let extended_flags = Flags::INTENT_TO_ADD | Flags::SKIP_WORKTREE;
-    let extended = entries.iter().any(|e| {
-        kept(e)
-            && if updated.contains_key(path_of(e)) {
-                e.flags.intersects(Flags::INTENT_TO_ADD)
-            } else {
-                e.flags.contains(Flags::EXTENDED)
-            }
-    }) || added
+    let updated = |e: &gix::index::Entry, n: &NewEntry<'_>| {
+        let mut e = e.clone();
+        e.id = n.id;
+        e.mode = n.mode;
+        e.stat = Default::default();
+        e.flags.remove(Flags::ASSUME_VALID | Flags::SKIP_WORKTREE);
+        if n.skip_worktree {
+            e.flags.insert(Flags::SKIP_WORKTREE | Flags::EXTENDED);
+        }
+        if !e.flags.intersects(extended_flags) {
+            e.flags.remove(Flags::EXTENDED);
+        }
+        e
+    };
+    let removed = marks
         .iter()
-        .chain(updated.values())
-        .any(|n| n.skip_worktree);
-    let count = entries.iter().filter(|e| kept(e)).count() + added.len();
+        .filter(|(i, m)| matches!(m, Mark::Remove) && !entries[*i].flags.contains(Flags::REMOVE))
+        .count();
+    let count = entries
+        .iter()
+        .filter(|e| !e.flags.contains(Flags::REMOVE))
+        .count()
+        - removed
+        + added.len();
+    let extended = added.iter().any(|n| n.skip_worktree)
+        || marks.iter().any(|(i, m)| match m {
+            Mark::Update(n) => updated(&entries[*i], n).flags.contains(Flags::EXTENDED),
+            Mark::Remove => false,
+        })
+        || entries.iter().enumerate().any(|(i, e)| {
+            e.flags.contains(Flags::EXTENDED)
+                && !e.flags.contains(Flags::REMOVE)
+                && mark_of(i).is_none()
+        });
     // The whole file in one allocation: an entry is 62 bytes, its path and 1 to 8 bytes of
     // padding (2 more with extended flags); the cache-tree about a name, two numbers and an
     // id per directory.
@@ -160,29 +190,20 @@ fn serialize_staged(
             .to_be_bytes(),
     );
     let mut next_new = added.iter().peekable();
-    for e in entries {
-        let path = path_of(e);
-        while let Some(n) = next_new.next_if(|n| n.path < path) {
-            write_new(&mut buf, n);
+    let mut next_mark = marks.iter().peekable();
+    for (i, e) in entries.iter().enumerate() {
+        if next_new.peek().is_some() {
+            let path: &[u8] = e.path(snapshot).as_ref();
+            while let Some(n) = next_new.next_if(|n| n.path < path) {
+                write_new(&mut buf, n);
+            }
         }
-        if !kept(e) {
+        if e.flags.contains(Flags::REMOVE) {
             continue;
         }
-        match updated.get(path) {
-            Some(n) => {
-                let mut e = e.clone();
-                e.id = n.id;
-                e.mode = n.mode;
-                e.stat = Default::default();
-                e.flags.remove(Flags::ASSUME_VALID | Flags::SKIP_WORKTREE);
-                if n.skip_worktree {
-                    e.flags.insert(Flags::SKIP_WORKTREE | Flags::EXTENDED);
-                }
-                if !e.flags.intersects(extended_flags) {
-                    e.flags.remove(Flags::EXTENDED);
-                }
-                write_existing(&mut buf, &e, snapshot)?;
-            }
+        match next_mark.next_if(|(at, _)| *at == i) {
+            Some((_, Mark::Remove)) => {}
+            Some((_, Mark::Update(n))) => write_existing(&mut buf, &updated(e, n), snapshot)?,
             None => write_existing(&mut buf, e, snapshot)?,
         }
     }
@@ -338,10 +359,10 @@ impl Repo {
             return Ok(PreparedIndex::WithGit(changes.to_vec()));
         }
         // 1. Plain stage-0 entries are updated in place; 2. everything else (removals, new
-        // paths, conflicted paths) loses its old entries; 3. new entries are added.
-        let mut updated: std::collections::HashMap<&[u8], NewEntry<'_>> =
-            std::collections::HashMap::new();
-        let mut replace: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+        // paths, conflicted paths) loses its old entries; 3. new entries are added. Entries
+        // are marked by their position (a binary search per change), so writing the index
+        // never hashes or compares the paths of the entries nothing touches.
+        let mut marks: Vec<(usize, Mark<'_>)> = Vec::new();
         let mut added: Vec<NewEntry<'_>> = Vec::new();
         let mut tree = snapshot.tree().cloned();
         for c in changes {
@@ -349,7 +370,16 @@ impl Repo {
                 invalidate(tree, c.path());
             }
             let bpath: &gix::bstr::BStr = c.path().into();
-            let existing = snapshot.entry_range(bpath).map(|r| r.len());
+            let existing = snapshot.entry_range(bpath);
+            let remove_all = |marks: &mut Vec<(usize, Mark<'_>)>| {
+                marks.extend(
+                    existing
+                        .clone()
+                        .into_iter()
+                        .flatten()
+                        .map(|i| (i, Mark::Remove)),
+                );
+            };
             match c {
                 Staged::File {
                     path,
@@ -367,36 +397,34 @@ impl Repo {
                         },
                         skip_worktree: *skip_worktree,
                     };
-                    let only_stage0 = existing == Some(1)
-                        && snapshot
-                            .entry_by_path_and_stage(bpath, gix::index::entry::Stage::Unconflicted)
-                            .is_some();
-                    match existing {
-                        _ if only_stage0 => {
-                            updated.insert(path, entry);
-                        }
+                    let only_stage0 = existing.as_ref().is_some_and(|r| {
+                        r.len() == 1
+                            && snapshot.entries()[r.start].stage()
+                                == gix::index::entry::Stage::Unconflicted
+                    });
+                    match &existing {
+                        Some(r) if only_stage0 => marks.push((r.start, Mark::Update(entry))),
                         None => added.push(entry),
                         Some(_) => {
-                            replace.insert(path);
+                            remove_all(&mut marks);
                             added.push(entry);
                         }
                     }
                 }
-                Staged::Remove { path } => {
-                    if existing.is_some() {
-                        replace.insert(path);
-                    }
-                }
+                Staged::Remove { .. } => remove_all(&mut marks),
             }
         }
+        // One mark per entry: a removal wins, else the last change to it.
+        marks.reverse();
+        marks.sort_by_key(|(i, m)| (*i, !matches!(m, Mark::Remove)));
+        marks.dedup_by_key(|(i, _)| *i);
         added.sort_by(|a, b| a.path.cmp(b.path));
-        let bytes = serialize_staged(&snapshot, &updated, &replace, &added, tree.as_ref())
-            .map_err(|e| {
-                GitError::gix(
-                    format!("writing the index {}", snapshot.path().display()),
-                    e,
-                )
-            })?;
+        let bytes = serialize_staged(&snapshot, &marks, &added, tree.as_ref()).map_err(|e| {
+            GitError::gix(
+                format!("writing the index {}", snapshot.path().display()),
+                e,
+            )
+        })?;
         Ok(PreparedIndex::InProcess {
             path: snapshot.path().to_path_buf(),
             bytes,

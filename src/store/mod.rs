@@ -208,11 +208,8 @@ impl Store {
 
     /// This store's id (16 hex digits, made when the store was created).
     pub fn id(&self) -> Result<String, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
-                r.get(0)
-            })?)
+        meta::get(&self.conn, "store_id")?
+            .ok_or(StoreError::Sql(rusqlite::Error::QueryReturnedNoRows))
     }
 
     /// The store directory.
