@@ -7,8 +7,9 @@
 //!   [`error`] (error kinds → exit codes, the refusals), [`output`] (the only printing).
 //! - Operations: [`hooks`] (install, pre-commit, post-commit, post-rewrite), [`scan`] (history
 //!   scans, ranges, baselines, missing stubs), [`capture`] (the one path that records a file
-//!   version), [`bind`] (pending items → the commit that removed them), [`snapshot`]
-//!   (whole-tree archives), [`publish`] (the archive branch), [`report`] (text, JSON, SARIF,
+//!   version), [`staging`] (the one path that writes tombstones into the work tree and the
+//!   index), [`bind`] (pending items → the commit that removed them), [`snapshot`] (whole-tree
+//!   archives), [`publish`] (the archive branch), [`report`] (text, JSON, SARIF,
 //!   Markdown), [`governance`] (retention, legal holds, dual-control purge, checkpoints),
 //!   [`interchange`] (Parquet deltas, compaction, JSONL import/export, the central store).
 //! - Foundations: [`git`] (the only gix user; returns plain types), [`store`] (SQLite, the
@@ -41,6 +42,7 @@ pub mod publish;
 pub mod report;
 pub mod scan;
 pub mod snapshot;
+pub mod staging;
 pub mod store;
 pub mod stub;
 pub mod trace;

@@ -13,9 +13,10 @@ use crate::capture::{self, Capture, Captured};
 use crate::cli::ArchiveArgs;
 use crate::commands::{check_size, shown, CommandError, Ctx};
 use crate::error::Outcome;
-use crate::git::{EntryKind, Staged};
+use crate::git::EntryKind;
 use crate::output::human_bytes;
 use crate::policy::Action;
+use crate::staging::{stage_stubs, Present, StubPlan};
 use crate::store::items;
 use crate::stub::{Mode, Stub};
 use crate::{clock, failpoint};
@@ -69,47 +70,37 @@ pub fn run(args: &ArchiveArgs, ctx: &Ctx) -> Outcome {
     })?;
     failpoint::hit("archive:after-store");
 
-    // Work tree changes walk each directory without following links (src/worktree.rs); a
-    // path outside a sparse checkout gets its stub in the index only.
+    // The files go (a sidecar stands beside each, or nothing does) and the stubs take their
+    // place, through the one staging path (src/staging.rs): never through a link, in the
+    // index only outside a sparse checkout.
     let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
-    let stub_paths: Vec<&[u8]> = plan
+    let removals = plan
         .iter()
-        .filter(|p| p.stub.is_some())
-        .map(|p| p.location.as_slice())
+        .filter(|p| p.location != p.capture.path || p.stub.is_none())
+        .map(|p| p.capture.path.clone())
         .collect();
-    let outside = ctx.repo.sparse_excluded(&stub_paths)?;
-    let mut staged = Vec::with_capacity(plan.len());
-    for p in &plan {
-        let path = &p.capture.path;
-        if p.location != *path || p.stub.is_none() {
-            // The file goes (a sidecar stands beside it, or nothing does).
-            worktree.remove(path).map_err(CommandError::from)?;
-            staged.push(Staged::Remove { path: path.clone() });
-        }
-        if let Some(stub) = &p.stub {
-            let location = &p.location;
-            let skip_worktree =
-                outside.contains(location) && worktree.file_type(location).is_none();
-            if !skip_worktree {
-                worktree
-                    .write(
-                        location,
-                        stub,
-                        crate::worktree::Kind::File(0o644),
-                        crate::worktree::Durability::Synced,
-                    )
-                    .map_err(CommandError::from)?;
-            }
-            staged.push(Staged::File {
-                path: location.clone(),
-                bytes: stub.clone(),
-                mode: "100644",
-                skip_worktree,
-            });
-        }
+    let stubs = plan
+        .iter()
+        .filter_map(|p| Some((p.location.clone(), p.stub.clone()?)))
+        .collect();
+    let mut staging = StubPlan::new(
+        &ctx.repo,
+        &worktree,
+        stubs,
+        removals,
+        Present::Replace,
+        "stub",
+    )?;
+    stage_stubs(
+        &ctx.repo,
+        &worktree,
+        &staging,
+        crate::worktree::Durability::Synced,
+        "archive:after-worktree",
+    )?;
+    for notice in staging.take_notices() {
+        notice.show(&ctx.out);
     }
-    failpoint::hit("archive:after-worktree");
-    ctx.repo.stage(&staged)?;
 
     for (p, r) in plan.iter().zip(&results) {
         ctx.out.json(&Archived {

@@ -489,10 +489,23 @@ impl Repo {
 
     /// Run `git -C <workdir> args…` with `stdin`, failing with its stderr.
     pub(crate) fn git_run(&self, args: &[&str], stdin: &[u8]) -> Result<(), GitError> {
+        self.git_exec(args, stdin, None).map(drop)
+    }
+
+    /// Run `git -C <workdir> args` with `stdin`, on the index file `index` when given (else
+    /// the repository's, or `GIT_INDEX_FILE`); returns its standard output.
+    pub(crate) fn git_exec(
+        &self,
+        args: &[&str],
+        stdin: &[u8],
+        index: Option<&std::path::Path>,
+    ) -> Result<Vec<u8>, GitError> {
         let mut cmd = Command::new("git");
         cmd.arg("-C").arg(&self.workdir).args(args);
-        // A relative GIT_INDEX_FILE is relative to our working directory; -C would move it.
-        if let Some(idx) = std::env::var_os("GIT_INDEX_FILE") {
+        if let Some(index) = index {
+            cmd.env("GIT_INDEX_FILE", index);
+        } else if let Some(idx) = std::env::var_os("GIT_INDEX_FILE") {
+            // A relative GIT_INDEX_FILE is relative to our working directory; -C would move it.
             let idx = PathBuf::from(idx);
             if idx.is_relative() {
                 if let Ok(cwd) = std::env::current_dir() {
@@ -506,21 +519,33 @@ impl Repo {
         };
         let mut child = cmd
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| failed(e.to_string()))?;
-        if let Some(mut input) = child.stdin.take() {
-            input.write_all(stdin).map_err(|e| failed(e.to_string()))?;
-        }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| failed(e.to_string()))?;
+        // Input is written on its own thread while the output is read, so neither pipe can
+        // fill up and block the other.
+        let input = child.stdin.take();
+        let (written, out) = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || match input {
+                Some(mut input) => input.write_all(stdin),
+                None => Ok(()),
+            });
+            let out = child.wait_with_output();
+            (writer.join(), out)
+        });
+        let out = out.map_err(|e| failed(e.to_string()))?;
         if !out.status.success() {
             return Err(failed(
                 String::from_utf8_lossy(&out.stderr).trim().to_owned(),
             ));
         }
-        Ok(())
+        // git that stopped reading its input early did not see all of it.
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(failed(format!("writing its input: {e}"))),
+            Err(_) => return Err(failed("writing its input panicked".into())),
+        }
+        Ok(out.stdout)
     }
 }

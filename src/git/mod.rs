@@ -396,35 +396,55 @@ impl Repo {
         Ok(out)
     }
 
-    /// Commit `paths` (only those, whatever else is staged) with `message`, without running
-    /// hooks; returns the new HEAD.
-    pub fn commit_paths(&self, message: &str, paths: &[Vec<u8>]) -> Result<String, GitError> {
-        let mut list = tempfile::NamedTempFile::new().map_err(|e| GitError::Command {
-            args: "commit".into(),
+    /// Commit `files` (regular files: path and content) on top of HEAD with `message`, and
+    /// nothing else that is staged; returns the new HEAD. The commit is built from HEAD's tree
+    /// in a temporary index (`read-tree`, `update-index`, `write-tree`, `commit-tree`,
+    /// `update-ref`), never from the work tree: an entry outside a sparse checkout has no file
+    /// there, and `git commit <paths>` would refuse it. No hook runs; `commit.gpgSign` is
+    /// honoured as `git commit-tree` honours it.
+    pub fn commit_files(
+        &self,
+        message: &str,
+        files: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<String, GitError> {
+        let head = self.head_commit()?.ok_or(GitError::Unborn)?;
+        let failed = |e: std::io::Error| GitError::Command {
+            args: "commit-tree".into(),
             stderr: e.to_string(),
-        })?;
-        for p in paths {
-            std::io::Write::write_all(&mut list, p)
-                .and_then(|_| std::io::Write::write_all(&mut list, b"\0"))
-                .map_err(|e| GitError::Command {
-                    args: "commit".into(),
-                    stderr: e.to_string(),
-                })?;
+        };
+        let scratch = tempfile::tempdir().map_err(failed)?;
+        let index = scratch.path().join("index");
+        self.git_exec(&["read-tree", &head], b"", Some(&index))?;
+        let mut info = Vec::new();
+        for (path, bytes) in files {
+            let id = self.repo.write_blob(bytes)?;
+            info.extend_from_slice(format!("100644 {id}\t").as_bytes());
+            info.extend_from_slice(path);
+            info.push(0);
         }
-        let spec = format!("--pathspec-from-file={}", list.path().display());
-        self.git_run(
-            &[
-                "commit",
-                "--quiet",
-                "--no-verify",
-                "-F",
-                "-",
-                "--pathspec-file-nul",
-                &spec,
-            ],
+        self.git_exec(&["update-index", "-z", "--index-info"], &info, Some(&index))?;
+        let tree = self.git_exec(&["write-tree"], b"", Some(&index))?;
+        let tree = String::from_utf8_lossy(&tree).trim().to_owned();
+        let commit = self.git_exec(
+            &["commit-tree", &tree, "-p", &head, "-F", "-"],
             message.as_bytes(),
+            None,
         )?;
-        self.head_commit()?.ok_or(GitError::Unborn)
+        let commit = String::from_utf8_lossy(&commit).trim().to_owned();
+        let subject = message.lines().next().unwrap_or_default();
+        self.git_exec(
+            &[
+                "update-ref",
+                "-m",
+                &format!("commit: {subject}"),
+                "HEAD",
+                &commit,
+                &head,
+            ],
+            b"",
+            None,
+        )?;
+        Ok(commit)
     }
 
     pub(crate) fn object_id(&self, hex: &str) -> Result<gix::ObjectId, GitError> {

@@ -18,8 +18,9 @@ use crate::capture::{self, Capture, Captured};
 use crate::context::{shown, Ctx, Notice};
 use crate::error::CommandError;
 use crate::error::Error;
-use crate::git::{EntryKind, Staged};
+use crate::git::EntryKind;
 use crate::policy::Action;
+use crate::staging::{Present, Rendered, StubPlan};
 use crate::store::evidence;
 use crate::stub::{DirTombstone, Mode, Placement, Tombstone};
 use crate::{clock, failpoint};
@@ -75,7 +76,18 @@ pub fn run(ctx: &Ctx) -> Result<Summary, Error> {
     phases.lap("plan");
     let tombstones = place_tombstones(ctx, policy, head, &mut plan, &mut summary.notices)?;
     let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
-    let writes = tombstone_writes(ctx, &worktree, &tombstones, &mut summary.notices)?;
+    // Where the tombstones go (src/staging.rs): into the work tree only where the location is
+    // free (after `git rm --cached` the user's file is still there, and it is never
+    // overwritten), into the index always.
+    let mut writes = StubPlan::new(
+        &ctx.repo,
+        &worktree,
+        tombstones,
+        Vec::new(),
+        Present::Keep,
+        "tombstone",
+    )?;
+    summary.notices.extend(writes.take_notices());
     summary.captured =
         capture_and_stage(ctx, policy, &worktree, &plan, &events, &writes, &mut phases)?;
     for (p, c) in plan.iter().zip(&summary.captured) {
@@ -233,67 +245,6 @@ fn plan_deletions(
     Ok((plan, events))
 }
 
-/// Tombstones to write into the work tree, and the index entries to stage for all of them.
-struct Writes {
-    to_write: Vec<(Vec<u8>, Vec<u8>)>,
-    staged: Vec<Staged>,
-}
-
-/// Where tombstones go: into the work tree only where the location is free (after
-/// `git rm --cached` the user's file is still there, and it is never overwritten), into the
-/// index always. Work tree writes walk each directory without following links
-/// (src/worktree.rs): a directory on the way that is a link or a file gets no tombstone on
-/// disk, only in the index. A location outside a sparse checkout gets it in the index only
-/// (`SKIP_WORKTREE`), as git keeps the files it does not check out.
-fn tombstone_writes(
-    ctx: &Ctx,
-    worktree: &crate::worktree::Worktree,
-    tombstones: &[Rendered],
-    notices: &mut Vec<Notice>,
-) -> Result<Writes, Error> {
-    let mut to_write: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut staged_stubs = Vec::new();
-    let mut cleaned: HashSet<&[u8]> = HashSet::new();
-    let locations: Vec<&[u8]> = tombstones.iter().map(|(l, _)| l.as_slice()).collect();
-    let outside = ctx.repo.sparse_excluded(&locations)?;
-    for (location, bytes) in tombstones {
-        // (git clears `SKIP_WORKTREE` where a file is present, so only an absent one is skipped.)
-        let present = worktree.file_type(location);
-        let skip_worktree = outside.contains(location) && present.is_none();
-        match present {
-            None if skip_worktree => {}
-            None if worktree.parent_exists(location) || !parent_blocked(worktree, location) => {
-                // Leftovers of a killed run, once per directory (a commit may delete thousands
-                // of files in one directory).
-                let dir = &location[..location.iter().rposition(|&b| b == b'/').unwrap_or(0)];
-                if cleaned.insert(dir) {
-                    worktree.clean_tmp(location);
-                }
-                to_write.push((location.clone(), bytes.clone()));
-            }
-            None => notices.push(Notice::Warning(format!(
-                "{}: a directory on the way is a symbolic link or a file; the commit records its tombstone, the work tree is left alone",
-                shown(location)
-            ))),
-            Some(_) => notices.push(Notice::Warning(format!(
-                "kept your work tree copy of {}; the commit records its tombstone",
-                shown(location)
-            ))),
-        }
-        staged_stubs.push(Staged::File {
-            path: location.clone(),
-            bytes: bytes.clone(),
-            mode: "100644",
-            skip_worktree,
-        });
-    }
-
-    Ok(Writes {
-        to_write,
-        staged: staged_stubs,
-    })
-}
-
 /// Capture `plan` and record `events` in one store transaction on this thread while another
 /// writes the tombstones and builds the new index; the index is replaced only once all of it
 /// succeeded, and on any failure the tombstones written are removed again.
@@ -303,13 +254,9 @@ fn capture_and_stage(
     worktree: &crate::worktree::Worktree,
     plan: &[Planned],
     events: &[Event],
-    writes: &Writes,
+    writes: &StubPlan,
     phases: &mut crate::trace::Phases,
 ) -> Result<Vec<Captured>, Error> {
-    let Writes {
-        to_write,
-        staged: staged_stubs,
-    } = writes;
     let mut captured = Vec::new();
     // Two threads: this one makes the capture durable in the store; the other writes stubs
     // into the work tree (paths that were empty) and builds the new index. Both pull stubs to
@@ -319,28 +266,12 @@ fn capture_and_stage(
     let now = clock::now();
     let compression = policy.compression;
     let worker = ctx.repo.duplicate();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let write_stubs = || -> Result<(), Error> {
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some((path, bytes)) = to_write.get(i) else {
-                return Ok(());
-            };
-            worktree
-                .write(
-                    path,
-                    bytes,
-                    crate::worktree::Kind::File(0o644),
-                    crate::worktree::Durability::Checkout,
-                )
-                .map_err(CommandError::from)?;
-        }
-    };
+    let write_stubs = || writes.write(worktree, crate::worktree::Durability::Checkout);
     let result = std::thread::scope(|scope| -> Result<(), Error> {
         let side = scope.spawn(|| -> Result<crate::git::PreparedIndex, Error> {
             failpoint::panic_at("pre-commit:prepare-index");
             write_stubs()?;
-            Ok(worker.open().prepare_stage(staged_stubs)?)
+            Ok(worker.open().prepare_stage(writes.staged())?)
         });
         let stored = (|| -> Result<(), Error> {
             let mut store = ctx.open_store()?;
@@ -374,16 +305,11 @@ fn capture_and_stage(
         Ok(())
     });
     if let Err(e) = result {
-        for (path, _) in to_write {
-            let _ = worktree.remove(path);
-        }
+        writes.undo(worktree);
         return Err(e);
     }
     Ok(captured)
 }
-
-/// A tombstone to write: its location and bytes.
-type Rendered = (Vec<u8>, Vec<u8>);
 
 /// Decide where the tombstone of every stubbed file in `plan` stands and render it: one
 /// directory tombstone (`<dir>.tombstone`) for each directory the commit deletes whole (when
@@ -530,19 +456,4 @@ fn place_tombstones(
         out.push((location, bytes));
     }
     Ok(out)
-}
-
-/// Whether a directory on the way to `path` exists as something other than a directory (a
-/// link or a file): writing there would follow it or fail.
-fn parent_blocked(worktree: &crate::worktree::Worktree, path: &[u8]) -> bool {
-    let mut end = path.len();
-    while let Some(i) = path[..end].iter().rposition(|&b| b == b'/') {
-        let dir = &path[..i];
-        match worktree.file_type(dir) {
-            Some(rustix::fs::FileType::Directory) => return false,
-            Some(_) => return true,
-            None => end = i,
-        }
-    }
-    false
 }

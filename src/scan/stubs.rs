@@ -2,10 +2,10 @@
 //! them and committed in one commit of their own, and recorded in the store.
 
 use crate::clock;
-use crate::context::{shown, Ctx, Notice};
-use crate::error::{CommandError, Error};
-use crate::git::Staged;
+use crate::context::{Ctx, Notice};
+use crate::error::Error;
 use crate::scan::Report;
+use crate::staging::{stage_stubs, Present, StubPlan};
 use crate::store::{evidence, items, Store};
 use crate::stub::{Mode, Stub};
 
@@ -64,10 +64,8 @@ pub fn commit_stubs(
         .repo
         .head_commit()?
         .ok_or(crate::git::GitError::Unborn)?;
-    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
-    let mut staged = Vec::new();
+    let mut stubs = Vec::new();
     let mut ids = Vec::new();
-    let mut paths: Vec<Vec<u8>> = Vec::new();
     let mut done: Vec<Vec<u8>> = Vec::new();
     let policy = ctx.policy()?;
     // The newest deletion of a path gets its stub (violations are in commit order), where the
@@ -101,41 +99,38 @@ pub fn commit_stubs(
         let Ok(bytes) = stub.render(&location) else {
             continue;
         };
-        // Written without following links (src/worktree.rs), where the place is free; a
-        // directory on the way that is a link or a file gets the stub in the index only.
-        if worktree.file_type(&location).is_none() {
-            match worktree.write(
-                &location,
-                &bytes,
-                crate::worktree::Kind::File(0o644),
-                crate::worktree::Durability::Synced,
-            ) {
-                Ok(()) => {}
-                Err(crate::worktree::WorktreeError::Refused { .. }) => notices.push(Notice::Warning(format!(
-                    "{}: a directory on the way is a symbolic link or a file; the commit records its stub, the work tree is left alone",
-                    shown(&location)
-                ))),
-                Err(e) => return Err(CommandError::from(e).into()),
-            }
-        }
-        staged.push(Staged::File {
-            path: location.clone(),
-            bytes,
-            mode: "100644",
-            skip_worktree: false,
-        });
+        stubs.push((location, bytes));
         done.push(item.path.clone());
-        paths.push(location);
         ids.push(item.id);
     }
-    if staged.is_empty() {
+    if stubs.is_empty() {
         return Ok(None);
     }
-    ctx.repo.stage(&staged)?;
+    // Written through the one staging path (src/staging.rs): where the place is free, never
+    // through a link; a directory on the way that is a link or a file, or a place outside a
+    // sparse checkout, gets the stub in the index only.
+    let worktree = crate::worktree::Worktree::open(ctx.repo.workdir())?;
+    let committed = stubs.clone();
+    let mut staging = StubPlan::new(
+        &ctx.repo,
+        &worktree,
+        stubs,
+        Vec::new(),
+        Present::Keep,
+        "stub",
+    )?;
+    notices.extend(staging.take_notices());
+    stage_stubs(
+        &ctx.repo,
+        &worktree,
+        &staging,
+        crate::worktree::Durability::Synced,
+        "scan:after-stubs",
+    )?;
     let message = format!(
         "git-tombstone: add {} missing tombstone stub(s)\n\nThese files were deleted without the stub the policy requires; their content is\narchived. Restore one with `git archive-restore <path>`.\n",
         ids.len()
     );
-    let commit = ctx.repo.commit_paths(&message, &paths)?;
+    let commit = ctx.repo.commit_files(&message, &committed)?;
     Ok(Some((commit, ids)))
 }

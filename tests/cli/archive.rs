@@ -384,3 +384,31 @@ fn works_from_a_subdirectory_and_through_git() {
         1
     );
 }
+
+// Archive, the hook and `scan --write-stubs` share one staging path (src/staging.rs): a stage
+// that fails takes the stubs it wrote back out, and the file that was to go stays.
+#[test]
+fn a_failed_stage_leaves_the_work_tree_and_the_index_as_they_were() {
+    let repo = Repo::with_files(&[("a.py", b"x = 1\n"), ("b.py", b"y = 2\n")]);
+    let out = repo
+        .command(TOMBSTONE)
+        .env("GIT_TOMBSTONE_FAILPOINT", "error:archive:after-worktree")
+        .args(["archive", "a.py", "b.py"])
+        .output()
+        .expect("run");
+    let err = assert_code(&out, 3, "injected stage failure");
+    assert!(err.contains("update-index"), "{err}");
+    assert_eq!(repo.read("a.py"), b"x = 1\n", "the file stays");
+    assert!(
+        !repo.path("a.py.tombstone").exists() && !repo.path("b.py.tombstone").exists(),
+        "the stubs written are removed again"
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), "", "index untouched");
+    // The store kept the content (idempotent); a rerun finishes the job.
+    assert_ok(&repo.tomb(&["archive", "a.py", "b.py"]), "rerun");
+    assert!(repo
+        .staged("a.py.tombstone")
+        .starts_with(b"git-tombstone v1"));
+    assert!(!repo.path("a.py").exists(), "the file went once staged");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 2);
+}

@@ -704,3 +704,23 @@ fn large_files_are_captured_streaming_and_restore_exactly() {
         assert!(repo.read(path) == *bytes, "{path} restored exactly");
     }
 }
+
+// `scan --write-stubs` goes through the same staging path as the hook: outside a sparse
+// checkout's cone, the missing stub is committed but never written into the work tree.
+#[test]
+fn write_stubs_keeps_out_of_a_sparse_checkouts_work_tree() {
+    let repo = Repo::with_files(&[("inside/a.txt", b"a\n"), ("outside/b.txt", b"b\n")]);
+    repo.git(&["sparse-checkout", "set", "inside"]);
+    repo.git(&["rm", "-q", "--sparse", "outside/b.txt"]);
+    repo.git(&["commit", "-qm", "deleted without the hook"]);
+    assert_ok(&repo.tomb(&["scan", "--write-stubs"]), "write stubs");
+    let stub = repo.git(&["show", "HEAD:outside/b.txt.tombstone"]);
+    assert!(stub.contains("tb_"), "the commit has the stub: {stub}");
+    assert!(
+        !repo.path("outside").exists(),
+        "nothing was written outside the cone"
+    );
+    let listed = repo.git(&["ls-files", "-t", "outside/b.txt.tombstone"]);
+    assert!(listed.starts_with("S "), "skip-worktree: {listed}");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "", "clean");
+}
