@@ -99,7 +99,7 @@ fn verify_store(
             problem,
         });
     }
-    checked.blobs = blobs::all_with_bytes(store.conn())?.len();
+    checked.blobs = blobs::count_with_bytes(store.conn())?;
     let out = ctx.out;
     let progress = |done, total| out.progress("checking items and content", done, total);
     for p in crate::store::audit::check_with_progress(store.conn(), &progress)? {

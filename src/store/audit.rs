@@ -29,16 +29,30 @@ pub struct Problem {
     pub problem: String,
 }
 
-/// What the log says an item is.
+/// What the log says an item is. Kept compact, one per item in memory at once (a 1M-item
+/// store is replayed in well under 200 MB): the path, content hash and mode as 128-bit
+/// digests (SHA-256, truncated), which is all an equality check needs.
 #[derive(Debug, Default)]
 struct Expected {
     /// From its `archive` line (None for imported items, whose line carries only the id).
-    path: Option<Vec<u8>>,
-    sha256: Option<String>,
-    mode: Option<String>,
+    path: Option<Digest>,
+    sha256: Option<Digest>,
+    mode: Option<Digest>,
     /// The last state an operation set (`restored`, `vacuumed`, `purged`), if any.
-    state: Option<String>,
+    state: Option<&'static str>,
     hold: bool,
+}
+
+/// The first 128 bits of a SHA-256: equal digests mean equal values (a second preimage
+/// costs 2^128 work).
+type Digest = [u8; 16];
+
+fn digest(bytes: &[u8]) -> Digest {
+    use sha2::Digest as _;
+    let full = sha2::Sha256::digest(bytes);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
 }
 
 fn ids(v: &serde_json::Value) -> Vec<String> {
@@ -52,8 +66,8 @@ fn ids(v: &serde_json::Value) -> Vec<String> {
 }
 
 /// Replay the log into what every item should be.
-fn replay(conn: &Connection) -> Result<HashMap<String, Expected>, StoreError> {
-    let mut out: HashMap<String, Expected> = HashMap::new();
+fn replay(conn: &Connection) -> Result<HashMap<Box<str>, Expected>, StoreError> {
+    let mut out: HashMap<Box<str>, Expected> = HashMap::new();
     let mut stmt = conn.prepare("SELECT line FROM evidence ORDER BY seq")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -62,9 +76,9 @@ fn replay(conn: &Connection) -> Result<HashMap<String, Expected>, StoreError> {
             continue; // the chain check reports it
         };
         let d = &v["data"];
-        let set = |out: &mut HashMap<String, Expected>, list: Vec<String>, s: &str| {
+        let set = |out: &mut HashMap<Box<str>, Expected>, list: Vec<String>, s: &'static str| {
             for id in list {
-                out.entry(id).or_default().state = Some(s.to_owned());
+                out.entry(id.into()).or_default().state = Some(s);
             }
         };
         match v["op"].as_str().unwrap_or_default() {
@@ -74,14 +88,14 @@ fn replay(conn: &Connection) -> Result<HashMap<String, Expected>, StoreError> {
                     Some(h) => crate::id::unhex(h),
                     None => d["path"].as_str().map(|p| p.as_bytes().to_vec()),
                 };
-                let e = out.entry(id.to_owned()).or_default();
-                e.path = path;
-                e.sha256 = d["sha256"].as_str().map(str::to_owned);
-                e.mode = d["mode"].as_str().map(str::to_owned);
+                let e = out.entry(id.into()).or_default();
+                e.path = path.as_deref().map(digest);
+                e.sha256 = d["sha256"].as_str().map(|s| digest(s.as_bytes()));
+                e.mode = d["mode"].as_str().map(|s| digest(s.as_bytes()));
             }
             "import" => {
                 for id in ids(&d["ids"]) {
-                    out.entry(id).or_default();
+                    out.entry(id.into()).or_default();
                 }
             }
             "restore" => {
@@ -91,7 +105,7 @@ fn replay(conn: &Connection) -> Result<HashMap<String, Expected>, StoreError> {
                     || (d["state"].is_null() && d["written_to"] == d["path"]);
                 if to_original {
                     if let Some(e) = out.get_mut(id) {
-                        e.state = Some(state::RESTORED.to_owned());
+                        e.state = Some(state::RESTORED);
                     }
                 }
             }
@@ -99,12 +113,12 @@ fn replay(conn: &Connection) -> Result<HashMap<String, Expected>, StoreError> {
             "purge" => set(&mut out, ids(&d["items"]), state::PURGED),
             "hold" => {
                 for id in ids(&d["ids"]) {
-                    out.entry(id).or_default().hold = true;
+                    out.entry(id.into()).or_default().hold = true;
                 }
             }
             "release" => {
                 for id in ids(&d["ids"]) {
-                    out.entry(id).or_default().hold = false;
+                    out.entry(id.into()).or_default().hold = false;
                 }
             }
             _ => {}
@@ -141,23 +155,27 @@ pub fn check_with_progress(
             problem,
         })
     };
-    let blob_sizes: HashMap<String, (i64, bool)> = conn
-        .prepare("SELECT sha256, size, bytes IS NOT NULL FROM blobs")?
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
-        .collect::<Result<_, _>>()?;
+    // Each item with its blob's size and whether the blob still has bytes (no blob row:
+    // None), in one pass: no map of every blob in memory.
     let mut stmt = conn.prepare(
-        "SELECT id, path, sha256, size, mode, source_commit, state, legal_hold FROM items",
+        "SELECT i.id, i.path, i.sha256, i.size, i.mode, i.source_commit, i.state, i.legal_hold, \
+         b.size, b.bytes IS NOT NULL \
+         FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Vec<u8>>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-            r.get::<_, bool>(7)?,
+            (
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, bool>(7)?,
+            ),
+            r.get::<_, Option<i64>>(8)?
+                .map(|size| (size, r.get::<_, bool>(9))),
         ))
     })?;
     for row in rows {
@@ -165,7 +183,11 @@ pub fn check_with_progress(
         if done.is_multiple_of(4096) {
             progress(done, total);
         }
-        let (id, path, sha, size, mode, source, st, hold) = row?;
+        let ((id, path, sha, size, mode, source, st, hold), blob) = row?;
+        let blob = match blob {
+            Some((blob_size, has_bytes)) => Some((blob_size, has_bytes?)),
+            None => None,
+        };
         let shown = crate::stub::encode_path(&path);
         let derived = crate::id::tombstone_id(&path, &sha, &source);
         if derived != id {
@@ -177,9 +199,9 @@ pub fn check_with_progress(
         if let Err(e) = crate::stub::check_relative_as(&path, mode == "120000") {
             item(&id, format!("unsafe path: {e}"));
         }
-        match blob_sizes.get(&sha) {
+        match blob {
             None => item(&id, format!("its content {sha} has no blob row")),
-            Some((blob_size, _)) if *blob_size != size => item(
+            Some((blob_size, _)) if blob_size != size => item(
                 &id,
                 format!("its size {size} differs from its blob's {blob_size}"),
             ),
@@ -189,26 +211,26 @@ pub fn check_with_progress(
             ),
             _ => {}
         }
-        let Some(e) = expected.remove(&id) else {
+        let Some(e) = expected.remove(id.as_str()) else {
             item(&id, "no evidence line records this item".to_owned());
             continue;
         };
-        if e.path.as_ref().is_some_and(|p| *p != path) {
+        if e.path.is_some_and(|p| p != digest(&path)) {
             item(
                 &id,
                 format!("its path {shown} differs from its evidence line"),
             );
         }
-        if e.sha256.as_ref().is_some_and(|s| *s != sha) {
+        if e.sha256.is_some_and(|s| s != digest(sha.as_bytes())) {
             item(&id, "its sha256 differs from its evidence line".to_owned());
         }
-        if e.mode.as_ref().is_some_and(|m| *m != mode) {
+        if e.mode.is_some_and(|m| m != digest(mode.as_bytes())) {
             item(
                 &id,
                 format!("its mode {mode} differs from its evidence line"),
             );
         }
-        let state_ok = match e.state.as_deref() {
+        let state_ok = match e.state {
             Some(s) => s == st,
             // Captured and not yet restored, vacuumed or purged: pending until bound.
             None => st == state::PENDING || st == state::ARCHIVED,
@@ -218,7 +240,7 @@ pub fn check_with_progress(
                 &id,
                 format!(
                     "its state is {st}, the evidence log leaves it {}",
-                    e.state.as_deref().unwrap_or("pending or archived")
+                    e.state.unwrap_or("pending or archived")
                 ),
             );
         }
@@ -236,7 +258,7 @@ pub fn check_with_progress(
     let mut missing: Vec<String> = expected
         .into_iter()
         .filter(|(_, e)| e.sha256.is_some())
-        .map(|(id, _)| id)
+        .map(|(id, _)| String::from(id))
         .collect();
     missing.sort();
     for id in missing {
@@ -245,19 +267,21 @@ pub fn check_with_progress(
             "the evidence log records this item, the table has no row for it".to_owned(),
         );
     }
-    for sha in blobs::all_with_bytes(conn)? {
+    // Every blob with bytes, one row at a time: its bytes decompress to its size and hash to
+    // its address.
+    blobs::check_all(conn, &mut |sha, problem| {
         done += 1;
         if done.is_multiple_of(4096) {
             progress(done.min(total), total);
         }
-        if let Err(e) = blobs::get(conn, &sha) {
+        if let Some(e) = problem {
             problems.push(Problem {
                 check: "blob",
-                subject: sha,
+                subject: sha.to_owned(),
                 problem: e.to_string(),
             });
         }
-    }
+    })?;
     if total > 0 {
         progress(total, total);
     }

@@ -326,12 +326,18 @@ pub fn get(conn: &rusqlite::Connection, sha256: &str) -> Result<Option<Vec<u8>>,
     let Some((method, size, Some(stored))) = row else {
         return Ok(None);
     };
+    checked(sha256, &method, size, &stored).map(Some)
+}
+
+/// The content of a blob row, decompressed with its size bounded first, and checked against
+/// its recorded size and address.
+fn checked(sha256: &str, method: &str, size: i64, stored: &[u8]) -> Result<Vec<u8>, StoreError> {
     let corrupt = |why: String| StoreError::CorruptBlob {
         sha256: sha256.to_owned(),
         why,
     };
     let size = u64::try_from(size).map_err(|_| corrupt(format!("negative size {size}")))?;
-    let bytes = decompress(&method, &stored, size).map_err(corrupt)?;
+    let bytes = decompress(method, stored, size).map_err(corrupt)?;
     if bytes.len() as u64 != size {
         return Err(corrupt(format!("{} bytes, expected {size}", bytes.len())));
     }
@@ -339,15 +345,38 @@ pub fn get(conn: &rusqlite::Connection, sha256: &str) -> Result<Option<Vec<u8>>,
     if actual != sha256 {
         return Err(corrupt(format!("content hashes to {actual}")));
     }
-    Ok(Some(bytes))
+    Ok(bytes)
 }
 
-/// Every stored blob's address, for verification.
-pub fn all_with_bytes(conn: &rusqlite::Connection) -> Result<Vec<String>, StoreError> {
-    let mut stmt =
-        conn.prepare("SELECT sha256 FROM blobs WHERE bytes IS NOT NULL ORDER BY sha256")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+/// Check every blob that has bytes, one row in memory at a time, in address order: `each`
+/// gets its address and what is wrong with it (None when its bytes decompress to its size
+/// and hash to its address).
+pub fn check_all(
+    conn: &rusqlite::Connection,
+    each: &mut dyn FnMut(&str, Option<StoreError>),
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT sha256, compression, size, bytes FROM blobs WHERE bytes IS NOT NULL ORDER BY sha256",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let sha: String = row.get(0)?;
+        let method: String = row.get(1)?;
+        let size: i64 = row.get(2)?;
+        let stored = row.get_ref(3)?.as_blob().map_err(rusqlite::Error::from)?;
+        each(&sha, checked(&sha, &method, size, stored).err());
+    }
+    Ok(())
+}
+
+/// How many blobs have bytes.
+pub fn count_with_bytes(conn: &rusqlite::Connection) -> Result<usize, StoreError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM blobs WHERE bytes IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as usize)
 }
 
 /// Destroy the stored bytes of `sha256` (a purge; the row, its hash and size stay).
