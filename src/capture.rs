@@ -98,6 +98,17 @@ pub fn pack(c: &Capture, compression: Compression) -> Packed {
     }
 }
 
+/// [`pack`] `c`, then drop its raw bytes: the packing holds all the store will keep (the raw
+/// bytes themselves when they do not compress). For captures queued before they are recorded
+/// (a scan's), so each holds its content once. The capture's content is then gone: use the
+/// packing's `sha256` and `content.size`.
+pub fn pack_owned(c: &mut Capture, compression: Compression) -> Packed {
+    let mut packed = pack(c, compression);
+    packed.content.own_raw(&mut c.bytes);
+    c.bytes = Vec::new();
+    packed
+}
+
 /// Record `c` (content, item, evidence line) inside `tx`.
 pub fn record(
     tx: &Transaction<'_>,

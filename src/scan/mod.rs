@@ -99,6 +99,19 @@ enum Event {
     Unsafe(UnsafePath),
 }
 
+impl Event {
+    /// The content bytes this event holds until it is written.
+    fn held_bytes(&self) -> u64 {
+        match self {
+            Event::Capture { packed, .. } => match &packed.content.stored {
+                crate::store::blobs::Stored::Bytes(b) => b.len() as u64,
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum EventKind {
     Deletion,
@@ -292,8 +305,10 @@ pub fn run(
 /// While the workers run, a transaction holds at least this many events (each transaction
 /// also catches the JSONL files up, so tiny ones cost more than they save)...
 const WRITE_MIN: usize = 250;
-/// ... and at most this many.
+/// ... and at most this many, or this many bytes of content (captures wait for the writer
+/// with their packed content: the bound keeps a scan's memory independent of the history).
 const WRITE_MAX: usize = 1000;
+const WRITE_MAX_BYTES: u64 = 8 << 20;
 
 /// Receive the workers' results and write them to the store in walk order.
 ///
@@ -317,6 +332,7 @@ fn write_in_order(
     let mut next = 0usize;
     let mut ready: Vec<Vec<Event>> = Vec::new();
     let mut ready_events = 0usize;
+    let mut ready_bytes = 0u64;
     let mut received = 0usize;
     // Whether some transactions are committed but not yet synced to disk.
     let mut unsynced = false;
@@ -329,6 +345,7 @@ fn write_in_order(
                 crate::failpoint::hit("scan:after-unsynced-write");
                 ready.clear();
                 ready_events = 0;
+                ready_bytes = 0;
                 continue;
             }
             Err(TryRecvError::Empty) => receiver.recv().ok(),
@@ -350,17 +367,19 @@ fn write_in_order(
         while let Some(batch) = pending.remove(&next) {
             for events in batch {
                 ready_events += events.len();
+                ready_bytes += events.iter().map(Event::held_bytes).sum::<u64>();
                 if !events.is_empty() {
                     ready.push(events);
                 }
             }
             next += 1;
         }
-        if ready_events >= WRITE_MAX {
+        if ready_events >= WRITE_MAX || ready_bytes >= WRITE_MAX_BYTES {
             unsynced |= write_batch(store, &ready, actor, now, report, Durability::Later)?;
             crate::failpoint::hit("scan:after-unsynced-write");
             ready.clear();
             ready_events = 0;
+            ready_bytes = 0;
         }
         // The total only once the walk is complete (0 = not known yet), so it never moves.
         let total = if walk_done.load(std::sync::atomic::Ordering::Acquire) {
@@ -562,7 +581,8 @@ fn events_of(
             metadata: serde_json::Map::new(),
             bytes,
         };
-        let packed = capture::pack(&capture, compression);
+        let mut capture = capture;
+        let packed = capture::pack_owned(&mut capture, compression);
         bound_paths.insert(path);
         events.push(Event::Capture {
             capture: Box::new(capture),
@@ -651,7 +671,8 @@ fn events_of(
             metadata,
             bytes,
         };
-        let packed = capture::pack(&capture, compression);
+        let mut capture = capture;
+        let packed = capture::pack_owned(&mut capture, compression);
         events.push(Event::Capture {
             capture: Box::new(capture),
             packed: Box::new(packed),

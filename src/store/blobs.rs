@@ -35,7 +35,11 @@ fn zstd_compress(bytes: &[u8], level: i32) -> Option<Vec<u8>> {
         if slot.as_ref().is_none_or(|(l, _)| *l != level) {
             *slot = Some((level, zstd::bulk::Compressor::new(level).ok()?));
         }
-        slot.as_mut().and_then(|(_, c)| c.compress(bytes).ok())
+        // `compress` allocates the worst-case bound; the few bytes kept are held until the
+        // store writes them (a scan holds hundreds), so give the rest back.
+        let mut out = slot.as_mut().and_then(|(_, c)| c.compress(bytes).ok())?;
+        out.shrink_to_fit();
+        Some(out)
     })
 }
 
@@ -60,15 +64,25 @@ pub enum Stored {
 pub struct Packed {
     pub method: &'static str,
     pub stored: Stored,
+    /// The content's size.
+    pub size: u64,
 }
 
 impl Packed {
-    /// How many bytes the store keeps for content of `raw_len` bytes.
-    pub fn stored_len(&self, raw_len: usize) -> u64 {
+    /// How many bytes the store keeps.
+    pub fn stored_len(&self) -> u64 {
         match &self.stored {
-            Stored::Raw => raw_len as u64,
+            Stored::Raw => self.size,
             Stored::Bytes(b) => b.len() as u64,
             Stored::File { len, .. } => *len,
+        }
+    }
+
+    /// Take ownership of the content when it is stored raw, so the caller can drop its own
+    /// copy: a packed capture then holds only what the store will keep.
+    pub fn own_raw(&mut self, raw: &mut Vec<u8>) {
+        if let Stored::Raw = self.stored {
+            self.stored = Stored::Bytes(std::mem::take(raw));
         }
     }
 }
@@ -125,6 +139,7 @@ fn pack_streaming(bytes: &[u8], how: Compression) -> Option<Packed> {
     Some(Packed {
         method,
         stored: Stored::File { file, len },
+        size: bytes.len() as u64,
     })
 }
 
@@ -133,6 +148,7 @@ pub fn pack(bytes: &[u8], how: Compression) -> Packed {
     let raw = Packed {
         method: "none",
         stored: Stored::Raw,
+        size: bytes.len() as u64,
     };
     if bytes.len() >= STREAM_THRESHOLD {
         return pack_streaming(bytes, how).unwrap_or(raw);
@@ -152,6 +168,7 @@ pub fn pack(bytes: &[u8], how: Compression) -> Packed {
         Some((method, b)) if b.len() < bytes.len() => Packed {
             method,
             stored: Stored::Bytes(b),
+            size: bytes.len() as u64,
         },
         _ => raw,
     }
@@ -223,7 +240,9 @@ pub fn put(
     put_packed(tx, &sha256_hex(bytes), bytes, &packed, git_blob_id, now)
 }
 
-/// Store `raw`, already hashed (`sha256`) and [`pack`]ed elsewhere (deduplicated by `sha256`).
+/// Store content already hashed (`sha256`) and [`pack`]ed elsewhere (deduplicated by
+/// `sha256`). `raw` is the content itself, read only when it is stored raw
+/// ([`Stored::Raw`]); a packing that owns its bytes needs none.
 pub fn put_packed(
     tx: &Transaction<'_>,
     sha256: &str,
@@ -233,8 +252,14 @@ pub fn put_packed(
     now: &str,
 ) -> Result<Put, StoreError> {
     let sha256 = sha256.to_owned();
-    let size = raw.len() as u64;
-    let stored_size = packed.stored_len(raw.len());
+    let size = packed.size;
+    if matches!(packed.stored, Stored::Raw) && raw.len() as u64 != size {
+        return Err(StoreError::CorruptBlob {
+            sha256,
+            why: format!("{} raw bytes given for content of {size}", raw.len()),
+        });
+    }
+    let stored_size = packed.stored_len();
     let existing: Option<(i64, Option<i64>, i64)> = tx
         .prepare_cached("SELECT rowid, length(bytes), stored_size FROM blobs WHERE sha256 = ?1")?
         .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
