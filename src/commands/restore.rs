@@ -166,9 +166,54 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
         ctx.existing_store_writable()?
     };
     phases.lap("open-store");
+    let targets = resolve_all(args, ctx, store.as_ref())?;
+    phases.lap("resolve");
+    // Every file is checked and its bytes verified before any is written.
+    let worktree = Worktree::open(ctx.repo.workdir())?;
+    let to_original = args.output.is_none();
+    let stage = to_original && !args.no_stage;
+    let ready = verify_all(args, ctx, store.as_ref(), &worktree, targets)?;
+    phases.lap("verify");
+    let removals = if to_original {
+        tombstones_to_remove(ctx, &worktree, &ready, stage && !args.dry_run)?
+    } else {
+        Vec::new()
+    };
+    let plan = Plan {
+        ctx,
+        worktree: &worktree,
+        ready: &ready,
+        removals: &removals,
+        output: args.output.as_ref().map(|out| ctx.cwd.join(out)),
+        stage,
+    };
+    if let (Some(r), Some(dest)) = (ready.first(), &plan.output) {
+        check_destination(dest, &r.target, args.force)?;
+    }
+    let reports = plan.reports(args.dry_run);
+    if args.dry_run {
+        plan.show_dry_run(&reports);
+        return Ok(0);
+    }
+    let store = match store {
+        Some(s) => s,
+        None => ctx.open_store()?,
+    };
+    plan.write_and_record(store, &reports, &ctx.actor(args.by.as_deref()))?;
+    phases.lap("write-and-record");
+    if let Some(line) = phases.report() {
+        ctx.out.warn(&line);
+    }
+    plan.show_restored(&reports);
+    Ok(0)
+}
+
+/// Resolve every target argument; two versions of one path are refused, and `--output` takes
+/// exactly one file.
+fn resolve_all(args: &RestoreArgs, ctx: &Ctx, store: Option<&Store>) -> Result<Vec<Target>, Error> {
     let mut targets: Vec<Target> = Vec::new();
     for arg in &args.targets {
-        for t in resolve(ctx, store.as_ref(), arg, args.at.as_deref())? {
+        for t in resolve(ctx, store, arg, args.at.as_deref())? {
             match targets.iter().find(|o| o.path == t.path) {
                 Some(o) if o.id != t.id => {
                     return Err(CommandError::TwoVersions {
@@ -188,17 +233,26 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
         }
         .into());
     }
-    phases.lap("resolve");
-    // Every file is checked and its bytes verified before any is written.
+    Ok(targets)
+}
+
+/// Check every target and read and verify its bytes, with what stands at its path now (put
+/// back on failure).
+fn verify_all(
+    args: &RestoreArgs,
+    ctx: &Ctx,
+    store: Option<&Store>,
+    worktree: &Worktree,
+    targets: Vec<Target>,
+) -> Result<Vec<Ready>, Error> {
     let to_original = args.output.is_none();
     let stage = to_original && !args.no_stage;
-    let worktree = Worktree::open(ctx.repo.workdir())?;
     let mut ready = Vec::with_capacity(targets.len());
     for mut target in targets {
-        check_target(ctx, store.as_ref(), &mut target)?;
-        let (bytes, source) = content(ctx, store.as_ref(), &target)?;
+        check_target(ctx, store, &mut target)?;
+        let (bytes, source) = content(ctx, store, &target)?;
         let previous = if to_original {
-            check_in_worktree(&worktree, &target, &bytes, args.force)?
+            check_in_worktree(worktree, &target, &bytes, args.force)?
         } else {
             None
         };
@@ -215,73 +269,102 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
             index_before,
         });
     }
-    phases.lap("verify");
-    let dest = |r: &Ready| match &args.output {
-        Some(out) => ctx.cwd.join(out),
-        None => worktree.display(&r.target.path),
-    };
-    if let (Some(r), false) = (ready.first(), to_original) {
-        check_destination(&dest(r), &r.target, args.force)?;
-    }
-    let reports: Vec<Report> = ready
-        .iter()
-        .map(|r| Report {
-            id: &r.target.id,
-            path: shown(&r.target.path),
-            sha256: &r.target.sha256,
-            size: r.target.size,
-            mode: r.target.mode.as_str(),
-            source: r.source,
-            written_to: dest(r).display().to_string(),
-            staged: stage && !args.dry_run,
-            dry_run: args.dry_run,
-        })
-        .collect();
-    let removals = if to_original {
-        tombstones_to_remove(ctx, &worktree, &ready, stage && !args.dry_run)?
-    } else {
-        Vec::new()
-    };
-    if args.dry_run {
-        for (r, report) in ready.iter().zip(&reports) {
-            ctx.out.json(report);
-            ctx.out.text(&format!(
-                "would restore {} ({}, {} bytes, verified) from {} to {}",
-                report.path, r.target.id, r.target.size, r.source, report.written_to
-            ));
-        }
-        for t in &removals {
-            ctx.out.text(&format!(
-                "would remove the tombstone {}",
-                shown(&t.location)
-            ));
-        }
-        return Ok(0);
+    Ok(ready)
+}
+
+/// The verified files, where they go, and the tombstones that go with them.
+struct Plan<'a> {
+    ctx: &'a Ctx,
+    worktree: &'a Worktree,
+    ready: &'a [Ready],
+    removals: &'a [Removal],
+    /// `--output` (one file, anywhere), else every file goes back to its path.
+    output: Option<PathBuf>,
+    /// Stage the restored files and the removed tombstones.
+    stage: bool,
+}
+
+impl Plan<'_> {
+    fn to_original(&self) -> bool {
+        self.output.is_none()
     }
 
-    let actor = ctx.actor(args.by.as_deref());
-    let written = std::cell::Cell::new(0usize);
-    let apply = |r: &Ready| -> Result<(), Error> {
-        if !to_original {
-            return write_elsewhere(&dest(r), &r.bytes, r.target.mode).map_err(Error::from);
+    fn dest(&self, r: &Ready) -> PathBuf {
+        match &self.output {
+            Some(out) => out.clone(),
+            None => self.worktree.display(&r.target.path),
         }
-        worktree.write(
+    }
+
+    fn reports(&self, dry_run: bool) -> Vec<Report<'_>> {
+        self.ready
+            .iter()
+            .map(|r| Report {
+                id: &r.target.id,
+                path: shown(&r.target.path),
+                sha256: &r.target.sha256,
+                size: r.target.size,
+                mode: r.target.mode.as_str(),
+                source: r.source,
+                written_to: self.dest(r).display().to_string(),
+                staged: self.stage && !dry_run,
+                dry_run,
+            })
+            .collect()
+    }
+
+    /// Write every file and record the restore in one store transaction, which is open (so a
+    /// read-only or locked store fails first) while the files are written and staged; if
+    /// anything fails, every file and the index go back.
+    fn write_and_record(
+        &self,
+        store: Store,
+        reports: &[Report<'_>],
+        actor: &str,
+    ) -> Result<(), Error> {
+        let written = std::cell::Cell::new(0usize);
+        let recorded = record(
+            store,
+            self.ready,
+            reports,
+            actor,
+            self.to_original(),
+            |r| {
+                written.set(written.get() + 1);
+                self.apply(r)
+            },
+            || self.finish(),
+        );
+        if recorded.is_err() {
+            self.undo(written.get());
+        }
+        recorded
+    }
+
+    /// Write one file where it goes.
+    fn apply(&self, r: &Ready) -> Result<(), Error> {
+        if let Some(dest) = &self.output {
+            return write_elsewhere(dest, &r.bytes, r.target.mode).map_err(Error::from);
+        }
+        self.worktree.write(
             &r.target.path,
             &r.bytes,
             kind(r.target.mode),
             Durability::Synced,
         )?;
         Ok(())
-    };
-    // After every file: the tombstones that stood for them go, then the index follows.
-    let finish = || -> Result<(), Error> {
-        for t in &removals {
-            worktree.remove(&t.location)?;
+    }
+
+    /// After every file: the tombstones that stood for them go, then the index follows.
+    fn finish(&self) -> Result<(), Error> {
+        for t in self.removals {
+            self.worktree.remove(&t.location)?;
         }
-        if !stage {
+        if !self.stage {
             return Ok(());
         }
-        let mut changes: Vec<Staged> = ready
+        let mut changes: Vec<Staged> = self
+            .ready
             .iter()
             .map(|r| Staged::File {
                 path: r.target.path.clone(),
@@ -290,18 +373,19 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
                 skip_worktree: false,
             })
             .collect();
-        changes.extend(removals.iter().map(|t| Staged::Remove {
+        changes.extend(self.removals.iter().map(|t| Staged::Remove {
             path: t.location.clone(),
         }));
-        ctx.repo.stage(&changes)?;
+        self.ctx.repo.stage(&changes)?;
         Ok(())
-    };
-    // The store's transaction is open (so a read-only or locked store fails first) while the
-    // files are written and staged; if anything fails, every file and the index go back.
-    let undo = |count: usize| {
-        for r in ready.iter().take(count) {
-            if !to_original {
-                let _ = std::fs::remove_file(dest(r));
+    }
+
+    /// Put back the first `count` files, the tombstones and the index as they were.
+    fn undo(&self, count: usize) {
+        let worktree = self.worktree;
+        for r in self.ready.iter().take(count) {
+            if let Some(dest) = &self.output {
+                let _ = std::fs::remove_file(dest);
                 continue;
             }
             match &r.previous {
@@ -314,90 +398,88 @@ pub fn run(args: &RestoreArgs, ctx: &Ctx) -> Outcome {
                 }
             }
         }
-        for t in &removals {
+        for t in self.removals {
             if worktree.file_type(&t.location).is_none() {
                 let _ =
                     worktree.write(&t.location, &t.bytes, Kind::File(0o644), Durability::Synced);
             }
         }
-        if stage {
-            let back_to = |path: &[u8], before: Option<&crate::git::IndexEntry>| {
-                before
-                    .and_then(|e| {
-                        let mode = match e.mode.as_str() {
-                            "100755" => "100755",
-                            "120000" => "120000",
-                            _ => "100644",
-                        };
-                        Some(Staged::File {
-                            path: path.to_vec(),
-                            bytes: ctx.repo.blob(&e.id).ok()?,
-                            mode,
-                            skip_worktree: false,
-                        })
-                    })
-                    .unwrap_or(Staged::Remove {
-                        path: path.to_vec(),
-                    })
-            };
-            let mut back: Vec<Staged> = ready
+        if self.stage {
+            let mut back: Vec<Staged> = self
+                .ready
                 .iter()
                 .take(count)
-                .map(|r| back_to(&r.target.path, r.index_before.as_ref()))
+                .map(|r| self.index_entry_back(&r.target.path, r.index_before.as_ref()))
                 .collect();
             back.extend(
-                removals
+                self.removals
                     .iter()
                     .filter(|t| t.index_before.is_some())
-                    .map(|t| back_to(&t.location, t.index_before.as_ref())),
+                    .map(|t| self.index_entry_back(&t.location, t.index_before.as_ref())),
             );
-            let _ = ctx.repo.stage(&back);
+            let _ = self.ctx.repo.stage(&back);
         }
-    };
-    let store = match store {
-        Some(s) => s,
-        None => ctx.open_store()?,
-    };
-    let recorded = record(
-        store,
-        &ready,
-        &reports,
-        &actor,
-        to_original,
-        |r| {
-            written.set(written.get() + 1);
-            apply(r)
-        },
-        finish,
-    );
-    if let Err(e) = recorded {
-        undo(written.get());
-        return Err(e);
     }
-    phases.lap("write-and-record");
-    if let Some(line) = phases.report() {
-        ctx.out.warn(&line);
+
+    /// The index change that puts `path` back to the entry it had (`before`), or removes it.
+    fn index_entry_back(&self, path: &[u8], before: Option<&crate::git::IndexEntry>) -> Staged {
+        before
+            .and_then(|e| {
+                let mode = match e.mode.as_str() {
+                    "100755" => "100755",
+                    "120000" => "120000",
+                    _ => "100644",
+                };
+                Some(Staged::File {
+                    path: path.to_vec(),
+                    bytes: self.ctx.repo.blob(&e.id).ok()?,
+                    mode,
+                    skip_worktree: false,
+                })
+            })
+            .unwrap_or(Staged::Remove {
+                path: path.to_vec(),
+            })
     }
-    for (r, report) in ready.iter().zip(&reports) {
-        ctx.out.json(report);
-        ctx.out.text(&format!(
-            "restored {} ({}, {} bytes, sha256 verified) from {}{}",
-            report.path,
-            r.target.id,
-            r.target.size,
-            r.source,
-            if to_original {
-                String::new()
-            } else {
-                format!(" to {}", report.written_to)
-            }
-        ));
+
+    fn show_dry_run(&self, reports: &[Report<'_>]) {
+        let out = &self.ctx.out;
+        for (r, report) in self.ready.iter().zip(reports) {
+            out.json(report);
+            out.text(&format!(
+                "would restore {} ({}, {} bytes, verified) from {} to {}",
+                report.path, r.target.id, r.target.size, r.source, report.written_to
+            ));
+        }
+        for t in self.removals {
+            out.text(&format!(
+                "would remove the tombstone {}",
+                shown(&t.location)
+            ));
+        }
     }
-    for t in &removals {
-        ctx.out
-            .text(&format!("removed the tombstone {}", shown(&t.location)));
+
+    fn show_restored(&self, reports: &[Report<'_>]) {
+        let out = &self.ctx.out;
+        for (r, report) in self.ready.iter().zip(reports) {
+            out.json(report);
+            out.text(&format!(
+                "restored {} ({}, {} bytes, sha256 verified) from {}{}",
+                report.path,
+                r.target.id,
+                r.target.size,
+                r.source,
+                if self.to_original() {
+                    String::new()
+                } else {
+                    format!(" to {}", report.written_to)
+                }
+            ));
+        }
+        for t in self.removals {
+            out.text(&format!("removed the tombstone {}", shown(&t.location)));
+        }
     }
-    Ok(0)
 }
 
 /// A tombstone that goes once the files it stands for are back.

@@ -34,42 +34,11 @@ const ZERO: &str = "0000000000000000000000000000000000000000";
 /// The most violations annotated (and listed in the step summary); the report file has all.
 const ANNOTATIONS: usize = 50;
 
-/// Run `ci`.
+/// Run `ci`: read the event, scan its range (continuing the archive branch's CI store when
+/// publishing, and again after another run published first), then report.
 pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
     let event_name = args.event_name.clone().unwrap_or_default();
-    if args.event_path.is_none() && args.range.is_none() {
-        return Err(CommandError::Invalid {
-            what: "ci".into(),
-            why: "no event: `git tombstone ci` runs in GitHub Actions (GITHUB_EVENT_PATH), or is given `--event FILE` or `--range A..B`; for a local scan use `git tombstone scan`".into(),
-        }
-        .into());
-    }
-    let event: serde_json::Value = match &args.event_path {
-        Some(p) if args.range.is_none() => {
-            let text = std::fs::read(p).map_err(|source| match source.kind() {
-                std::io::ErrorKind::NotFound => CommandError::Invalid {
-                    what: "GITHUB_EVENT_PATH".into(),
-                    why: format!(
-                        "the event file {} does not exist; pass the runner's event file (--event FILE) or a range (--range A..B)",
-                        p.display()
-                    ),
-                },
-                _ => CommandError::Io {
-                    path: p.clone(),
-                    source,
-                },
-            })?;
-            serde_json::from_slice(&text).map_err(|e| CommandError::Invalid {
-                what: "GITHUB_EVENT_PATH".into(),
-                why: format!("{}: {e}", p.display()),
-            })?
-        }
-        _ => serde_json::Value::Null,
-    };
-    let branch = args
-        .archive_branch
-        .clone()
-        .unwrap_or_else(crate::publish::branch_name);
+    let event = read_event(args)?;
     let pr_like = matches!(
         event_name.as_str(),
         "pull_request" | "pull_request_target" | "merge_group"
@@ -82,143 +51,263 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
         Some(r) => explicit_range(ctx, r)?,
         None => range_for(ctx, &args.remote, &event_name, &event, scan_ref.is_some())?,
     };
-    let actor = ctx.actor(None);
-    let mut stubs: Option<(String, Vec<String>)> = None;
-    const ATTEMPTS: u32 = 4;
-    let mut attempt = 0;
-    let report = loop {
-        attempt += 1;
-        // Continuity: the store is the CI store as the archive branch has it.
-        let prepared = if args.publish {
-            Some(continuity::prepare_store(ctx, &args.remote, &branch)?)
-        } else {
-            None
-        };
-        let mut store = ctx.open_store()?;
-        // And the scan starts where the branch says this ref was last scanned, whichever
-        // runner did it; the event's range is only a lower bound. A cancelled, skipped or
-        // failed run, or a force push, leaves no gap.
-        let spec = match &scan_ref {
+    let run = Run {
+        args,
+        ctx,
+        event_name,
+        branch: args
+            .archive_branch
+            .clone()
+            .unwrap_or_else(crate::publish::branch_name),
+        pr_like,
+        scan_ref,
+        base_spec,
+        actor: ctx.actor(None),
+    };
+    let report = run.scan_and_publish()?;
+    let report_path = write_report(ctx, args, &report)?;
+    github_outputs(args, &report, &report_path)?;
+    annotate(ctx, args, &report, &report_path);
+    ctx.out.text(&report::render(&report, Format::Text));
+    ctx.out.json(&report);
+    Ok(scan_cmd::exit_code(&report, args.fail_on_violation))
+}
+
+/// The event file's JSON (`Null` with `--range`); a run with neither is refused.
+fn read_event(args: &CiArgs) -> Result<serde_json::Value, Error> {
+    if args.event_path.is_none() && args.range.is_none() {
+        return Err(CommandError::Invalid {
+            what: "ci".into(),
+            why: "no event: `git tombstone ci` runs in GitHub Actions (GITHUB_EVENT_PATH), or is given `--event FILE` or `--range A..B`; for a local scan use `git tombstone scan`".into(),
+        }
+        .into());
+    }
+    let Some(p) = args.event_path.as_ref().filter(|_| args.range.is_none()) else {
+        return Ok(serde_json::Value::Null);
+    };
+    let text = std::fs::read(p).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => CommandError::Invalid {
+            what: "GITHUB_EVENT_PATH".into(),
+            why: format!(
+                "the event file {} does not exist; pass the runner's event file (--event FILE) or a range (--range A..B)",
+                p.display()
+            ),
+        },
+        _ => CommandError::Io {
+            path: p.clone(),
+            source,
+        },
+    })?;
+    Ok(
+        serde_json::from_slice(&text).map_err(|e| CommandError::Invalid {
+            what: "GITHUB_EVENT_PATH".into(),
+            why: format!("{}: {e}", p.display()),
+        })?,
+    )
+}
+
+/// How many times a run that lost the race to publish rebuilds and scans again.
+const ATTEMPTS: u32 = 4;
+
+/// One `ci` run, its event resolved.
+struct Run<'a> {
+    args: &'a CiArgs,
+    ctx: &'a Ctx,
+    event_name: String,
+    /// The archive branch.
+    branch: String,
+    /// A pull request or merge group: judged by its base branch's adoption point.
+    pr_like: bool,
+    /// The ref whose scan point the archive branch records, if any.
+    scan_ref: Option<String>,
+    /// The event's range (a lower bound when the branch records a scan point).
+    base_spec: Spec,
+    actor: String,
+}
+
+impl Run<'_> {
+    /// Scan (and with `--publish`, publish), once, or again from the archive branch when
+    /// another run published first.
+    fn scan_and_publish(&self) -> Result<Report, Error> {
+        let mut stubs: Option<(String, Vec<String>)> = None;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            // Continuity: the store is the CI store as the archive branch has it.
+            let prepared = if self.args.publish {
+                Some(continuity::prepare_store(
+                    self.ctx,
+                    &self.args.remote,
+                    &self.branch,
+                )?)
+            } else {
+                None
+            };
+            let mut store = self.ctx.open_store()?;
+            let (report, range, adoption) = self.scan(&mut store, prepared.is_none())?;
+            if self.args.write_stubs {
+                self.write_stubs(&mut store, &report, &mut stubs, attempt)?;
+            }
+            if !self.args.publish {
+                return Ok(report);
+            }
+            drop(store);
+            let lost_race = self.publish(&range, adoption)?;
+            let rebuilt = prepared
+                .as_ref()
+                .is_some_and(|p| p.created || p.rebuilt_from.is_some());
+            match lost_race {
+                None => return Ok(report),
+                Some(_) if attempt < ATTEMPTS && rebuilt => {
+                    self.ctx.out.note(
+                        "another run published to the archive branch first: rebuilding from it and scanning again",
+                    );
+                    continuity::reset_for_retry(self.ctx, &self.branch)?;
+                }
+                Some(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Scan the range (from where the archive branch says this ref was last scanned), and
+    /// apply the baseline and adoption point. Returns the report, the range, and the adoption
+    /// point with whether this run sets it.
+    fn scan(
+        &self,
+        store: &mut crate::store::Store,
+        fetch: bool,
+    ) -> Result<(Report, Range, (Option<String>, bool)), Error> {
+        let ctx = self.ctx;
+        // The scan starts where the branch says this ref was last scanned, whichever runner
+        // did it; the event's range is only a lower bound. A cancelled, skipped or failed run,
+        // or a force push, leaves no gap.
+        let spec = match &self.scan_ref {
             Some(r) => continue_from_checkpoint(
                 ctx,
-                (&args.remote, &branch),
-                prepared.is_none(),
+                (&self.args.remote, &self.branch),
+                fetch,
                 r,
-                base_spec.clone(),
+                self.base_spec.clone(),
             ),
-            None => base_spec.clone(),
+            None => self.base_spec.clone(),
         };
         let spec_base = match &spec {
             Spec::Range { base, .. } => Some(base.clone()),
             _ => None,
         };
-        let range = resolve_deepening(ctx, &args.remote, &store, &spec)?;
+        let range = resolve_deepening(ctx, &self.args.remote, store, &spec)?;
         ctx.out
-            .note(&format!("{event_name}: scanning {}", range.label));
+            .note(&format!("{}: scanning {}", self.event_name, range.label));
         let out = ctx.out;
         let mut report =
-            scan_range::scan_range(ctx, &mut store, &range, false, &actor, &|done, total| {
+            scan_range::scan_range(ctx, store, &range, false, &self.actor, &|done, total| {
                 out.progress("scanning commits", done, total)
             })?;
         for n in &report.notices {
             n.show(&ctx.out);
         }
         // A pull request is judged by its base branch's adoption point, not by one it sets.
-        let trusted_policy = spec_base.as_deref().filter(|_| pr_like);
-        let (adopted, adopting) = if pr_like {
+        let trusted_policy = spec_base.as_deref().filter(|_| self.pr_like);
+        let (adopted, adopting) = if self.pr_like {
             (crate::publish::adopted(&ctx.repo), false)
         } else {
             continuity::adoption_point(ctx, &range)
         };
-        if adopting {
-            if let Some(a) = &adopted {
-                ctx.out.note(&format!(
-                    "adopting at {}: deletions in its history are archived as baseline",
-                    &a[..12.min(a.len())]
-                ));
-            }
+        if let (Some(a), true) = (&adopted, adopting) {
+            ctx.out.note(&format!(
+                "adopting at {}: deletions in its history are archived as baseline",
+                &a[..12.min(a.len())]
+            ));
         }
         scan_range::apply_baseline(
             ctx,
             &mut report,
-            args.baseline.as_deref(),
+            self.args.baseline.as_deref(),
             trusted_policy,
             adopted.as_deref(),
         )?;
-        if args.write_stubs {
-            if stubs.is_none() && !report.violations.is_empty() {
-                let mut notices = Vec::new();
-                stubs = crate::scan::stubs::commit_stubs(ctx, &store, &report, &mut notices)?;
-                for n in &notices {
-                    n.show(&ctx.out);
-                }
-                if stubs.is_none() {
-                    ctx.out
-                        .note("no missing stub could be written (the paths are in use again)");
-                }
+        Ok((report, range, (adopted, adopting)))
+    }
+
+    /// `--write-stubs`: commit the missing stubs once, and record them in this attempt's
+    /// store (again after a rebuild: the commit was made once, its record is kept).
+    fn write_stubs(
+        &self,
+        store: &mut crate::store::Store,
+        report: &Report,
+        stubs: &mut Option<(String, Vec<String>)>,
+        attempt: u32,
+    ) -> Result<(), Error> {
+        let ctx = self.ctx;
+        if stubs.is_none() && !report.violations.is_empty() {
+            let mut notices = Vec::new();
+            *stubs = crate::scan::stubs::commit_stubs(ctx, store, report, &mut notices)?;
+            for n in &notices {
+                n.show(&ctx.out);
             }
-            // Recorded again after a rebuild: the commit was made once, its record is kept.
-            if let Some((commit, ids)) = &stubs {
-                crate::scan::stubs::record_stubs(&mut store, commit, ids, &actor)?;
-                if attempt == 1 {
-                    ctx.out.note(&format!(
-                        "committed {} missing stub(s) as {}",
-                        ids.len(),
-                        &commit[..12.min(commit.len())]
-                    ));
-                }
+            if stubs.is_none() {
+                ctx.out
+                    .note("no missing stub could be written (the paths are in use again)");
             }
         }
-        if !args.publish {
-            break report;
+        if let Some((commit, ids)) = stubs {
+            crate::scan::stubs::record_stubs(store, commit, ids, &self.actor)?;
+            if attempt == 1 {
+                ctx.out.note(&format!(
+                    "committed {} missing stub(s) as {}",
+                    ids.len(),
+                    &commit[..12.min(commit.len())]
+                ));
+            }
         }
-        drop(store);
+        Ok(())
+    }
+
+    /// Publish the CI store to the archive branch with this run's scan point and adoption.
+    /// `Some(error)` when another run published first (the caller may rebuild and retry).
+    fn publish(
+        &self,
+        range: &Range,
+        (adopted, adopting): (Option<String>, bool),
+    ) -> Result<Option<crate::publish::PublishError>, Error> {
+        let ctx = self.ctx;
         let store = ctx.open_store()?;
         // The real clock, as before (the test clock would give every run's commit one time).
         let now = jiff::Timestamp::now().as_second();
         let record = crate::publish::CiRecord {
-            checkpoint: scan_ref.clone().zip(range.tips.first().cloned()),
+            checkpoint: self.scan_ref.clone().zip(range.tips.first().cloned()),
             ci_store: true,
             adopted: adopted.filter(|_| adopting),
         };
         match crate::publish::publish_ci(
             &ctx.repo,
             &store,
-            &branch,
-            Some(&args.remote),
+            &self.branch,
+            Some(&self.args.remote),
             now,
             record,
         ) {
             Ok(published) => {
                 ctx.out.note(&format!(
-                    "published {} item(s) to {branch}{}",
+                    "published {} item(s) to {}{}",
                     published.items,
+                    self.branch,
                     published
                         .pushed_to
                         .map(|r| format!(" on {r}"))
                         .unwrap_or_default()
                 ));
-                break report;
+                Ok(None)
             }
-            Err(crate::publish::PublishError::Diverged { .. })
-                if attempt < ATTEMPTS
-                    && prepared
-                        .as_ref()
-                        .is_some_and(|p| p.created || p.rebuilt_from.is_some()) =>
-            {
-                ctx.out.note(
-                    "another run published to the archive branch first: rebuilding from it and scanning again",
-                );
-                drop(store);
-                continuity::reset_for_retry(ctx, &branch)?;
-            }
-            Err(e) => return Err(e.into()),
+            Err(e @ crate::publish::PublishError::Diverged { .. }) => Ok(Some(e)),
+            Err(e) => Err(e.into()),
         }
-    };
+    }
+}
 
-    let report_path = write_report(ctx, args, &report)?;
-    github_outputs(args, &report, &report_path)?;
-    // Workflow commands only on a runner; at most ANNOTATIONS of them (the report has all).
+/// Workflow commands for the violations (at most [`ANNOTATIONS`]; the report has all) and the
+/// unsafe paths, on a runner; plain warnings elsewhere.
+fn annotate(ctx: &Ctx, args: &CiArgs, report: &Report, report_path: &std::path::Path) {
     let on_runner = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
     for v in report.violations.iter().take(ANNOTATIONS) {
         let level = if args.fail_on_violation {
@@ -257,9 +346,6 @@ pub fn run(args: &CiArgs, ctx: &Ctx) -> Outcome {
             escape_data(&u.why)
         ));
     }
-    ctx.out.text(&report::render(&report, Format::Text));
-    ctx.out.json(&report);
-    Ok(scan_cmd::exit_code(&report, args.fail_on_violation))
 }
 
 /// Widen `spec` to start at the commit the archive branch records `git_ref` was last scanned
