@@ -173,108 +173,25 @@ pub fn run(
     // Results travel in batches: one message per commit would cost a wakeup per commit.
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Done>(64);
     std::thread::scope(|scope| -> Result<(), Error> {
-        let walker_repo = repo.duplicate();
-        let walker_sender = sender.clone();
-        let walked = &walked;
-        let walk_done = &walk_done;
-        scope.spawn(move || {
-            let on_panic = walker_sender.clone();
-            let walked_all = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                use std::sync::atomic::Ordering::Relaxed;
-                let repo = walker_repo.open();
-                let mut n = 0usize;
-                let mut send = |batch: Vec<CommitInfo>| {
-                    n += 1;
-                    work_tx.send((n - 1, batch)).is_ok()
-                };
-                let mut batch = Vec::with_capacity(FIRST_BATCH);
-                let mut size = FIRST_BATCH;
-                // The newest large batch is held back until the next one is full: if the walk
-                // ends first, it goes out in small pieces.
-                let mut held: Option<Vec<CommitInfo>> = None;
-                let result = repo.walk_commits(walk.tips, walk.hidden, first_parent, &mut |c| {
-                    batch.push(c);
-                    if batch.len() < size {
-                        return true;
-                    }
-                    walked.fetch_add(batch.len(), Relaxed);
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if size == FIRST_BATCH {
-                        size = BATCH;
-                        return send(full);
-                    }
-                    match held.replace(full) {
-                        Some(previous) => send(previous),
-                        None => true,
-                    }
-                });
-                if let Err(e) = result {
-                    let _ = walker_sender.send(Err(e.into()));
-                    return;
-                }
-                walked.fetch_add(batch.len(), Relaxed);
-                walk_done.store(true, std::sync::atomic::Ordering::Release);
-                let rest: Vec<CommitInfo> = held.into_iter().flatten().chain(batch).collect();
-                for piece in rest.chunks(LAST_BATCH) {
-                    if !send(piece.to_vec()) {
-                        return;
-                    }
-                }
-            }));
-            if let Err(payload) = walked_all {
-                let panicked = crate::error::Panicked::from_payload("the history walk", &*payload);
-                let _ = on_panic.send(Err(panicked.into()));
-            }
-        });
+        let walker = Walker {
+            repo: repo.duplicate(),
+            walk,
+            work: work_tx,
+            results: sender.clone(),
+            walked: &walked,
+            walk_done: &walk_done,
+        };
+        scope.spawn(move || walker.run());
         for _ in 0..workers {
-            let sender = sender.clone();
-            let worker_repo = repo.duplicate();
-            let work_rx = &work_rx;
-            // A panic (a bug) becomes an error the writer receives, so nothing after the lost
-            // batch is written and the command exits 3 with a clear message.
-            let on_panic = sender.clone();
-            scope.spawn(move || {
-                let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let repo = worker_repo.open_for_history();
-                    // Kept across batches: trees of directories that have not changed since are
-                    // still the parent's.
-                    let mut memo = TreeMemo::default();
-                    loop {
-                        let next = work_rx
-                            .lock()
-                            .ok()
-                            .and_then(|rx| rx.as_ref().map(|rx| rx.recv()));
-                        let Some(Ok((index, batch))) = next else {
-                            return;
-                        };
-                        let mut events: Vec<Vec<Event>> = Vec::new();
-                        events.resize_with(batch.len(), Vec::new);
-                        let done = repo.changes_of_run(
-                            &batch,
-                            first_parent,
-                            &mut memo,
-                            &mut |i, changes| -> Result<(), Error> {
-                                if let Some(changes) = changes {
-                                    events[i] = events_of(&repo, policy, compression, &changes)?;
-                                }
-                                Ok(())
-                            },
-                        );
-                        if let Err(e) = done {
-                            let _ = sender.send(Err(e));
-                            return;
-                        }
-                        crate::failpoint::panic_at("scan:worker");
-                        if sender.send(Ok((index, events))).is_err() {
-                            return;
-                        }
-                    }
-                }));
-                if let Err(payload) = worked {
-                    let panicked = crate::error::Panicked::from_payload("a scan worker", &*payload);
-                    let _ = on_panic.send(Err(panicked.into()));
-                }
-            });
+            let worker = Worker {
+                repo: repo.duplicate(),
+                work: &work_rx,
+                results: sender.clone(),
+                policy,
+                compression,
+                first_parent,
+            };
+            scope.spawn(move || worker.run());
         }
         drop(sender);
         let written = write_in_order(
@@ -283,7 +200,7 @@ pub fn run(
             actor,
             now,
             &mut report,
-            (walked, walk_done),
+            (&walked, &walk_done),
             progress,
         );
         if written.is_err() {
@@ -300,6 +217,138 @@ pub fn run(
         _ => None,
     };
     Ok(report)
+}
+
+/// The walker thread: streams the walk's commits to the workers in batches (see [`BATCH`]).
+struct Walker<'a> {
+    repo: crate::git::SendableRepo,
+    walk: &'a Walk<'a>,
+    work: std::sync::mpsc::SyncSender<(usize, Vec<CommitInfo>)>,
+    /// Where a walk error or panic goes (the writer stops at it).
+    results: std::sync::mpsc::SyncSender<Done>,
+    walked: &'a std::sync::atomic::AtomicUsize,
+    walk_done: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Walker<'_> {
+    /// Walk, catching a panic (a bug) as an error the writer receives.
+    fn run(self) {
+        let on_panic = self.results.clone();
+        let walked_all = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.walk()));
+        if let Err(payload) = walked_all {
+            let panicked = crate::error::Panicked::from_payload("the history walk", &*payload);
+            let _ = on_panic.send(Err(panicked.into()));
+        }
+    }
+
+    fn walk(self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let repo = self.repo.open();
+        let work = &self.work;
+        let mut n = 0usize;
+        let mut send = |batch: Vec<CommitInfo>| {
+            n += 1;
+            work.send((n - 1, batch)).is_ok()
+        };
+        let mut batch = Vec::with_capacity(FIRST_BATCH);
+        let mut size = FIRST_BATCH;
+        // The newest large batch is held back until the next one is full: if the walk ends
+        // first, it goes out in small pieces.
+        let mut held: Option<Vec<CommitInfo>> = None;
+        let walk = self.walk;
+        let result = repo.walk_commits(walk.tips, walk.hidden, walk.first_parent, &mut |c| {
+            batch.push(c);
+            if batch.len() < size {
+                return true;
+            }
+            self.walked.fetch_add(batch.len(), Relaxed);
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if size == FIRST_BATCH {
+                size = BATCH;
+                return send(full);
+            }
+            match held.replace(full) {
+                Some(previous) => send(previous),
+                None => true,
+            }
+        });
+        if let Err(e) = result {
+            let _ = self.results.send(Err(e.into()));
+            return;
+        }
+        self.walked.fetch_add(batch.len(), Relaxed);
+        self.walk_done
+            .store(true, std::sync::atomic::Ordering::Release);
+        let rest: Vec<CommitInfo> = held.into_iter().flatten().chain(batch).collect();
+        for piece in rest.chunks(LAST_BATCH) {
+            if !send(piece.to_vec()) {
+                return;
+            }
+        }
+    }
+}
+
+/// A worker thread: diffs each batch it takes, and reads, hashes and compresses what the
+/// commits delete.
+struct Worker<'a> {
+    repo: crate::git::SendableRepo,
+    /// Shared by the workers; `None` once the writer failed.
+    work: &'a std::sync::Mutex<Option<std::sync::mpsc::Receiver<(usize, Vec<CommitInfo>)>>>,
+    results: std::sync::mpsc::SyncSender<Done>,
+    policy: &'a Policy,
+    compression: Compression,
+    first_parent: bool,
+}
+
+impl Worker<'_> {
+    /// Work, catching a panic (a bug) as an error the writer receives, so nothing after the
+    /// lost batch is written and the command exits 3 with a clear message.
+    fn run(self) {
+        let on_panic = self.results.clone();
+        let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work()));
+        if let Err(payload) = worked {
+            let panicked = crate::error::Panicked::from_payload("a scan worker", &*payload);
+            let _ = on_panic.send(Err(panicked.into()));
+        }
+    }
+
+    fn work(self) {
+        let repo = self.repo.open_for_history();
+        // Kept across batches: trees of directories that have not changed since are still
+        // the parent's.
+        let mut memo = TreeMemo::default();
+        loop {
+            let next = self
+                .work
+                .lock()
+                .ok()
+                .and_then(|rx| rx.as_ref().map(|rx| rx.recv()));
+            let Some(Ok((index, batch))) = next else {
+                return;
+            };
+            let mut events: Vec<Vec<Event>> = Vec::new();
+            events.resize_with(batch.len(), Vec::new);
+            let done = repo.changes_of_run(
+                &batch,
+                self.first_parent,
+                &mut memo,
+                &mut |i, changes| -> Result<(), Error> {
+                    if let Some(changes) = changes {
+                        events[i] = events_of(&repo, self.policy, self.compression, &changes)?;
+                    }
+                    Ok(())
+                },
+            );
+            if let Err(e) = done {
+                let _ = self.results.send(Err(e));
+                return;
+            }
+            crate::failpoint::panic_at("scan:worker");
+            if self.results.send(Ok((index, events))).is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// While the workers run, a transaction holds at least this many events (each transaction

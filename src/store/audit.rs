@@ -139,141 +139,27 @@ pub fn check_with_progress(
     progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<Problem>, StoreError> {
     let items_total: i64 = conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
-    let blobs_total: i64 = conn.query_row(
-        "SELECT count(*) FROM blobs WHERE bytes IS NOT NULL",
-        [],
-        |r| r.get(0),
-    )?;
-    let total = (items_total + blobs_total).max(0) as usize;
+    let blobs_total = blobs::count_with_bytes(conn)?;
+    let total = items_total.max(0) as usize + blobs_total;
     let mut done = 0usize;
-    let mut problems = Vec::new();
-    let mut expected = replay(conn)?;
-    let mut item = |subject: &str, problem: String| {
-        problems.push(Problem {
-            check: "item",
-            subject: subject.to_owned(),
-            problem,
-        })
-    };
-    // Each item with its blob's size and whether the blob still has bytes (no blob row:
-    // None), in one pass: no map of every blob in memory.
-    let mut stmt = conn.prepare(
-        "SELECT i.id, i.path, i.sha256, i.size, i.mode, i.source_commit, i.state, i.legal_hold, \
-         b.size, b.bytes IS NOT NULL \
-         FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            (
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, bool>(7)?,
-            ),
-            r.get::<_, Option<i64>>(8)?
-                .map(|size| (size, r.get::<_, bool>(9))),
-        ))
-    })?;
-    for row in rows {
-        done += 1;
-        if done.is_multiple_of(4096) {
-            progress(done, total);
-        }
-        let ((id, path, sha, size, mode, source, st, hold), blob) = row?;
-        let blob = match blob {
-            Some((blob_size, has_bytes)) => Some((blob_size, has_bytes?)),
-            None => None,
-        };
-        let shown = crate::stub::encode_path(&path);
-        let derived = crate::id::tombstone_id(&path, &sha, &source);
-        if derived != id {
-            item(
-                &id,
-                format!("its id does not re-derive from its path {shown}, sha256 and source commit (expected {derived})"),
-            );
-        }
-        if let Err(e) = crate::stub::check_relative_as(&path, mode == "120000") {
-            item(&id, format!("unsafe path: {e}"));
-        }
-        match blob {
-            None => item(&id, format!("its content {sha} has no blob row")),
-            Some((blob_size, _)) if blob_size != size => item(
-                &id,
-                format!("its size {size} differs from its blob's {blob_size}"),
-            ),
-            Some((_, false)) if ![state::VACUUMED, state::PURGED].contains(&st.as_str()) => item(
-                &id,
-                format!("it is {st}, but the bytes of its content {sha} are gone"),
-            ),
-            _ => {}
-        }
-        let Some(e) = expected.remove(id.as_str()) else {
-            item(&id, "no evidence line records this item".to_owned());
-            continue;
-        };
-        if e.path.is_some_and(|p| p != digest(&path)) {
-            item(
-                &id,
-                format!("its path {shown} differs from its evidence line"),
-            );
-        }
-        if e.sha256.is_some_and(|s| s != digest(sha.as_bytes())) {
-            item(&id, "its sha256 differs from its evidence line".to_owned());
-        }
-        if e.mode.is_some_and(|m| m != digest(mode.as_bytes())) {
-            item(
-                &id,
-                format!("its mode {mode} differs from its evidence line"),
-            );
-        }
-        let state_ok = match e.state {
-            Some(s) => s == st,
-            // Captured and not yet restored, vacuumed or purged: pending until bound.
-            None => st == state::PENDING || st == state::ARCHIVED,
-        };
-        if !state_ok {
-            item(
-                &id,
-                format!(
-                    "its state is {st}, the evidence log leaves it {}",
-                    e.state.unwrap_or("pending or archived")
-                ),
-            );
-        }
-        if e.hold != hold {
-            item(
-                &id,
-                format!(
-                    "its legal hold is {}, the evidence log leaves it {}",
-                    if hold { "on" } else { "off" },
-                    if e.hold { "on" } else { "off" }
-                ),
-            );
-        }
-    }
-    let mut missing: Vec<String> = expected
-        .into_iter()
-        .filter(|(_, e)| e.sha256.is_some())
-        .map(|(id, _)| String::from(id))
-        .collect();
-    missing.sort();
-    for id in missing {
-        item(
-            &id,
-            "the evidence log records this item, the table has no row for it".to_owned(),
-        );
-    }
-    // Every blob with bytes, one row at a time: its bytes decompress to its size and hash to
-    // its address.
-    blobs::check_all(conn, &mut |sha, problem| {
+    let mut tick = || {
         done += 1;
         if done.is_multiple_of(4096) {
             progress(done.min(total), total);
         }
+    };
+    let mut problems = Vec::new();
+    let mut expected = replay(conn)?;
+    each_item(conn, &mut |row| {
+        tick();
+        let found = expected.remove(row.id.as_str());
+        check_item(&row, found, &mut problems);
+    })?;
+    missing_items(expected, &mut problems);
+    // Every blob with bytes, one row at a time: its bytes decompress to its size and hash to
+    // its address.
+    blobs::check_all(conn, &mut |sha, problem| {
+        tick();
         if let Some(e) = problem {
             problems.push(Problem {
                 check: "blob",
@@ -286,4 +172,126 @@ pub fn check_with_progress(
         progress(total, total);
     }
     Ok(problems)
+}
+
+/// An item row as the audit reads it, with its blob's size and whether the blob still has
+/// bytes (`None`: no blob row).
+struct ItemRow {
+    id: String,
+    path: Vec<u8>,
+    sha256: String,
+    size: i64,
+    mode: String,
+    source_commit: String,
+    state: String,
+    hold: bool,
+    blob: Option<(i64, bool)>,
+}
+
+/// Every item with its blob, in one pass (a join, not a map of every blob in memory).
+fn each_item(conn: &Connection, f: &mut dyn FnMut(ItemRow)) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT i.id, i.path, i.sha256, i.size, i.mode, i.source_commit, i.state, i.legal_hold, \
+         b.size, b.bytes IS NOT NULL \
+         FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let blob = match r.get::<_, Option<i64>>(8)? {
+            Some(size) => Some((size, r.get::<_, bool>(9)?)),
+            None => None,
+        };
+        f(ItemRow {
+            id: r.get(0)?,
+            path: r.get(1)?,
+            sha256: r.get(2)?,
+            size: r.get(3)?,
+            mode: r.get(4)?,
+            source_commit: r.get(5)?,
+            state: r.get(6)?,
+            hold: r.get(7)?,
+            blob,
+        });
+    }
+    Ok(())
+}
+
+/// What is wrong with one item: its id, its path, its blob, and its agreement with what the
+/// log says it is (`expected`, `None` when no line records it).
+fn check_item(row: &ItemRow, expected: Option<Expected>, problems: &mut Vec<Problem>) {
+    let id = row.id.as_str();
+    let mut item = |problem: String| {
+        problems.push(Problem {
+            check: "item",
+            subject: id.to_owned(),
+            problem,
+        })
+    };
+    let (sha, size, mode, st) = (&row.sha256, row.size, &row.mode, &row.state);
+    let shown = crate::stub::encode_path(&row.path);
+    let derived = crate::id::tombstone_id(&row.path, sha, &row.source_commit);
+    if derived != id {
+        item(format!("its id does not re-derive from its path {shown}, sha256 and source commit (expected {derived})"));
+    }
+    if let Err(e) = crate::stub::check_relative_as(&row.path, mode == "120000") {
+        item(format!("unsafe path: {e}"));
+    }
+    match row.blob {
+        None => item(format!("its content {sha} has no blob row")),
+        Some((blob_size, _)) if blob_size != size => item(format!(
+            "its size {size} differs from its blob's {blob_size}"
+        )),
+        Some((_, false)) if ![state::VACUUMED, state::PURGED].contains(&st.as_str()) => item(
+            format!("it is {st}, but the bytes of its content {sha} are gone"),
+        ),
+        _ => {}
+    }
+    let Some(e) = expected else {
+        item("no evidence line records this item".to_owned());
+        return;
+    };
+    if e.path.is_some_and(|p| p != digest(&row.path)) {
+        item(format!("its path {shown} differs from its evidence line"));
+    }
+    if e.sha256.is_some_and(|s| s != digest(sha.as_bytes())) {
+        item("its sha256 differs from its evidence line".to_owned());
+    }
+    if e.mode.is_some_and(|m| m != digest(mode.as_bytes())) {
+        item(format!("its mode {mode} differs from its evidence line"));
+    }
+    let state_ok = match e.state {
+        Some(s) => s == st,
+        // Captured and not yet restored, vacuumed or purged: pending until bound.
+        None => st == state::PENDING || st == state::ARCHIVED,
+    };
+    if !state_ok {
+        item(format!(
+            "its state is {st}, the evidence log leaves it {}",
+            e.state.unwrap_or("pending or archived")
+        ));
+    }
+    if e.hold != row.hold {
+        item(format!(
+            "its legal hold is {}, the evidence log leaves it {}",
+            if row.hold { "on" } else { "off" },
+            if e.hold { "on" } else { "off" }
+        ));
+    }
+}
+
+/// The items the log recorded (by an `archive` line) that the table has no row for.
+fn missing_items(expected: HashMap<Box<str>, Expected>, problems: &mut Vec<Problem>) {
+    let mut missing: Vec<String> = expected
+        .into_iter()
+        .filter(|(_, e)| e.sha256.is_some())
+        .map(|(id, _)| String::from(id))
+        .collect();
+    missing.sort();
+    for id in missing {
+        problems.push(Problem {
+            check: "item",
+            subject: id,
+            problem: "the evidence log records this item, the table has no row for it".to_owned(),
+        });
+    }
 }
