@@ -148,6 +148,39 @@ fn check_path(
     if meta.as_ref().is_some_and(|m| m.is_dir()) {
         return Err(CommandError::Directory { path: name }.into());
     }
+    let (planned, committed_id) = plan_capture(ctx, path, source, (reason, tags, metadata))?;
+    // What is in the work tree and the index now must be the committed content, or (for a
+    // rerun after a crash) this very stub.
+    let index = ctx.repo.index_entry(path)?;
+    refuse_staged_sidecar(ctx, path, &planned.location)?;
+    let staged_other = index.as_ref().is_some_and(|e| e.id != committed_id);
+    if let Some(meta) = &meta {
+        let rerun = check_worktree_copy(ctx, path, source, (&file, meta), &planned, staged_other)?;
+        if rerun {
+            // Stub written and recorded, but not staged: a rerun after a crash finishes it.
+            return Ok(planned);
+        }
+    }
+    if staged_other {
+        return Err(CommandError::StagedChanges { path: name }.into());
+    }
+    Ok(planned)
+}
+
+/// The capture of `path` as committed in `source` (refused when the policy ignores it or it
+/// is too large, by its recorded size before its bytes are read), with its stub rendered
+/// where the policy places it. Also returns the committed blob id.
+fn plan_capture(
+    ctx: &Ctx,
+    path: &[u8],
+    source: &str,
+    (reason, tags, metadata): (
+        Option<&str>,
+        &[String],
+        &serde_json::Map<String, serde_json::Value>,
+    ),
+) -> Result<(Planned, String), crate::error::Error> {
+    let name = shown(path);
     let entry = ctx
         .repo
         .entry_at(source, path)?
@@ -199,90 +232,98 @@ fn check_path(
         })?),
         _ => None,
     };
-
-    // What is in the work tree and the index now must be the committed content, or (for a
-    // rerun after a crash) this very stub.
-    let index = ctx.repo.index_entry(path)?;
-    // A sidecar already staged for this path: archived before, waiting for its commit.
-    if location != path {
-        if let Some(e) = ctx.repo.index_entry(&location)? {
-            let staged = ctx
-                .repo
-                .blob(&e.id)
-                .ok()
-                .and_then(|b| crate::stub::Stub::parse(&location, &b).ok());
-            if let Some(existing) = staged.filter(|s| s.path == path) {
-                return Err(CommandError::AlreadyStub {
-                    path: name,
-                    id: existing.id,
-                }
-                .into());
-            }
-        }
-    }
-    // A file too large to be a stub is compared in chunks, never read whole: archiving a large
-    // file holds its content once.
-    let io = |source| CommandError::Io {
-        path: file.clone(),
-        source,
-    };
-    let worktree: Option<Option<Vec<u8>>> = match &meta {
-        None => None,
-        Some(m) if m.file_type().is_symlink() => std::fs::read_link(&file)
-            .ok()
-            .map(|t| Some(t.as_os_str().as_bytes().to_vec())),
-        Some(m) if m.len() <= crate::stub::MAX_STUB_SIZE as u64 => {
-            Some(Some(std::fs::read(&file).map_err(io)?))
-        }
-        Some(_) => Some(None),
-    };
-    if let Some(current) = &worktree {
-        if let Some(Ok(existing)) = current.as_deref().map(|c| Stub::parse(path, c)) {
-            let in_store = ctx
-                .existing_store()?
-                .and_then(|s| items::get(s.conn(), &existing.id).ok().flatten())
-                .is_some();
-            let staged = index.as_ref().is_some_and(|e| e.id != entry.id);
-            if !in_store || staged || current.as_ref() != stub.as_ref() {
-                return Err(CommandError::AlreadyStub {
-                    path: name,
-                    id: existing.id,
-                }
-                .into());
-            }
-            // Stub written and recorded, but not staged: a rerun after a crash finishes it.
-            return Ok(Planned {
-                capture,
-                stub,
-                location,
-            });
-        }
-        let same = match current {
-            Some(bytes) => *bytes == capture.bytes,
-            None => same_content(&file, &capture.bytes).map_err(io)?,
-        };
-        let executable = meta
-            .as_ref()
-            .is_some_and(|m| m.permissions().mode() & 0o111 != 0);
-        let mode_changed = mode != Mode::Symlink && executable != (mode == Mode::Executable);
-        if !same || mode_changed {
-            return Err(CommandError::Uncommitted {
-                path: name,
-                commit: short(source),
-            }
-            .into());
-        }
-    }
-    if let Some(e) = &index {
-        if e.id != entry.id {
-            return Err(CommandError::StagedChanges { path: name }.into());
-        }
-    }
-    Ok(Planned {
+    let planned = Planned {
         capture,
         stub,
         location,
-    })
+    };
+    Ok((planned, entry.id))
+}
+
+/// Refuse a path whose sidecar is already staged: archived before, waiting for its commit.
+fn refuse_staged_sidecar(
+    ctx: &Ctx,
+    path: &[u8],
+    location: &[u8],
+) -> Result<(), crate::error::Error> {
+    if location == path {
+        return Ok(());
+    }
+    let Some(e) = ctx.repo.index_entry(location)? else {
+        return Ok(());
+    };
+    let staged = ctx
+        .repo
+        .blob(&e.id)
+        .ok()
+        .and_then(|b| crate::stub::Stub::parse(location, &b).ok());
+    match staged.filter(|s| s.path == path) {
+        Some(existing) => Err(CommandError::AlreadyStub {
+            path: shown(path),
+            id: existing.id,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// Check the work tree copy of `path`: it must be the committed content and mode, or this
+/// very stub, recorded and not staged (a rerun after a crash: returns true). `staged_other`:
+/// the index holds other content for the path. A file too large to be a stub is compared in
+/// chunks, never read whole: archiving a large file holds its content once.
+fn check_worktree_copy(
+    ctx: &Ctx,
+    path: &[u8],
+    source: &str,
+    (file, meta): (&std::path::Path, &std::fs::Metadata),
+    planned: &Planned,
+    staged_other: bool,
+) -> Result<bool, crate::error::Error> {
+    let name = shown(path);
+    let io = |source| CommandError::Io {
+        path: file.to_path_buf(),
+        source,
+    };
+    let current: Option<Vec<u8>> = if meta.file_type().is_symlink() {
+        match std::fs::read_link(file) {
+            Ok(t) => Some(t.as_os_str().as_bytes().to_vec()),
+            Err(_) => return Ok(false),
+        }
+    } else if meta.len() <= crate::stub::MAX_STUB_SIZE as u64 {
+        Some(std::fs::read(file).map_err(io)?)
+    } else {
+        None
+    };
+    if let Some(Ok(existing)) = current.as_deref().map(|c| Stub::parse(path, c)) {
+        let in_store = ctx
+            .existing_store()?
+            .and_then(|s| items::get(s.conn(), &existing.id).ok().flatten())
+            .is_some();
+        if !in_store || staged_other || current != planned.stub {
+            return Err(CommandError::AlreadyStub {
+                path: name,
+                id: existing.id,
+            }
+            .into());
+        }
+        return Ok(true);
+    }
+    let capture = &planned.capture;
+    let same = match &current {
+        Some(bytes) => *bytes == capture.bytes,
+        None => same_content(file, &capture.bytes).map_err(io)?,
+    };
+    let executable = meta.permissions().mode() & 0o111 != 0;
+    let mode_changed =
+        capture.mode != Mode::Symlink && executable != (capture.mode == Mode::Executable);
+    if !same || mode_changed {
+        return Err(CommandError::Uncommitted {
+            path: name,
+            commit: short(source),
+        }
+        .into());
+    }
+    Ok(false)
 }
 
 /// Whether the file at `file` holds exactly `expected`, read in chunks.

@@ -563,6 +563,10 @@ pub(crate) fn mode_of(kind: EntryKind) -> Option<Mode> {
     }
 }
 
+/// What one commit's changes mean: the deletions a tombstone stands for (bound to the
+/// stub's item), then every other deletion (a move, a violation of a stub policy, a plain
+/// deletion, a submodule, an ignored path, a stub removed, or an unsafe path), each read,
+/// hashed and compressed here, on the worker.
 fn events_of(
     repo: &Repo,
     policy: &Policy,
@@ -571,8 +575,26 @@ fn events_of(
 ) -> Result<Vec<Event>, Error> {
     let mut events = Vec::new();
     let mut bound_paths: HashSet<&[u8]> = HashSet::new();
-    // What stands for a file this commit removed: an in-place stub that replaced it, or a
-    // sidecar or directory tombstone the commit added beside it.
+    for (path, old_kind, old_id, stub) in standing_stubs(ch) {
+        if let Some(event) =
+            stubbed_event(repo, policy, compression, ch, path, old_kind, old_id, &stub)?
+        {
+            bound_paths.insert(path);
+            events.push(event);
+        }
+    }
+    let renamed = renames(repo, policy, ch, &bound_paths)?;
+    for d in &ch.deleted {
+        if !bound_paths.contains(d.path.as_slice()) {
+            events.push(deletion_event(repo, policy, compression, ch, d, &renamed)?);
+        }
+    }
+    Ok(events)
+}
+
+/// What stands for a file this commit removed: an in-place stub that replaced it, or a
+/// sidecar or directory tombstone the commit added beside it (path, old kind, old blob, stub).
+fn standing_stubs(ch: &CommitChanges) -> Vec<(&[u8], EntryKind, &str, Stub)> {
     let mut standing: Vec<(&[u8], EntryKind, &str, Stub)> = Vec::new();
     for r in &ch.replaced {
         if let Ok(stub) = Stub::parse(&r.path, &r.new_bytes) {
@@ -596,137 +618,157 @@ fn events_of(
             }
         }
     }
-    for (path, old_kind, old_id, stub) in standing {
-        if crate::git::path::check(path, old_kind == EntryKind::Symlink).is_err() {
-            continue; // reported below if it was ever deleted; never bound
-        }
-        let Some(mode) = mode_of(old_kind) else {
-            continue;
-        };
-        let bytes = repo.blob(old_id)?;
-        if Tombstone::parse(path, &bytes).is_ok() {
-            continue; // a stub replaced by another stub
-        }
-        // The stub names the content and the commit it came from; trust it only if the bytes
-        // match, so the id is the one the hook made.
-        let sha = crate::id::sha256_hex(&bytes);
-        let source = if sha == stub.sha256 {
-            stub.source_commit.clone()
-        } else {
-            ch.parent.clone()
-        };
-        let decision = policy.decide(path);
-        let capture = Capture {
-            path: path.to_vec(),
-            mode,
-            git_blob_id: old_id.to_owned(),
-            source_commit: source,
-            removed_in_commit: Some(ch.commit.clone()),
-            removed_at: Some(ch.time.clone()),
-            action: Action::Stub,
-            category: decision.category,
-            reason: stub.reason.clone(),
-            tags: Vec::new(),
-            metadata: serde_json::Map::new(),
-            bytes,
-        };
-        let mut capture = capture;
-        let packed = capture::pack_owned(&mut capture, compression);
-        bound_paths.insert(path);
-        events.push(Event::Capture {
-            capture: Box::new(capture),
-            packed: Box::new(packed),
-            kind: EventKind::Stubbed,
-        });
+    standing
+}
+
+/// The capture of a deletion `stub` stands for, under the id the hook made; `None` when it
+/// cannot be bound (an unsafe path, reported with the deletions; a submodule; a stub
+/// replaced by another stub).
+#[allow(clippy::too_many_arguments)]
+fn stubbed_event(
+    repo: &Repo,
+    policy: &Policy,
+    compression: Compression,
+    ch: &CommitChanges,
+    path: &[u8],
+    old_kind: EntryKind,
+    old_id: &str,
+    stub: &Stub,
+) -> Result<Option<Event>, Error> {
+    if crate::git::path::check(path, old_kind == EntryKind::Symlink).is_err() {
+        return Ok(None);
     }
-    // Renames with edits (git's rename detection at the policy's `move_similarity`), for the
-    // deletions that would otherwise be violations or plain deletions.
-    let renamed = if ch.added_any() && policy.move_similarity < 100 {
-        let sources: Vec<crate::git::Side<'_>> = ch
-            .deleted
-            .iter()
-            .filter(|d| !bound_paths.contains(d.path.as_slice()) && !ch.added(&d.id))
-            .filter(|d| d.kind != EntryKind::Gitlink && !crate::stub::is_tombstone_name(&d.path))
-            .filter(|d| policy.decide(&d.path).action != Action::Ignore)
-            .filter_map(crate::git::Deleted::side)
-            .collect();
-        let destinations = crate::git::added_sides(&ch.added_files);
-        repo.moves(&sources, &destinations, policy.move_similarity)?
-    } else {
-        Default::default()
+    let Some(mode) = mode_of(old_kind) else {
+        return Ok(None);
     };
-    for d in &ch.deleted {
-        if bound_paths.contains(d.path.as_slice()) {
-            continue;
-        }
-        if let Err(e) = crate::git::path::check(&d.path, d.kind == EntryKind::Symlink) {
-            events.push(Event::Unsafe(UnsafePath {
-                commit: ch.commit.clone(),
-                path: crate::stub::encode_path(&d.path),
-                blob: d.id.clone(),
-                why: e.why,
-            }));
-            continue;
-        }
-        let decision = policy.decide(&d.path);
-        if decision.action == Action::Ignore {
-            events.push(Event::Count(EventKind::Ignored));
-            continue;
-        }
-        let Some(mode) = mode_of(d.kind) else {
-            events.push(Event::Submodule {
-                path: crate::stub::encode_path(&d.path),
-                commit: ch.commit.clone(),
-                id: d.id.clone(),
-            });
-            continue;
-        };
-        let bytes = repo.blob(&d.id)?;
-        if Tombstone::parse(&d.path, &bytes).is_ok() {
-            events.push(Event::Count(EventKind::StubRemoval));
-            continue;
-        }
-        let moved_to = renamed.get(&d.path);
-        let kind = if ch.added(&d.id) || moved_to.is_some() {
-            EventKind::Move
-        } else if decision.action == Action::Stub {
-            EventKind::Violation
-        } else {
-            EventKind::Deletion
-        };
-        let mut metadata = serde_json::Map::new();
-        if kind == EventKind::Move {
-            metadata.insert("moved".into(), serde_json::Value::Bool(true));
-            if let Some(to) = moved_to {
-                metadata.insert(
-                    "moved_to".into(),
-                    serde_json::Value::String(crate::stub::encode_path(to)),
-                );
-            }
-        }
-        let capture = Capture {
-            path: d.path.clone(),
-            mode,
-            git_blob_id: d.id.clone(),
-            source_commit: ch.parent.clone(),
-            removed_in_commit: Some(ch.commit.clone()),
-            removed_at: Some(ch.time.clone()),
-            // Deleted outright, so no stub stands for it (a stub-policy deletion is a move or a
-            // violation); `--write-stubs` turns a violation's item into a stub item.
-            action: Action::Archive,
-            category: decision.category,
-            reason: decision.reason,
-            tags: Vec::new(),
-            metadata,
-            bytes,
-        };
-        let mut capture = capture;
-        let packed = capture::pack_owned(&mut capture, compression);
-        events.push(Event::Capture {
-            capture: Box::new(capture),
-            packed: Box::new(packed),
-            kind,
-        });
+    let bytes = repo.blob(old_id)?;
+    if Tombstone::parse(path, &bytes).is_ok() {
+        return Ok(None);
     }
-    Ok(events)
+    // The stub names the content and the commit it came from; trust it only if the bytes
+    // match, so the id is the one the hook made.
+    let sha = crate::id::sha256_hex(&bytes);
+    let source = if sha == stub.sha256 {
+        stub.source_commit.clone()
+    } else {
+        ch.parent.clone()
+    };
+    let decision = policy.decide(path);
+    let capture = Capture {
+        path: path.to_vec(),
+        mode,
+        git_blob_id: old_id.to_owned(),
+        source_commit: source,
+        removed_in_commit: Some(ch.commit.clone()),
+        removed_at: Some(ch.time.clone()),
+        action: Action::Stub,
+        category: decision.category,
+        reason: stub.reason.clone(),
+        tags: Vec::new(),
+        metadata: serde_json::Map::new(),
+        bytes,
+    };
+    Ok(Some(captured(capture, compression, EventKind::Stubbed)))
+}
+
+/// Renames with edits (git's rename detection at the policy's `move_similarity`), for the
+/// deletions that would otherwise be violations or plain deletions: old path → new path.
+fn renames(
+    repo: &Repo,
+    policy: &Policy,
+    ch: &CommitChanges,
+    bound_paths: &HashSet<&[u8]>,
+) -> Result<std::collections::HashMap<Vec<u8>, Vec<u8>>, Error> {
+    if !ch.added_any() || policy.move_similarity >= 100 {
+        return Ok(Default::default());
+    }
+    let sources: Vec<crate::git::Side<'_>> = ch
+        .deleted
+        .iter()
+        .filter(|d| !bound_paths.contains(d.path.as_slice()) && !ch.added(&d.id))
+        .filter(|d| d.kind != EntryKind::Gitlink && !crate::stub::is_tombstone_name(&d.path))
+        .filter(|d| policy.decide(&d.path).action != Action::Ignore)
+        .filter_map(crate::git::Deleted::side)
+        .collect();
+    let destinations = crate::git::added_sides(&ch.added_files);
+    Ok(repo.moves(&sources, &destinations, policy.move_similarity)?)
+}
+
+/// What the deletion `d`, which no tombstone stands for, is.
+fn deletion_event(
+    repo: &Repo,
+    policy: &Policy,
+    compression: Compression,
+    ch: &CommitChanges,
+    d: &crate::git::Deleted,
+    renamed: &std::collections::HashMap<Vec<u8>, Vec<u8>>,
+) -> Result<Event, Error> {
+    if let Err(e) = crate::git::path::check(&d.path, d.kind == EntryKind::Symlink) {
+        return Ok(Event::Unsafe(UnsafePath {
+            commit: ch.commit.clone(),
+            path: crate::stub::encode_path(&d.path),
+            blob: d.id.clone(),
+            why: e.why,
+        }));
+    }
+    let decision = policy.decide(&d.path);
+    if decision.action == Action::Ignore {
+        return Ok(Event::Count(EventKind::Ignored));
+    }
+    let Some(mode) = mode_of(d.kind) else {
+        return Ok(Event::Submodule {
+            path: crate::stub::encode_path(&d.path),
+            commit: ch.commit.clone(),
+            id: d.id.clone(),
+        });
+    };
+    let bytes = repo.blob(&d.id)?;
+    if Tombstone::parse(&d.path, &bytes).is_ok() {
+        return Ok(Event::Count(EventKind::StubRemoval));
+    }
+    let moved_to = renamed.get(&d.path);
+    let kind = if ch.added(&d.id) || moved_to.is_some() {
+        EventKind::Move
+    } else if decision.action == Action::Stub {
+        EventKind::Violation
+    } else {
+        EventKind::Deletion
+    };
+    let mut metadata = serde_json::Map::new();
+    if kind == EventKind::Move {
+        metadata.insert("moved".into(), serde_json::Value::Bool(true));
+        if let Some(to) = moved_to {
+            metadata.insert(
+                "moved_to".into(),
+                serde_json::Value::String(crate::stub::encode_path(to)),
+            );
+        }
+    }
+    let capture = Capture {
+        path: d.path.clone(),
+        mode,
+        git_blob_id: d.id.clone(),
+        source_commit: ch.parent.clone(),
+        removed_in_commit: Some(ch.commit.clone()),
+        removed_at: Some(ch.time.clone()),
+        // Deleted outright, so no stub stands for it (a stub-policy deletion is a move or a
+        // violation); `--write-stubs` turns a violation's item into a stub item.
+        action: Action::Archive,
+        category: decision.category,
+        reason: decision.reason,
+        tags: Vec::new(),
+        metadata,
+        bytes,
+    };
+    Ok(captured(capture, compression, kind))
+}
+
+/// A capture event, its content packed here (on the worker), held once.
+fn captured(mut capture: Capture, compression: Compression, kind: EventKind) -> Event {
+    let packed = capture::pack_owned(&mut capture, compression);
+    Event::Capture {
+        capture: Box::new(capture),
+        packed: Box::new(packed),
+        kind,
+    }
 }
