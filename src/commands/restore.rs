@@ -662,137 +662,172 @@ fn resolve(
         return find_id(ctx, store, id).map(|t| vec![t]);
     }
     let path = ctx.repo_path(Path::new(arg))?;
-    // The tombstone standing for the path names its version, unless another is asked for:
-    // a directory tombstone `<path>.tombstone` (every file it lists), the stub at the path
-    // itself, the sidecar `<path>.tombstone`, or a directory tombstone above it.
+    // The tombstone standing for the path names its version, unless another is asked for.
     if at.is_none() {
-        let worktree = Worktree::open(ctx.repo.workdir())?;
-        let from = |stub: &Stub| -> Target {
-            match store.and_then(|s| items::get(s.conn(), &stub.id).ok().flatten()) {
-                Some(item) => Target::from_item(&item),
-                None => Target::from_stub(stub),
-            }
-        };
-        // A file at `<path>.tombstone` that looks like a tombstone must be a valid one.
-        let sidecar = crate::stub::sidecar_of(&path);
-        if let Some(bytes) = worktree.read_small(&sidecar, crate::stub::max_size(&sidecar)) {
-            if crate::stub::may_be_stub(&sidecar, bytes.len() as u64, &bytes) {
-                let t = Tombstone::parse(&sidecar, &bytes).map_err(|source| {
-                    CommandError::InvalidStub {
-                        path: shown(&sidecar),
-                        source,
-                    }
-                })?;
-                return Ok(t.stubs().iter().map(from).collect());
-            }
-        }
-        if let Some(bytes) = worktree.read_small(&path, crate::stub::MAX_STUB_SIZE) {
-            if crate::stub::may_be_stub(&path, bytes.len() as u64, &bytes) {
-                let stub =
-                    Stub::parse(&path, &bytes).map_err(|source| CommandError::InvalidStub {
-                        path: shown(&path),
-                        source,
-                    })?;
-                return Ok(vec![from(&stub)]);
-            }
-        }
-        if let Some((_, stub)) = crate::locate::in_worktree(&worktree, &path) {
-            return Ok(vec![from(&stub)]);
+        if let Some(targets) = standing_tombstone(ctx, store, &path)? {
+            return Ok(targets);
         }
     }
     let at = at.map(|c| ctx.repo.resolve_commit(c).unwrap_or_else(|_| c.to_owned()));
-    let text = String::from_utf8_lossy(&path).into_owned();
-    let glob = arg
-        .to_str()
-        .filter(|a| a.contains(['*', '?', '[', '{']))
-        .map(|_| {
-            globset::GlobBuilder::new(&text)
-                .literal_separator(true)
-                .build()
-                .map(|g| g.compile_matcher())
-                .map_err(|e| CommandError::BadGlob {
-                    glob: text.clone(),
-                    why: e.to_string(),
-                })
-        })
-        .transpose()?;
-    // Versions per path, from the store, else from the archive branch.
-    let mut by_path: std::collections::BTreeMap<Vec<u8>, Vec<Version>> = Default::default();
-    if let Some(store) = store {
-        let conn = store.conn();
-        let exact = items::versions_at_path(conn, &path)?;
-        if !exact.is_empty() {
-            by_path.insert(path.clone(), exact.iter().map(Version::of_item).collect());
-        } else {
-            let paths = match &glob {
-                Some(g) => items::paths_under(conn, b"")?
-                    .into_iter()
-                    .filter(|p| g.is_match(std::ffi::OsStr::from_bytes(p)))
-                    .collect(),
-                None => items::paths_under(conn, &path)?,
-            };
-            for p in paths {
-                let versions = items::versions_at_path(conn, &p)?;
-                by_path.insert(p, versions.iter().map(Version::of_item).collect());
-            }
-        }
-    }
-    if by_path.is_empty() {
-        let below = [path.as_slice(), b"/"].concat();
-        for t in branch_targets(ctx, |_| true) {
-            let wanted = match &glob {
-                Some(g) => g.is_match(std::ffi::OsStr::from_bytes(&t.path)),
-                None => t.path == path || t.path.starts_with(&below),
-            };
-            if wanted {
-                let v = branch_version(ctx, t);
-                by_path.entry(v.target.path.clone()).or_default().push(v);
-            }
-        }
-        for versions in by_path.values_mut() {
-            versions.sort_by(|a, b| b.when.cmp(&a.when));
-        }
-    }
+    let glob = glob_of(arg, &path)?;
+    let by_path = versions_by_path(ctx, store, &path, glob.as_ref())?;
     if by_path.is_empty() {
         return Err(not_found(ctx, &arg.to_string_lossy()).into());
     }
     let single = by_path.len() == 1 && by_path.contains_key(&path);
     let mut out = Vec::with_capacity(by_path.len());
-    for (p, mut versions) in by_path {
-        let count = versions.len();
-        let chosen = match &at {
-            Some(c) => versions
-                .iter()
-                .position(|v| {
-                    v.removed_in
-                        .as_deref()
-                        .is_some_and(|r| r.starts_with(c.as_str()))
-                        || v.target.source_commit.starts_with(c.as_str())
-                })
-                .ok_or_else(|| CommandError::NoVersionAt {
-                    path: shown(&p),
-                    commit: c.clone(),
-                    count,
-                })?,
-            None => latest(ctx, &versions),
-        };
-        let v = versions.swap_remove(chosen);
-        if single && count > 1 {
-            ctx.out.note(&format!(
-                "{}: restoring the version removed {}{} ({}), {} of {count} archived versions; pick another with --at <commit> or its id (`git tombstone list --json`)",
-                shown(&p),
-                v.removed_in
-                    .as_deref()
-                    .map(|c| format!("in {} ", &c[..c.len().min(12)]))
-                    .unwrap_or_default(),
-                v.when,
-                v.target.id,
-                if at.is_some() { "chosen" } else { "the newest" },
-            ));
-        }
-        out.push(v.target);
+    for (p, versions) in by_path {
+        out.push(choose(ctx, &p, versions, at.as_deref(), single)?);
     }
     Ok(out)
+}
+
+/// The targets the tombstone standing for `path` names: a directory tombstone
+/// `<path>.tombstone` (every file it lists), the stub at the path itself, the sidecar
+/// `<path>.tombstone`, or a directory tombstone above it. A file there that looks like a
+/// tombstone must be a valid one.
+fn standing_tombstone(
+    ctx: &Ctx,
+    store: Option<&Store>,
+    path: &[u8],
+) -> Result<Option<Vec<Target>>, Error> {
+    let worktree = Worktree::open(ctx.repo.workdir())?;
+    let from = |stub: &Stub| -> Target {
+        match store.and_then(|s| items::get(s.conn(), &stub.id).ok().flatten()) {
+            Some(item) => Target::from_item(&item),
+            None => Target::from_stub(stub),
+        }
+    };
+    let sidecar = crate::stub::sidecar_of(path);
+    if let Some(bytes) = worktree.read_small(&sidecar, crate::stub::max_size(&sidecar)) {
+        if crate::stub::may_be_stub(&sidecar, bytes.len() as u64, &bytes) {
+            let t =
+                Tombstone::parse(&sidecar, &bytes).map_err(|source| CommandError::InvalidStub {
+                    path: shown(&sidecar),
+                    source,
+                })?;
+            return Ok(Some(t.stubs().iter().map(from).collect()));
+        }
+    }
+    if let Some(bytes) = worktree.read_small(path, crate::stub::MAX_STUB_SIZE) {
+        if crate::stub::may_be_stub(path, bytes.len() as u64, &bytes) {
+            let stub = Stub::parse(path, &bytes).map_err(|source| CommandError::InvalidStub {
+                path: shown(path),
+                source,
+            })?;
+            return Ok(Some(vec![from(&stub)]));
+        }
+    }
+    Ok(crate::locate::in_worktree(&worktree, path).map(|(_, stub)| vec![from(&stub)]))
+}
+
+/// The glob `arg` is, if it has glob characters.
+fn glob_of(arg: &OsStr, path: &[u8]) -> Result<Option<globset::GlobMatcher>, Error> {
+    if !arg
+        .to_str()
+        .is_some_and(|a| a.contains(['*', '?', '[', '{']))
+    {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(path).into_owned();
+    let glob = globset::GlobBuilder::new(&text)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| CommandError::BadGlob {
+            glob: text.clone(),
+            why: e.to_string(),
+        })?;
+    Ok(Some(glob.compile_matcher()))
+}
+
+/// The archived versions of `path`, of every path below it, or of every path `glob`
+/// matches, by path: from the store, else from the archive branch (newest first).
+fn versions_by_path(
+    ctx: &Ctx,
+    store: Option<&Store>,
+    path: &[u8],
+    glob: Option<&globset::GlobMatcher>,
+) -> Result<std::collections::BTreeMap<Vec<u8>, Vec<Version>>, Error> {
+    let mut by_path: std::collections::BTreeMap<Vec<u8>, Vec<Version>> = Default::default();
+    if let Some(store) = store {
+        let conn = store.conn();
+        let exact = items::versions_at_path(conn, path)?;
+        if !exact.is_empty() {
+            by_path.insert(path.to_vec(), exact.iter().map(Version::of_item).collect());
+            return Ok(by_path);
+        }
+        let paths = match glob {
+            Some(g) => items::paths_under(conn, b"")?
+                .into_iter()
+                .filter(|p| g.is_match(std::ffi::OsStr::from_bytes(p)))
+                .collect(),
+            None => items::paths_under(conn, path)?,
+        };
+        for p in paths {
+            let versions = items::versions_at_path(conn, &p)?;
+            by_path.insert(p, versions.iter().map(Version::of_item).collect());
+        }
+        if !by_path.is_empty() {
+            return Ok(by_path);
+        }
+    }
+    let below = [path, b"/"].concat();
+    for t in branch_targets(ctx, |_| true) {
+        let wanted = match glob {
+            Some(g) => g.is_match(std::ffi::OsStr::from_bytes(&t.path)),
+            None => t.path == path || t.path.starts_with(&below),
+        };
+        if wanted {
+            let v = branch_version(ctx, t);
+            by_path.entry(v.target.path.clone()).or_default().push(v);
+        }
+    }
+    for versions in by_path.values_mut() {
+        versions.sort_by(|a, b| b.when.cmp(&a.when));
+    }
+    Ok(by_path)
+}
+
+/// The version of `path` to restore: the one removed in or taken from commit `at`, else the
+/// latest. For a single path with several versions, a note says which and how to pick
+/// another.
+fn choose(
+    ctx: &Ctx,
+    path: &[u8],
+    mut versions: Vec<Version>,
+    at: Option<&str>,
+    single: bool,
+) -> Result<Target, Error> {
+    let count = versions.len();
+    let chosen = match at {
+        Some(c) => versions
+            .iter()
+            .position(|v| {
+                v.removed_in.as_deref().is_some_and(|r| r.starts_with(c))
+                    || v.target.source_commit.starts_with(c)
+            })
+            .ok_or_else(|| CommandError::NoVersionAt {
+                path: shown(path),
+                commit: c.to_owned(),
+                count,
+            })?,
+        None => latest(ctx, &versions),
+    };
+    let v = versions.swap_remove(chosen);
+    if single && count > 1 {
+        ctx.out.note(&format!(
+            "{}: restoring the version removed {}{} ({}), {} of {count} archived versions; pick another with --at <commit> or its id (`git tombstone list --json`)",
+            shown(path),
+            v.removed_in
+                .as_deref()
+                .map(|c| format!("in {} ", &c[..c.len().min(12)]))
+                .unwrap_or_default(),
+            v.when,
+            v.target.id,
+            if at.is_some() { "chosen" } else { "the newest" },
+        ));
+    }
+    Ok(v.target)
 }
 
 /// Index of the most recently removed of `versions` (sorted newest first): among those
