@@ -324,23 +324,55 @@ fn place_tombstones(
     plan: &mut [Planned],
     notices: &mut Vec<Notice>,
 ) -> Result<Vec<Rendered>, Error> {
-    use std::collections::{BTreeMap, HashMap};
-    let free = |location: &[u8]| -> Result<bool, Error> {
-        Ok(ctx.repo.index_entry(location)?.is_none() && !ctx.repo.index_blocks_file(location)?)
+    let (groups, singles) = group_by_deleted_dir(ctx, policy, plan)?;
+    let mut out = Vec::new();
+    for (dir, members) in groups {
+        if let Some(rendered) = dir_tombstone(ctx, policy, head, plan, &dir, &members, notices)? {
+            out.push(rendered);
+        }
+    }
+    for n in singles {
+        if let Some(rendered) = file_tombstone(ctx, &mut plan[n], notices)? {
+            out.push(rendered);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the index being committed leaves `location` free for a tombstone: no entry there,
+/// and no file or link on the way.
+fn location_free(ctx: &Ctx, location: &[u8]) -> Result<bool, Error> {
+    Ok(ctx.repo.index_entry(location)?.is_none() && !ctx.repo.index_blocks_file(location)?)
+}
+
+/// The stubbed files of `plan` by the outermost directory the commit deletes whole (with
+/// `directory_tombstones` on, for sidecar-placed files; a directory an in-place stub
+/// recreates stays), and the rest (their own stub each), as indexes into `plan`.
+#[allow(clippy::type_complexity)]
+fn group_by_deleted_dir(
+    ctx: &Ctx,
+    policy: &crate::policy::Policy,
+    plan: &[Planned],
+) -> Result<(std::collections::BTreeMap<Vec<u8>, Vec<usize>>, Vec<usize>), Error> {
+    let dirs_of = |path: &[u8]| -> Vec<usize> {
+        path.iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'/')
+            .map(|(i, _)| i)
+            .collect()
     };
     // Directories an in-place stub will recreate cannot go away.
     let mut kept: HashSet<Vec<u8>> = HashSet::new();
-    for p in plan.iter() {
+    for p in plan {
         if p.placement == Some(Placement::InPlace) {
             let path = &p.capture.path;
-            for (i, _) in path.iter().enumerate().filter(|(_, &b)| b == b'/') {
+            for i in dirs_of(path) {
                 kept.insert(path[..i].to_vec());
             }
         }
     }
-    // The outermost directory of each sidecar-placed file that the commit deletes whole.
-    let mut gone: HashMap<Vec<u8>, bool> = HashMap::new();
-    let mut groups: BTreeMap<Vec<u8>, Vec<usize>> = BTreeMap::new();
+    let mut gone: std::collections::HashMap<Vec<u8>, bool> = Default::default();
+    let mut groups: std::collections::BTreeMap<Vec<u8>, Vec<usize>> = Default::default();
     let mut singles = Vec::new();
     for (n, p) in plan.iter().enumerate() {
         match p.placement {
@@ -354,7 +386,7 @@ fn place_tombstones(
         let path = &p.capture.path;
         let mut outermost = None;
         if policy.directory_tombstones {
-            for (i, _) in path.iter().enumerate().filter(|(_, &b)| b == b'/') {
+            for i in dirs_of(path) {
                 let dir = &path[..i];
                 let whole = match gone.get(dir) {
                     Some(&g) => g,
@@ -377,83 +409,102 @@ fn place_tombstones(
             None => singles.push(n),
         }
     }
-    let mut out = Vec::new();
-    for (dir, members) in groups {
-        let location = crate::stub::sidecar_of(&dir);
-        let mut reasons: Vec<&str> = members
-            .iter()
-            .map(|&n| plan[n].capture.reason.as_str())
-            .collect();
-        reasons.dedup();
-        let reason = match reasons[..] {
-            [one] => one.to_owned(),
-            _ => policy.default_reason.clone(),
-        };
-        let tombstone = DirTombstone::new(
-            &dir,
-            &reason,
-            head,
-            members.iter().map(|&n| {
-                let c = &plan[n].capture;
-                (
-                    c.path.clone(),
-                    c.mode,
-                    c.bytes.len() as u64,
-                    crate::id::sha256_hex(&c.bytes),
-                )
-            }),
-        );
-        let rendered = if free(&location)? {
-            tombstone.render().map_err(|e| e.to_string())
-        } else {
-            Err("the commit has a file or directory at that name".to_owned())
-        };
-        match rendered {
-            Ok(bytes) => {
-                notices.push(Notice::Note(format!(
-                    "{}/ deleted whole: one tombstone, {} ({} file(s))",
-                    shown(&dir),
-                    shown(&location),
-                    members.len()
-                )));
-                out.push((location, bytes));
-            }
-            Err(why) => {
-                notices.push(Notice::Warning(format!(
-                    "{}/: no directory tombstone at {} ({why}); its {} file(s) are archived without one (`git archive-restore {}` restores them from the store)",
-                    shown(&dir),
-                    shown(&location),
-                    members.len(),
-                    shown(&dir)
-                )));
-                for &n in &members {
-                    plan[n].placement = None;
-                    plan[n].capture.action = Action::Archive;
-                }
-            }
-        }
-    }
-    for n in singles {
-        let p = &mut plan[n];
-        let Some(placement) = p.placement else {
-            continue;
-        };
-        let name = shown(&p.capture.path);
-        let location = placement.location(&p.capture.path);
-        if !free(&location)? {
+    Ok((groups, singles))
+}
+
+/// One tombstone `<dir>.tombstone` for the `members` of `plan` under `dir`, which the commit
+/// deletes whole; when its location is in use, they are archived without one (and the user
+/// is told).
+#[allow(clippy::too_many_arguments)]
+fn dir_tombstone(
+    ctx: &Ctx,
+    policy: &crate::policy::Policy,
+    head: &str,
+    plan: &mut [Planned],
+    dir: &[u8],
+    members: &[usize],
+    notices: &mut Vec<Notice>,
+) -> Result<Option<Rendered>, Error> {
+    let location = crate::stub::sidecar_of(dir);
+    let mut reasons: Vec<&str> = members
+        .iter()
+        .map(|&n| plan[n].capture.reason.as_str())
+        .collect();
+    reasons.dedup();
+    let reason = match reasons[..] {
+        [one] => one.to_owned(),
+        _ => policy.default_reason.clone(),
+    };
+    let tombstone = DirTombstone::new(
+        dir,
+        &reason,
+        head,
+        members.iter().map(|&n| {
+            let c = &plan[n].capture;
+            (
+                c.path.clone(),
+                c.mode,
+                c.bytes.len() as u64,
+                crate::id::sha256_hex(&c.bytes),
+            )
+        }),
+    );
+    let rendered = if location_free(ctx, &location)? {
+        tombstone.render().map_err(|e| e.to_string())
+    } else {
+        Err("the commit has a file or directory at that name".to_owned())
+    };
+    match rendered {
+        Ok(bytes) => {
             notices.push(Notice::Note(format!(
-                "{name}: the commit puts a file, link or directory in the way of its tombstone ({}); archived without one",
-                shown(&location)
+                "{}/ deleted whole: one tombstone, {} ({} file(s))",
+                shown(dir),
+                shown(&location),
+                members.len()
             )));
-            p.placement = None;
-            p.capture.action = Action::Archive;
-            continue;
+            Ok(Some((location, bytes)))
         }
-        let bytes = p
-            .capture
-            .render_stub_at(&location)
-            .map_err(|source| CommandError::Unrenderable { path: name, source })?;
-        out.push((location, bytes));
+        Err(why) => {
+            notices.push(Notice::Warning(format!(
+                "{}/: no directory tombstone at {} ({why}); its {} file(s) are archived without one (`git archive-restore {}` restores them from the store)",
+                shown(dir),
+                shown(&location),
+                members.len(),
+                shown(dir)
+            )));
+            for &n in members {
+                plan[n].placement = None;
+                plan[n].capture.action = Action::Archive;
+            }
+            Ok(None)
+        }
     }
-    Ok(out)
+}
+
+/// The file's own tombstone (its sidecar or in-place stub); when the commit has its location
+/// in use, the file is archived without one (and the user is told).
+fn file_tombstone(
+    ctx: &Ctx,
+    p: &mut Planned,
+    notices: &mut Vec<Notice>,
+) -> Result<Option<Rendered>, Error> {
+    let Some(placement) = p.placement else {
+        return Ok(None);
+    };
+    let name = shown(&p.capture.path);
+    let location = placement.location(&p.capture.path);
+    if !location_free(ctx, &location)? {
+        notices.push(Notice::Note(format!(
+            "{name}: the commit puts a file, link or directory in the way of its tombstone ({}); archived without one",
+            shown(&location)
+        )));
+        p.placement = None;
+        p.capture.action = Action::Archive;
+        return Ok(None);
+    }
+    let bytes = p
+        .capture
+        .render_stub_at(&location)
+        .map_err(|source| CommandError::Unrenderable { path: name, source })?;
+    Ok(Some((location, bytes)))
 }
