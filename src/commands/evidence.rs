@@ -106,85 +106,33 @@ struct CheckpointResult {
 /// `evidence verify`: the whole chain, with the first bad line; optionally against the
 /// checkpoints recorded in git notes.
 pub fn verify(args: &EvidenceVerifyArgs, ctx: &Ctx) -> Outcome {
-    let (file, text, mut findings, store_id) = match &args.log {
-        Some(path) => {
-            let path = ctx.cwd.join(path);
-            let text = std::fs::read(&path).map_err(|source| CommandError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let findings = evidence::verify_text(&text, None);
-            // On the archive branch a store's log is evidence/<store-id>.jsonl.
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .filter(|s| crate::id::is_lower_hex(s, 16));
-            (path.display().to_string(), text, findings, stem)
-        }
-        None => {
-            let store = require_store(ctx)?;
-            let path = store.dir().join(evidence::FILE);
-            let text = std::fs::read(&path).unwrap_or_default();
-            let mut findings = evidence::verify(store.conn(), store.dir())?;
-            // The log is only evidence if the tables agree with it (src/store/audit.rs).
-            for p in crate::store::audit::check(store.conn())? {
-                findings.push(evidence::Finding {
-                    line: 0,
-                    problem: format!("{} {}: {}", p.check, p.subject, p.problem),
-                });
-            }
-            (
-                path.display().to_string(),
-                text,
-                findings,
-                Some(store.id()?),
-            )
-        }
-    };
+    let Log {
+        file,
+        text,
+        mut findings,
+        store_id,
+    } = read_log(args, ctx)?;
     let lines: Vec<&[u8]> = text
         .strip_suffix(b"\n")
         .unwrap_or(&text)
         .split(|&b| b == b'\n')
         .filter(|_| !text.is_empty())
         .collect();
-    let mut checkpoints = Vec::new();
-    if let Some(rev) = &args.against_checkpoint {
-        let notes = ctx.repo.notes_in_history(NOTES_REF, rev)?;
-        for (commit, note) in &notes {
-            for cp in parse_checkpoints(commit, note) {
-                if store_id.as_deref().is_some_and(|s| s != cp.store) {
-                    continue;
-                }
-                let problem = if lines.len() < cp.size {
-                    Some(format!(
-                        "the checkpoint covers {} lines but the log has only {}: lines were removed",
-                        cp.size,
-                        lines.len()
-                    ))
-                } else if merkle::root_hex(lines[..cp.size].iter().copied()) != cp.root {
-                    Some(format!(
-                        "the first {} lines no longer hash to the recorded root: the log was changed, not only appended to",
-                        cp.size
-                    ))
-                } else {
-                    None
-                };
-                checkpoints.push(CheckpointResult {
-                    ok: problem.is_none(),
-                    problem,
-                    checkpoint: cp,
+    let checkpoints = match &args.against_checkpoint {
+        Some(rev) => {
+            let checked = check_checkpoints(ctx, rev, store_id.as_deref(), &lines)?;
+            if checked.is_empty() {
+                findings.push(evidence::Finding {
+                    line: 0,
+                    problem: format!(
+                        "no evidence checkpoint for this store in the notes of {rev} or its history (run `git tombstone evidence checkpoint`, and fetch refs/notes/tombstone)"
+                    ),
                 });
             }
+            checked
         }
-        if checkpoints.is_empty() {
-            findings.push(evidence::Finding {
-                line: 0,
-                problem: format!(
-                    "no evidence checkpoint for this store in the notes of {rev} or its history (run `git tombstone evidence checkpoint`, and fetch refs/notes/tombstone)"
-                ),
-            });
-        }
-    }
+        None => Vec::new(),
+    };
     let ok = findings.is_empty() && checkpoints.iter().all(|c| c.ok);
     let report = VerifyReport {
         file,
@@ -194,7 +142,100 @@ pub fn verify(args: &EvidenceVerifyArgs, ctx: &Ctx) -> Outcome {
         findings,
         checkpoints,
     };
-    ctx.out.json(&report);
+    show_verify(ctx, &report);
+    Ok(if ok { 0 } else { FAILURE })
+}
+
+/// The log `evidence verify` checks, with what its chain check found.
+struct Log {
+    /// For messages.
+    file: String,
+    text: Vec<u8>,
+    findings: Vec<evidence::Finding>,
+    /// The store the log belongs to (for its checkpoints), if known.
+    store_id: Option<String>,
+}
+
+/// `--log FILE` (its chain only), or the store's log: its chain, and whether the tables agree
+/// with it (src/store/audit.rs), since the log is only evidence if they do.
+fn read_log(args: &EvidenceVerifyArgs, ctx: &Ctx) -> Result<Log, crate::error::Error> {
+    if let Some(path) = &args.log {
+        let path = ctx.cwd.join(path);
+        let text = std::fs::read(&path).map_err(|source| CommandError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let findings = evidence::verify_text(&text, None);
+        // On the archive branch a store's log is evidence/<store-id>.jsonl.
+        let store_id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| crate::id::is_lower_hex(s, 16));
+        return Ok(Log {
+            file: path.display().to_string(),
+            text,
+            findings,
+            store_id,
+        });
+    }
+    let store = require_store(ctx)?;
+    let path = store.dir().join(evidence::FILE);
+    let text = std::fs::read(&path).unwrap_or_default();
+    let mut findings = evidence::verify(store.conn(), store.dir())?;
+    for p in crate::store::audit::check(store.conn())? {
+        findings.push(evidence::Finding {
+            line: 0,
+            problem: format!("{} {}: {}", p.check, p.subject, p.problem),
+        });
+    }
+    Ok(Log {
+        file: path.display().to_string(),
+        text,
+        findings,
+        store_id: Some(store.id()?),
+    })
+}
+
+/// Every checkpoint of this store in the notes of `rev` and its history, each checked: the
+/// log still has its lines, and its first lines still hash to its root.
+fn check_checkpoints(
+    ctx: &Ctx,
+    rev: &str,
+    store_id: Option<&str>,
+    lines: &[&[u8]],
+) -> Result<Vec<CheckpointResult>, crate::error::Error> {
+    let mut checkpoints = Vec::new();
+    for (commit, note) in &ctx.repo.notes_in_history(NOTES_REF, rev)? {
+        for cp in parse_checkpoints(commit, note) {
+            if store_id.is_some_and(|s| s != cp.store) {
+                continue;
+            }
+            let problem = if lines.len() < cp.size {
+                Some(format!(
+                    "the checkpoint covers {} lines but the log has only {}: lines were removed",
+                    cp.size,
+                    lines.len()
+                ))
+            } else if merkle::root_hex(lines[..cp.size].iter().copied()) != cp.root {
+                Some(format!(
+                    "the first {} lines no longer hash to the recorded root: the log was changed, not only appended to",
+                    cp.size
+                ))
+            } else {
+                None
+            };
+            checkpoints.push(CheckpointResult {
+                ok: problem.is_none(),
+                problem,
+                checkpoint: cp,
+            });
+        }
+    }
+    Ok(checkpoints)
+}
+
+fn show_verify(ctx: &Ctx, report: &VerifyReport) {
+    ctx.out.json(report);
     for f in &report.findings {
         if f.line > 0 {
             ctx.out
@@ -217,7 +258,7 @@ pub fn verify(args: &EvidenceVerifyArgs, ctx: &Ctx) -> Outcome {
             )),
         }
     }
-    if ok {
+    if report.ok {
         ctx.out.text(&format!(
             "ok: {} evidence lines, chain intact{}",
             report.lines,
@@ -227,9 +268,6 @@ pub fn verify(args: &EvidenceVerifyArgs, ctx: &Ctx) -> Outcome {
                 "; only appended to since every checkpoint"
             }
         ));
-        Ok(0)
-    } else {
-        Ok(FAILURE)
     }
 }
 

@@ -288,12 +288,15 @@ impl Walker<'_> {
     }
 }
 
+/// The batches of commits the workers share; `None` once the writer failed.
+type WorkQueue = std::sync::Mutex<Option<std::sync::mpsc::Receiver<(usize, Vec<CommitInfo>)>>>;
+
 /// A worker thread: diffs each batch it takes, and reads, hashes and compresses what the
 /// commits delete.
 struct Worker<'a> {
     repo: crate::git::SendableRepo,
     /// Shared by the workers; `None` once the writer failed.
-    work: &'a std::sync::Mutex<Option<std::sync::mpsc::Receiver<(usize, Vec<CommitInfo>)>>>,
+    work: &'a WorkQueue,
     results: std::sync::mpsc::SyncSender<Done>,
     policy: &'a Policy,
     compression: Compression,

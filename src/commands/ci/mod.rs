@@ -106,6 +106,9 @@ fn read_event(args: &CiArgs) -> Result<serde_json::Value, Error> {
     )
 }
 
+/// The adoption point the scan was judged by, and whether this run sets it.
+type Adoption = (Option<String>, bool);
+
 /// How many times a run that lost the race to publish rebuilds and scans again.
 const ATTEMPTS: u32 = 4;
 
@@ -176,7 +179,7 @@ impl Run<'_> {
         &self,
         store: &mut crate::store::Store,
         fetch: bool,
-    ) -> Result<(Report, Range, (Option<String>, bool)), Error> {
+    ) -> Result<(Report, Range, Adoption), Error> {
         let ctx = self.ctx;
         // The scan starts where the branch says this ref was last scanned, whichever runner
         // did it; the event's range is only a lower bound. A cancelled, skipped or failed run,
@@ -268,7 +271,7 @@ impl Run<'_> {
     fn publish(
         &self,
         range: &Range,
-        (adopted, adopting): (Option<String>, bool),
+        (adopted, adopting): Adoption,
     ) -> Result<Option<crate::publish::PublishError>, Error> {
         let ctx = self.ctx;
         let store = ctx.open_store()?;
