@@ -228,41 +228,7 @@ impl Policy {
                 ));
             }
         }
-        let level = raw.store.level.as_ref();
-        let compression = match raw
-            .store
-            .compression
-            .as_ref()
-            .map(|c| (c.get_ref().as_str(), c.span()))
-        {
-            None | Some(("zstd", _)) => {
-                let l = level.map_or(3, |l| *l.get_ref());
-                if !(1..=22).contains(&l) {
-                    return Err(invalid(
-                        "zstd level must be 1 to 22".into(),
-                        level.map(Spanned::span),
-                    ));
-                }
-                Compression::Zstd(l as i32)
-            }
-            Some(("gzip", _)) => {
-                let l = level.map_or(6, |l| *l.get_ref());
-                if !(0..=9).contains(&l) {
-                    return Err(invalid(
-                        "gzip level must be 0 to 9".into(),
-                        level.map(Spanned::span),
-                    ));
-                }
-                Compression::Gzip(l as u32)
-            }
-            Some(("none", _)) => Compression::None,
-            Some((other, span)) => {
-                return Err(invalid(
-                    format!("unknown compression `{other}`: expected zstd, gzip or none"),
-                    Some(span),
-                ))
-            }
-        };
+        let compression = compression_of(&raw.store, &invalid)?;
         let retention_min_days = match &raw.retention.min_days {
             None => 7,
             Some(d) if (0..=36500).contains(d.get_ref()) => *d.get_ref() as u32,
@@ -283,39 +249,11 @@ impl Policy {
                 ))
             }
         };
-        let mut rules = Vec::with_capacity(raw.rules.len());
-        for r in raw.rules {
-            if r.paths.get_ref().is_empty() {
-                return Err(invalid(
-                    "a rule needs at least one pattern in `paths`".into(),
-                    Some(r.paths.span()),
-                ));
-            }
-            let mut b = GlobSetBuilder::new();
-            let mut patterns = Vec::new();
-            for p in r.paths.get_ref() {
-                let pat = p.get_ref();
-                let glob = glob(pat).map_err(|why| invalid(why, Some(p.span())))?;
-                b.add(glob);
-                patterns.push(pat.clone());
-            }
-            let set = b
-                .build()
-                .map_err(|e| invalid(format!("bad globs: {e}"), Some(r.paths.span())))?;
-            rules.push(Rule {
-                patterns,
-                set,
-                action: r
-                    .action
-                    .unwrap_or(raw.default_action.unwrap_or(Action::Stub)),
-                category: r.category,
-                reason: r.reason,
-                placement: r.placement,
-            });
-        }
+        let default_action = raw.default_action.unwrap_or(Action::Stub);
+        let rules = rules_of(raw.rules, default_action, &invalid)?;
         Ok(Policy {
             file: None,
-            default_action: raw.default_action.unwrap_or(Action::Stub),
+            default_action,
             default_category: raw.default_category.unwrap_or_else(|| "code".into()),
             default_reason: raw.default_reason.unwrap_or_else(|| "deleted".into()),
             max_file_size: raw.max_file_size.unwrap_or(50 * 1024 * 1024),
@@ -357,6 +295,87 @@ impl Policy {
             placement: self.default_placement,
         }
     }
+}
+
+/// Builds a policy error pointing at a span of the policy text.
+type Invalid<'a> = dyn Fn(String, Option<std::ops::Range<usize>>) -> PolicyError + 'a;
+
+/// `[store] compression` and `level`: zstd 1 to 22 (default 3), gzip 0 to 9 (default 6), or
+/// none.
+fn compression_of(store: &RawStore, invalid: &Invalid<'_>) -> Result<Compression, PolicyError> {
+    let level = store.level.as_ref();
+    let compression = match store
+        .compression
+        .as_ref()
+        .map(|c| (c.get_ref().as_str(), c.span()))
+    {
+        None | Some(("zstd", _)) => {
+            let l = level.map_or(3, |l| *l.get_ref());
+            if !(1..=22).contains(&l) {
+                return Err(invalid(
+                    "zstd level must be 1 to 22".into(),
+                    level.map(Spanned::span),
+                ));
+            }
+            Compression::Zstd(l as i32)
+        }
+        Some(("gzip", _)) => {
+            let l = level.map_or(6, |l| *l.get_ref());
+            if !(0..=9).contains(&l) {
+                return Err(invalid(
+                    "gzip level must be 0 to 9".into(),
+                    level.map(Spanned::span),
+                ));
+            }
+            Compression::Gzip(l as u32)
+        }
+        Some(("none", _)) => Compression::None,
+        Some((other, span)) => {
+            return Err(invalid(
+                format!("unknown compression `{other}`: expected zstd, gzip or none"),
+                Some(span),
+            ))
+        }
+    };
+    Ok(compression)
+}
+
+/// The `[[rules]]`, each with at least one valid glob; a rule without an action takes
+/// `default_action`.
+fn rules_of(
+    raw: Vec<RawRule>,
+    default_action: Action,
+    invalid: &Invalid<'_>,
+) -> Result<Vec<Rule>, PolicyError> {
+    let mut rules = Vec::with_capacity(raw.len());
+    for r in raw {
+        if r.paths.get_ref().is_empty() {
+            return Err(invalid(
+                "a rule needs at least one pattern in `paths`".into(),
+                Some(r.paths.span()),
+            ));
+        }
+        let mut b = GlobSetBuilder::new();
+        let mut patterns = Vec::new();
+        for p in r.paths.get_ref() {
+            let pat = p.get_ref();
+            let glob = glob(pat).map_err(|why| invalid(why, Some(p.span())))?;
+            b.add(glob);
+            patterns.push(pat.clone());
+        }
+        let set = b
+            .build()
+            .map_err(|e| invalid(format!("bad globs: {e}"), Some(r.paths.span())))?;
+        rules.push(Rule {
+            patterns,
+            set,
+            action: r.action.unwrap_or(default_action),
+            category: r.category,
+            reason: r.reason,
+            placement: r.placement,
+        });
+    }
+    Ok(rules)
 }
 
 /// Compile a path pattern with the policy's semantics: without `/` it matches the file name in

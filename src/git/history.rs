@@ -468,11 +468,10 @@ impl Repo {
     ) -> Result<Option<CommitChanges>, GitError> {
         let parent = match commit.parents.as_slice() {
             [] => return Ok(None),
-            [p] => p,
-            [p, ..] if first_parent => p,
+            [p] => *p,
+            [p, ..] if first_parent => *p,
             _ => return Ok(None),
         };
-        let parent = *parent;
         // Walking a run of history oldest first, the parent is the commit diffed last.
         let old_tree = match memo.last.take() {
             Some((c, tree)) if c == parent => tree,
@@ -485,15 +484,59 @@ impl Repo {
             Some(tree) => tree,
             None => self.tree_of(commit.id)?,
         };
+        let records = self.diff_trees(old_tree, new_tree, memo)?;
+        let mut out = CommitChanges::default();
+        let sorted = sort_changes(records, memo.newest_first, &mut out);
+        // Trees of the side already behind the walk (the parent's that the commit replaced or
+        // removed, walking oldest first; the commit's own that differ from the parent's,
+        // walking newest first): along a line of history nothing needs them again, so the
+        // cache keeps (about) the trees of the next commit to diff.
+        {
+            let mut trees = memo.trees.borrow_mut();
+            if old_tree != new_tree {
+                trees.remove(if memo.newest_first {
+                    &new_tree
+                } else {
+                    &old_tree
+                });
+            }
+            for id in &sorted.dead {
+                trees.remove(id);
+            }
+        }
+        self.read_stub_replacements(sorted.small_modified, &mut out)?;
+        if out.deleted.is_empty() {
+            out.added_files = Vec::new();
+        } else {
+            // Sidecar and directory tombstones the commit added: they stand for files it
+            // deleted.
+            self.read_added_tombstones(sorted.added_tombstones, &mut out)?;
+        }
+        if !out.deleted.is_empty() || !out.replaced.is_empty() {
+            // Decoded (again) only for the few commits that remove something.
+            out.commit = commit.id.to_string();
+            out.parent = parent.to_string();
+            let new_commit = self.repo.find_commit(commit.id)?;
+            let seconds = new_commit.time().map(|t| t.seconds).unwrap_or(0);
+            out.time = crate::clock::from_unix(seconds);
+        }
+        memo.last = Some((commit.id, new_tree));
+        Ok(Some(out))
+    }
+
+    /// The changes between two root trees, their trees read through the walk's cache.
+    fn diff_trees(
+        &self,
+        old_tree: gix::ObjectId,
+        new_tree: gix::ObjectId,
+        memo: &mut TreeMemo,
+    ) -> Result<Vec<gix::diff::tree::recorder::Change>, GitError> {
         let objects = CachedTrees {
             objects: &self.repo.objects,
             trees: &memo.trees,
         };
         let old_data = objects.tree(&old_tree)?;
         let new_data = objects.tree(&new_tree)?;
-        let mut out = CommitChanges {
-            ..CommitChanges::default()
-        };
         // gix-diff's plain tree diff: the high-level `Tree::changes()` builds a diff resource
         // cache (attributes and all) per call, which costs more than the diff itself.
         let mut recorder = gix::diff::tree::Recorder::default();
@@ -510,91 +553,16 @@ impl Repo {
             &mut recorder,
         )
         .map_err(|e| GitError::gix("comparing trees", e))?;
-        let mut small_modified = Vec::new();
-        let mut added_tombstones = Vec::new();
-        // Trees of the side already behind the walk (the parent's that the commit replaced or
-        // removed, walking oldest first; the commit's own that differ from the parent's,
-        // walking newest first): along a line of history nothing needs them again, so the
-        // cache keeps (about) the trees of the next commit to diff.
-        let newest_first = memo.newest_first;
-        let mut dead = Vec::new();
-        if old_tree != new_tree {
-            dead.push(if newest_first { new_tree } else { old_tree });
-        }
-        for change in recorder.records {
-            use gix::diff::tree::recorder::Change;
-            match change {
-                Change::Deletion {
-                    entry_mode,
-                    oid,
-                    path,
-                    ..
-                } => {
-                    let kind = EntryKind::from_gix(entry_mode.kind());
-                    if kind == EntryKind::Tree {
-                        if !newest_first {
-                            dead.push(oid);
-                        }
-                    } else {
-                        out.deleted.push(Deleted {
-                            path: path.into(),
-                            kind,
-                            id: oid.to_string(),
-                        });
-                    }
-                }
-                Change::Addition {
-                    entry_mode,
-                    oid,
-                    path,
-                    ..
-                } => {
-                    if newest_first && entry_mode.is_tree() {
-                        dead.push(oid);
-                    }
-                    if entry_mode.is_blob() && crate::stub::is_tombstone_name(path.as_slice()) {
-                        added_tombstones.push((Vec::from(path), oid));
-                    } else if entry_mode.is_blob_or_symlink() {
-                        out.added.insert(oid);
-                        out.added_files.push((
-                            path.into(),
-                            oid,
-                            EntryKind::from_gix(entry_mode.kind()),
-                        ));
-                    }
-                }
-                Change::Modification {
-                    previous_entry_mode,
-                    previous_oid,
-                    entry_mode,
-                    oid,
-                    path,
-                } => {
-                    let behind = if newest_first {
-                        (entry_mode, oid)
-                    } else {
-                        (previous_entry_mode, previous_oid)
-                    };
-                    if behind.0.is_tree() && previous_oid != oid {
-                        dead.push(behind.1);
-                    }
-                    if entry_mode.is_blob() && previous_entry_mode.is_blob_or_symlink() {
-                        small_modified.push((
-                            Vec::from(path),
-                            EntryKind::from_gix(previous_entry_mode.kind()),
-                            previous_oid,
-                            oid,
-                        ));
-                    }
-                }
-            }
-        }
-        {
-            let mut trees = memo.trees.borrow_mut();
-            for id in dead {
-                trees.remove(&id);
-            }
-        }
+        Ok(recorder.records)
+    }
+
+    /// Of the modified blobs, those that became a stub (read only when small enough to be
+    /// one): the in-place stubs that replaced a file.
+    fn read_stub_replacements(
+        &self,
+        small_modified: Vec<(Vec<u8>, EntryKind, gix::ObjectId, gix::ObjectId)>,
+        out: &mut CommitChanges,
+    ) -> Result<(), GitError> {
         for (path, old_kind, old_id, new_id) in small_modified {
             let size = self.repo.find_header(new_id)?.size();
             if size > crate::stub::max_size(&path) as u64 {
@@ -610,32 +578,26 @@ impl Repo {
                 });
             }
         }
-        // Sidecar and directory tombstones the commit added: they stand for files it deleted.
-        if !out.deleted.is_empty() {
-            for (path, id) in added_tombstones {
-                let size = self.repo.find_header(id)?.size();
-                if size > crate::stub::max_size(&path) as u64 {
-                    continue;
-                }
-                let bytes = self.repo.find_blob(id)?.detach().data;
-                if crate::stub::may_be_stub(&path, size, &bytes) {
-                    out.tombstones.push((path, bytes));
-                }
+        Ok(())
+    }
+
+    /// The added files named like tombstones that may be one (read only when small enough).
+    fn read_added_tombstones(
+        &self,
+        added: Vec<(Vec<u8>, gix::ObjectId)>,
+        out: &mut CommitChanges,
+    ) -> Result<(), GitError> {
+        for (path, id) in added {
+            let size = self.repo.find_header(id)?.size();
+            if size > crate::stub::max_size(&path) as u64 {
+                continue;
+            }
+            let bytes = self.repo.find_blob(id)?.detach().data;
+            if crate::stub::may_be_stub(&path, size, &bytes) {
+                out.tombstones.push((path, bytes));
             }
         }
-        if out.deleted.is_empty() {
-            out.added_files = Vec::new();
-        }
-        if !out.deleted.is_empty() || !out.replaced.is_empty() {
-            // Decoded (again) only for the few commits that remove something.
-            out.commit = commit.id.to_string();
-            out.parent = parent.to_string();
-            let new_commit = self.repo.find_commit(commit.id)?;
-            let seconds = new_commit.time().map(|t| t.seconds).unwrap_or(0);
-            out.time = crate::clock::from_unix(seconds);
-        }
-        memo.last = Some((commit.id, new_tree));
-        Ok(Some(out))
+        Ok(())
     }
 
     /// The tree id of `commit`.
@@ -693,6 +655,98 @@ fn entry_starts(data: &[u8], hash_len: usize) -> Option<Vec<usize>> {
     }
     starts.push(at);
     Some(starts)
+}
+
+/// A tree diff's records, sorted: deletions and additions into `out`, and what must be read
+/// or dropped next.
+struct Sorted {
+    /// Blobs modified in place (path, old kind, old id, new id): a stub may have replaced one.
+    small_modified: Vec<(Vec<u8>, EntryKind, gix::ObjectId, gix::ObjectId)>,
+    /// Added blobs named like tombstones.
+    added_tombstones: Vec<(Vec<u8>, gix::ObjectId)>,
+    /// Subtrees behind the walk (see [`Repo::changes_of`]).
+    dead: Vec<gix::ObjectId>,
+}
+
+fn sort_changes(
+    records: Vec<gix::diff::tree::recorder::Change>,
+    newest_first: bool,
+    out: &mut CommitChanges,
+) -> Sorted {
+    use gix::diff::tree::recorder::Change;
+    let mut sorted = Sorted {
+        small_modified: Vec::new(),
+        added_tombstones: Vec::new(),
+        dead: Vec::new(),
+    };
+    for change in records {
+        match change {
+            Change::Deletion {
+                entry_mode,
+                oid,
+                path,
+                ..
+            } => {
+                let kind = EntryKind::from_gix(entry_mode.kind());
+                if kind == EntryKind::Tree {
+                    if !newest_first {
+                        sorted.dead.push(oid);
+                    }
+                } else {
+                    out.deleted.push(Deleted {
+                        path: path.into(),
+                        kind,
+                        id: oid.to_string(),
+                    });
+                }
+            }
+            Change::Addition {
+                entry_mode,
+                oid,
+                path,
+                ..
+            } => {
+                if newest_first && entry_mode.is_tree() {
+                    sorted.dead.push(oid);
+                }
+                if entry_mode.is_blob() && crate::stub::is_tombstone_name(path.as_slice()) {
+                    sorted.added_tombstones.push((Vec::from(path), oid));
+                } else if entry_mode.is_blob_or_symlink() {
+                    out.added.insert(oid);
+                    out.added_files.push((
+                        path.into(),
+                        oid,
+                        EntryKind::from_gix(entry_mode.kind()),
+                    ));
+                }
+            }
+            Change::Modification {
+                previous_entry_mode,
+                previous_oid,
+                entry_mode,
+                oid,
+                path,
+            } => {
+                let behind = if newest_first {
+                    (entry_mode, oid)
+                } else {
+                    (previous_entry_mode, previous_oid)
+                };
+                if behind.0.is_tree() && previous_oid != oid {
+                    sorted.dead.push(behind.1);
+                }
+                if entry_mode.is_blob() && previous_entry_mode.is_blob_or_symlink() {
+                    sorted.small_modified.push((
+                        Vec::from(path),
+                        EntryKind::from_gix(previous_entry_mode.kind()),
+                        previous_oid,
+                        oid,
+                    ));
+                }
+            }
+        }
+    }
+    sorted
 }
 
 /// `old` and `new` (raw trees) without the entries both start with and both end with: git's

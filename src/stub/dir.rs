@@ -156,66 +156,10 @@ impl DirTombstone {
                 why: "expected a 40 (or 64) hex digit commit id".into(),
             });
         }
-        let count_text = key("files")?;
-        let count: usize = count_text
-            .parse()
-            .ok()
-            .filter(|n: &usize| n.to_string() == count_text && *n > 0)
-            .ok_or_else(|| StubError::BadValue {
-                key: "files".into(),
-                why: "expected a positive decimal count".into(),
-            })?;
-        // Each entry line is more than 90 bytes: a count the file cannot hold is refused
-        // before anything is allocated from it.
-        if count > bytes.len() / 90 {
-            return Err(StubError::BadValue {
-                key: "files".into(),
-                why: format!("{count} entries cannot fit in {} bytes", bytes.len()),
-            });
-        }
+        let count = parse_count(&key("files")?, bytes.len())?;
         let mut files = Vec::with_capacity(count);
         for (n, line) in lines.by_ref() {
-            let bad = |why: &str| StubError::Syntax {
-                line: n,
-                why: why.into(),
-            };
-            let mut parts = line.splitn(5, ' ');
-            let (Some(fid), Some(mode), Some(size), Some(sha256), Some(rel)) = (
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-            ) else {
-                return Err(bad("expected `<id> <mode> <size> <sha256> <path>`"));
-            };
-            let mode =
-                Mode::parse(mode).ok_or_else(|| bad("mode must be 100644, 100755 or 120000"))?;
-            let size: u64 = size
-                .parse()
-                .ok()
-                .filter(|s: &u64| s.to_string() == size)
-                .ok_or_else(|| bad("size must be a decimal byte count"))?;
-            if !id::is_lower_hex(sha256, 64) {
-                return Err(bad("sha256 must be 64 lowercase hex digits"));
-            }
-            let rel = decode_path(rel)?;
-            let full = [path.as_slice(), b"/", rel.as_slice()].concat();
-            check_relative_as(&full, mode == Mode::Symlink)?;
-            let expected = id::tombstone_id(&full, sha256, &source_commit);
-            if fid != expected {
-                return Err(StubError::Forged {
-                    found: fid.to_owned(),
-                    expected,
-                });
-            }
-            files.push(DirFile {
-                id: fid.to_owned(),
-                mode,
-                size,
-                sha256: sha256.to_owned(),
-                path: full,
-            });
+            files.push(parse_entry(n, line, &path, &source_commit)?);
         }
         if files.windows(2).any(|w| w[0].path >= w[1].path) {
             return Err(StubError::NotCanonical);
@@ -261,4 +205,75 @@ impl DirTombstone {
             })
             .collect()
     }
+}
+
+/// The `files` count: positive, canonical decimal, and no more entries than `len` bytes can
+/// hold (each entry line is more than 90 bytes), so nothing is allocated from a count the
+/// file cannot back.
+fn parse_count(text: &str, len: usize) -> Result<usize, StubError> {
+    let count: usize = text
+        .parse()
+        .ok()
+        .filter(|n: &usize| n.to_string() == text && *n > 0)
+        .ok_or_else(|| StubError::BadValue {
+            key: "files".into(),
+            why: "expected a positive decimal count".into(),
+        })?;
+    if count > len / 90 {
+        return Err(StubError::BadValue {
+            key: "files".into(),
+            why: format!("{count} entries cannot fit in {len} bytes"),
+        });
+    }
+    Ok(count)
+}
+
+/// One entry line (`<id> <mode> <size> <sha256> <path>`, line `n`) of the tombstone of
+/// directory `dir`: a safe path below it, and an id that re-derives.
+fn parse_entry(
+    n: usize,
+    line: &str,
+    dir: &[u8],
+    source_commit: &str,
+) -> Result<DirFile, StubError> {
+    let bad = |why: &str| StubError::Syntax {
+        line: n,
+        why: why.into(),
+    };
+    let mut parts = line.splitn(5, ' ');
+    let (Some(fid), Some(mode), Some(size), Some(sha256), Some(rel)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(bad("expected `<id> <mode> <size> <sha256> <path>`"));
+    };
+    let mode = Mode::parse(mode).ok_or_else(|| bad("mode must be 100644, 100755 or 120000"))?;
+    let size: u64 = size
+        .parse()
+        .ok()
+        .filter(|s: &u64| s.to_string() == size)
+        .ok_or_else(|| bad("size must be a decimal byte count"))?;
+    if !id::is_lower_hex(sha256, 64) {
+        return Err(bad("sha256 must be 64 lowercase hex digits"));
+    }
+    let rel = decode_path(rel)?;
+    let full = [dir, b"/", rel.as_slice()].concat();
+    check_relative_as(&full, mode == Mode::Symlink)?;
+    let expected = id::tombstone_id(&full, sha256, source_commit);
+    if fid != expected {
+        return Err(StubError::Forged {
+            found: fid.to_owned(),
+            expected,
+        });
+    }
+    Ok(DirFile {
+        id: fid.to_owned(),
+        mode,
+        size,
+        sha256: sha256.to_owned(),
+        path: full,
+    })
 }
