@@ -25,6 +25,8 @@ pub struct Ctx {
     pub cwd: PathBuf,
     store_flag: Option<PathBuf>,
     policy: std::cell::OnceCell<Policy>,
+    /// What the context itself has to tell the user (the CLI prints it when the command ends).
+    notices: std::cell::RefCell<Vec<Notice>>,
 }
 
 impl Ctx {
@@ -43,6 +45,7 @@ impl Ctx {
             store_flag: store.map(|d| cwd.join(d)),
             cwd,
             policy: std::cell::OnceCell::new(),
+            notices: std::cell::RefCell::new(Vec::new()),
         })
     }
 
@@ -56,11 +59,16 @@ impl Ctx {
             None => Policy::load(self.repo.workdir())?,
         };
         if let Some(p) = &loaded.store_path {
-            self.out.warn(&format!(
+            self.notices.borrow_mut().push(Notice::Warning(format!(
                 "ignoring `store.path = {p:?}` in the policy file: a committed file may not choose where the archive lives; set it with `git config tombstone.store DIR`, GIT_TOMBSTONE_STORE or --store"
-            ));
+            )));
         }
         Ok(self.policy.get_or_init(|| loaded))
+    }
+
+    /// The notices the context gathered (a policy setting it ignores), for the CLI to print.
+    pub fn take_notices(&self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices.borrow_mut())
     }
 
     /// The store directory, chosen only by the user: `--store`/`GIT_TOMBSTONE_STORE`, else git

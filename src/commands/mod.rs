@@ -46,42 +46,57 @@ pub fn run(cli: Cli) -> (Output, Outcome) {
         Command::Stub(StubCommand::Check(a)) => stub::run(&a, out),
         Command::Man(a) => man::run(&a, out),
         Command::Completions(a) => man::completions(&a, out),
-        command => Ctx::new(cli.global.store.as_deref(), out).and_then(|ctx| match command {
-            Command::Init(a) => init::run(&a, &ctx),
-            Command::Archive(a) => archive::run(&a, &ctx),
-            Command::Bind(a) => bind::run(&a, &ctx),
-            Command::List(a) => list::run(&a, &ctx),
-            Command::Show(a) => show::run(&a, &ctx),
-            Command::Restore(a) => restore::run(&a, &ctx),
-            Command::Verify(a) => verify::run(&a, &ctx),
-            Command::Scan(a) => scan::run(&a, &ctx),
-            Command::Ci(a) => ci::run(&a, &ctx),
-            Command::Publish(a) => publish::run(&a, &ctx),
-            Command::Install(a) => install::install(&a, &ctx),
-            Command::Uninstall(a) => install::uninstall(&a, &ctx),
-            Command::Doctor(a) => doctor::run(&a, &ctx),
-            Command::Hook(a) => hook::run(&a, &ctx),
-            Command::Evidence(EvidenceCommand::Digest(a)) => evidence::digest(&a, &ctx),
-            Command::Evidence(EvidenceCommand::Verify(a)) => evidence::verify(&a, &ctx),
-            Command::Evidence(EvidenceCommand::Checkpoint(a)) => evidence::checkpoint(&a, &ctx),
-            Command::Evidence(EvidenceCommand::Export(a)) => evidence::export(&a, &ctx),
-            Command::Vacuum(a) => vacuum::run(&a, &ctx),
-            Command::Hold(a) => hold::hold(&a, &ctx),
-            Command::Release(a) => hold::release(&a, &ctx),
-            Command::PruneRequest(a) => prune_request::run(&a, &ctx),
-            Command::Purge(a) => purge::run(&a, &ctx),
-            Command::Query(a) => query::run(&a, &ctx),
-            Command::Export(a) => export::run(&a, &ctx),
-            Command::Import(a) => import::run(&a, &ctx),
-            Command::Compact(a) => compact::run(&a, &ctx),
-            Command::Sync(a) => sync::run(&a, &ctx),
-            Command::Snapshot(a) => snapshot::run(&a, &ctx),
-            Command::Stub(StubCommand::Check(a)) => stub::run(&a, ctx.out),
-            Command::Man(a) => man::run(&a, ctx.out),
-            Command::Completions(a) => man::completions(&a, ctx.out),
+        command => Ctx::new(cli.global.store.as_deref(), out).and_then(|ctx| {
+            shown_after(
+                &ctx,
+                match command {
+                    Command::Init(a) => init::run(&a, &ctx),
+                    Command::Archive(a) => archive::run(&a, &ctx),
+                    Command::Bind(a) => bind::run(&a, &ctx),
+                    Command::List(a) => list::run(&a, &ctx),
+                    Command::Show(a) => show::run(&a, &ctx),
+                    Command::Restore(a) => restore::run(&a, &ctx),
+                    Command::Verify(a) => verify::run(&a, &ctx),
+                    Command::Scan(a) => scan::run(&a, &ctx),
+                    Command::Ci(a) => ci::run(&a, &ctx),
+                    Command::Publish(a) => publish::run(&a, &ctx),
+                    Command::Install(a) => install::install(&a, &ctx),
+                    Command::Uninstall(a) => install::uninstall(&a, &ctx),
+                    Command::Doctor(a) => doctor::run(&a, &ctx),
+                    Command::Hook(a) => hook::run(&a, &ctx),
+                    Command::Evidence(EvidenceCommand::Digest(a)) => evidence::digest(&a, &ctx),
+                    Command::Evidence(EvidenceCommand::Verify(a)) => evidence::verify(&a, &ctx),
+                    Command::Evidence(EvidenceCommand::Checkpoint(a)) => {
+                        evidence::checkpoint(&a, &ctx)
+                    }
+                    Command::Evidence(EvidenceCommand::Export(a)) => evidence::export(&a, &ctx),
+                    Command::Vacuum(a) => vacuum::run(&a, &ctx),
+                    Command::Hold(a) => hold::hold(&a, &ctx),
+                    Command::Release(a) => hold::release(&a, &ctx),
+                    Command::PruneRequest(a) => prune_request::run(&a, &ctx),
+                    Command::Purge(a) => purge::run(&a, &ctx),
+                    Command::Query(a) => query::run(&a, &ctx),
+                    Command::Export(a) => export::run(&a, &ctx),
+                    Command::Import(a) => import::run(&a, &ctx),
+                    Command::Compact(a) => compact::run(&a, &ctx),
+                    Command::Sync(a) => sync::run(&a, &ctx),
+                    Command::Snapshot(a) => snapshot::run(&a, &ctx),
+                    Command::Stub(StubCommand::Check(a)) => stub::run(&a, ctx.out),
+                    Command::Man(a) => man::run(&a, ctx.out),
+                    Command::Completions(a) => man::completions(&a, ctx.out),
+                },
+            )
         }),
     };
     (out, outcome)
+}
+
+/// `outcome`, after printing what the context gathered for the user while the command ran.
+fn shown_after(ctx: &Ctx, outcome: Outcome) -> Outcome {
+    for notice in ctx.take_notices() {
+        notice.show(&ctx.out);
+    }
+    outcome
 }
 
 /// `git-archive-restore`'s dispatch: the restore command alone.
@@ -95,6 +110,7 @@ pub fn run_restore(
     };
     (
         out,
-        Ctx::new(global.store.as_deref(), out).and_then(|ctx| restore::run(args, &ctx)),
+        Ctx::new(global.store.as_deref(), out)
+            .and_then(|ctx| shown_after(&ctx, restore::run(args, &ctx))),
     )
 }
