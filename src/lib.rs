@@ -78,6 +78,22 @@ pub fn restore_entry() -> i32 {
     guarded(out, || commands::run_restore(&cli.global, &cli.args))
 }
 
+/// Entry point of `git-tombstone-hook` (what the hook shims run): returns the process exit
+/// code.
+pub fn hook_entry() -> i32 {
+    let cli = match cli::HookCli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return output::Output::clap_error(&e),
+    };
+    // Only the hooks, so a commit starts a binary that holds what a hook needs (measured:
+    // 0.5 ms of a 2.2 ms hook run was the whole CLI's start-up).
+    let out = output::Output {
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+    };
+    guarded(out, || commands::run_hook(&cli.global, &cli.args))
+}
+
 /// Run a command; a panic (a bug) ends as an internal error (exit 3) reported like any other
 /// error, never as a crash with exit 101. Worker threads catch their own panics the same way.
 fn guarded(out: output::Output, run: impl FnOnce() -> (output::Output, error::Outcome)) -> i32 {

@@ -99,6 +99,19 @@ fn shown_after(ctx: &Ctx, outcome: Outcome) -> Outcome {
     outcome
 }
 
+/// `git-tombstone-hook`'s dispatch: the hooks alone.
+pub fn run_hook(global: &crate::cli::Global, args: &crate::cli::HookArgs) -> (Output, Outcome) {
+    let out = Output {
+        json: global.json,
+        quiet: global.quiet,
+    };
+    (
+        out,
+        Ctx::new(global.store.as_deref(), out)
+            .and_then(|ctx| shown_after(&ctx, hook::run(args, &ctx))),
+    )
+}
+
 /// `git-archive-restore`'s dispatch: the restore command alone.
 pub fn run_restore(
     global: &crate::cli::Global,

@@ -112,7 +112,7 @@ fn sql_lives_only_in_the_store() {
 #[test]
 fn only_the_cli_prints() {
     // Operations return what happened (summaries, reports, `Notice`s); the verbs in
-XX
+    // src/commands/ print it, through the output sink the context carries.
     let offenders: Vec<String> = lines()
         .into_iter()
         .filter(|(rel, _, line)| {

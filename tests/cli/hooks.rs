@@ -1029,3 +1029,48 @@ fn the_hook_keeps_every_index_flag_it_does_not_touch() {
         .expect("fsck");
     assert_ok(&fsck, "git fsck");
 }
+
+// The shims run `git-tombstone-hook` (the hooks alone, a small binary), else fall back to
+// `git tombstone hook`: both capture the deletion the same way.
+#[test]
+fn the_shims_run_the_hook_binary_or_fall_back_to_the_cli() {
+    let hook_bin = bin_dir().join("git-tombstone-hook");
+    assert!(hook_bin.exists(), "cargo builds git-tombstone-hook");
+    for with_hook_binary in [true, false] {
+        let repo = Repo::with_files(&[("a.py", b"x = 1\n")]);
+        assert_ok(&repo.tomb(&["install"]), "install");
+        // A PATH with git and one of our binaries: the hook binary alone (so the commit
+        // succeeds only if the shim runs it), or the CLI alone (the fallback).
+        let only = repo.home.join("only-bin");
+        std::fs::create_dir_all(&only).expect("bin dir");
+        if with_hook_binary {
+            std::os::unix::fs::symlink(&hook_bin, only.join("git-tombstone-hook")).expect("link");
+        } else {
+            std::os::unix::fs::symlink(TOMBSTONE, only.join("git-tombstone")).expect("link");
+        }
+        let git = std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .expect("find git");
+        let git_dir = std::path::Path::new(String::from_utf8_lossy(&git.stdout).trim())
+            .parent()
+            .expect("git's directory")
+            .to_path_buf();
+        let path = std::env::join_paths([only.clone(), git_dir, "/usr/bin".into(), "/bin".into()])
+            .expect("PATH");
+        repo.git(&["rm", "-q", "a.py"]);
+        let out = repo
+            .command("git")
+            .env("PATH", &path)
+            .args(["commit", "-qm", "delete a.py"])
+            .output()
+            .expect("commit");
+        assert_ok(&out, &format!("commit (hook binary: {with_hook_binary})"));
+        assert_eq!(
+            repo.count("SELECT count(*) FROM items"),
+            1,
+            "archived (hook binary: {with_hook_binary})"
+        );
+        assert!(repo.git(&["ls-files"]).contains("a.py.tombstone"));
+    }
+}
