@@ -99,23 +99,11 @@ fn shown_after(ctx: &Ctx, outcome: Outcome) -> Outcome {
     outcome
 }
 
-/// `git-tombstone-hook`'s dispatch: the hooks alone.
-pub fn run_hook(global: &crate::cli::Global, args: &crate::cli::HookArgs) -> (Output, Outcome) {
-    let out = Output {
-        json: global.json,
-        quiet: global.quiet,
-    };
-    (
-        out,
-        Ctx::new(global.store.as_deref(), out)
-            .and_then(|ctx| shown_after(&ctx, hook::run(args, &ctx))),
-    )
-}
-
-/// `git-archive-restore`'s dispatch: the restore command alone.
-pub fn run_restore(
+/// Run one command in a context made from the global options (the one-command binaries:
+/// `git-archive-restore`, `git-tombstone-hook`).
+pub fn with_ctx(
     global: &crate::cli::Global,
-    args: &crate::cli::RestoreArgs,
+    run: impl FnOnce(&Ctx) -> Outcome,
 ) -> (Output, Outcome) {
     let out = Output {
         json: global.json,
@@ -123,7 +111,6 @@ pub fn run_restore(
     };
     (
         out,
-        Ctx::new(global.store.as_deref(), out)
-            .and_then(|ctx| shown_after(&ctx, restore::run(args, &ctx))),
+        Ctx::new(global.store.as_deref(), out).and_then(|ctx| shown_after(&ctx, run(&ctx))),
     )
 }

@@ -219,6 +219,19 @@ pub fn run(
     Ok(report)
 }
 
+/// Run a scan thread's `body`; a panic in it (a bug) becomes an error the writer receives, so
+/// nothing after the lost work is written and the command exits 3 with a clear message.
+fn catching_panics(
+    results: &std::sync::mpsc::SyncSender<Done>,
+    what: &'static str,
+    body: impl FnOnce(),
+) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        let panicked = crate::error::Panicked::from_payload(what, &*payload);
+        let _ = results.send(Err(panicked.into()));
+    }
+}
+
 /// The walker thread: streams the walk's commits to the workers in batches (see [`BATCH`]).
 struct Walker<'a> {
     repo: crate::git::SendableRepo,
@@ -231,14 +244,9 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    /// Walk, catching a panic (a bug) as an error the writer receives.
     fn run(self) {
-        let on_panic = self.results.clone();
-        let walked_all = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.walk()));
-        if let Err(payload) = walked_all {
-            let panicked = crate::error::Panicked::from_payload("the history walk", &*payload);
-            let _ = on_panic.send(Err(panicked.into()));
-        }
+        let results = self.results.clone();
+        catching_panics(&results, "the history walk", || self.walk());
     }
 
     fn walk(self) {
@@ -304,15 +312,9 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    /// Work, catching a panic (a bug) as an error the writer receives, so nothing after the
-    /// lost batch is written and the command exits 3 with a clear message.
     fn run(self) {
-        let on_panic = self.results.clone();
-        let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.work()));
-        if let Err(payload) = worked {
-            let panicked = crate::error::Panicked::from_payload("a scan worker", &*payload);
-            let _ = on_panic.send(Err(panicked.into()));
-        }
+        let results = self.results.clone();
+        catching_panics(&results, "a scan worker", || self.work());
     }
 
     fn work(self) {

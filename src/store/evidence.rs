@@ -203,40 +203,87 @@ pub struct Finding {
     pub problem: String,
 }
 
-/// Check the chain in `evidence.jsonl` and that it matches the database line for line.
+/// Check the chain in `evidence.jsonl` and that it matches the database line for line. The
+/// file and the table are read one line at a time (a log may hold millions of lines).
 pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<Finding>, StoreError> {
+    use std::io::BufRead;
     let path = dir.join(FILE);
-    let text = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => Some(std::io::BufReader::new(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io_err(&path)(e)),
     };
     let mut stmt = conn.prepare("SELECT seq, line FROM evidence ORDER BY seq")?;
-    let db: Vec<(i64, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    Ok(verify_text(&text, Some(&db)))
+    let mut rows = stmt.query([])?;
+    let mut chain = Chain::default();
+    let mut db_count = 0i64;
+    let mut raw = Vec::new();
+    let mut incomplete = false;
+    while let Some(reader) = file.as_mut() {
+        raw.clear();
+        if reader.read_until(b'\n', &mut raw).map_err(io_err(&path))? == 0 {
+            break;
+        }
+        if raw.last() == Some(&b'\n') {
+            raw.pop();
+        } else {
+            incomplete = true;
+        }
+        let db = match rows.next()? {
+            Some(r) => {
+                db_count += 1;
+                Some((r.get(0)?, r.get(1)?))
+            }
+            None => None,
+        };
+        chain.line(&raw, Some(db.as_ref()));
+    }
+    while rows.next()?.is_some() {
+        db_count += 1;
+    }
+    Ok(chain.finish(Some(db_count), incomplete))
 }
 
 /// Check the chain of a log's bytes; with `db`, also that each line is the database's record.
 pub fn verify_text(text: &[u8], db: Option<&[(i64, String)]>) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mut prev = GENESIS.to_owned();
-    let mut count = 0i64;
+    let mut chain = Chain::default();
     let body = text.strip_suffix(b"\n").unwrap_or(text);
-    if !text.is_empty() && !text.ends_with(b"\n") {
-        findings.push(Finding {
-            line: body.split(|&b| b == b'\n').count() as i64,
-            problem: "the last line is incomplete (no newline)".into(),
-        });
-    }
     for (i, raw) in body
         .split(|&b| b == b'\n')
         .enumerate()
         .filter(|_| !text.is_empty())
     {
-        let n = i as i64 + 1;
-        count = n;
+        chain.line(raw, db.map(|db| db.get(i)));
+    }
+    let incomplete = !text.is_empty() && !text.ends_with(b"\n");
+    chain.finish(db.map(|db| db.len() as i64), incomplete)
+}
+
+/// The hash chain, checked one line at a time.
+struct Chain {
+    findings: Vec<Finding>,
+    /// The SHA-256 of the previous line (the genesis value before the first).
+    prev: String,
+    /// Lines seen.
+    count: i64,
+}
+
+impl Default for Chain {
+    fn default() -> Chain {
+        Chain {
+            findings: Vec::new(),
+            prev: GENESIS.to_owned(),
+            count: 0,
+        }
+    }
+}
+
+impl Chain {
+    /// Check the next line: its seq and prev; with `db` (`Some`), also that it is the
+    /// database's record at that position (`Some(None)`: the database has no such line).
+    fn line(&mut self, raw: &[u8], db: Option<Option<&(i64, String)>>) {
+        self.count += 1;
+        let n = self.count;
         let line = String::from_utf8_lossy(raw);
         let parsed: Option<serde_json::Value> = serde_json::from_str(&line).ok();
         let seq = parsed
@@ -247,6 +294,7 @@ pub fn verify_text(text: &[u8], db: Option<&[(i64, String)]>) -> Vec<Finding> {
             .as_ref()
             .and_then(|v| v.get("prev"))
             .and_then(|s| s.as_str());
+        let findings = &mut self.findings;
         match (seq, line_prev) {
             (None, _) | (_, None) => findings.push(Finding {
                 line: n,
@@ -261,7 +309,7 @@ pub fn verify_text(text: &[u8], db: Option<&[(i64, String)]>) -> Vec<Finding> {
                         ),
                     });
                 }
-                if p != prev {
+                if p != self.prev {
                     findings.push(Finding {
                         line: n,
                         problem:
@@ -271,7 +319,7 @@ pub fn verify_text(text: &[u8], db: Option<&[(i64, String)]>) -> Vec<Finding> {
                 }
             }
         }
-        match db.map(|db| db.get(i)) {
+        match db {
             None => {}
             Some(Some((_, db_line))) if db_line.as_bytes() == raw => {}
             Some(Some((s, _))) => findings.push(Finding {
@@ -283,21 +331,34 @@ pub fn verify_text(text: &[u8], db: Option<&[(i64, String)]>) -> Vec<Finding> {
                 problem: "not in the database".into(),
             }),
         }
-        prev = sha256_hex(raw);
+        self.prev = sha256_hex(raw);
     }
-    let db = db.unwrap_or_default();
-    if (db.len() as i64) > count {
-        findings.push(Finding {
-            line: count + 1,
-            problem: format!(
-                "the database has {} evidence lines but the log has {count}: lines {}..={} are missing from {FILE}",
-                db.len(),
-                count + 1,
-                db.len()
-            ),
-        });
+
+    /// The findings, given how many lines the database has (when compared) and whether the
+    /// last line lacked its newline.
+    fn finish(mut self, db_count: Option<i64>, incomplete: bool) -> Vec<Finding> {
+        let count = self.count;
+        if incomplete {
+            self.findings.insert(
+                0,
+                Finding {
+                    line: count,
+                    problem: "the last line is incomplete (no newline)".into(),
+                },
+            );
+        }
+        let db_count = db_count.unwrap_or_default();
+        if db_count > count {
+            self.findings.push(Finding {
+                line: count + 1,
+                problem: format!(
+                    "the database has {db_count} evidence lines but the log has {count}: lines {}..={db_count} are missing from {FILE}",
+                    count + 1,
+                ),
+            });
+        }
+        self.findings
     }
-    findings
 }
 
 /// The digest (SHA-256 of the line) and the line itself for `seq`.

@@ -189,8 +189,10 @@ pub fn gzip_bytes(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     enc.finish()
 }
 
-/// Compare the stream files with the table: the problems found, as `(file, problem)`.
+/// Compare the stream files with the table: the problems found, as `(file, problem)`. Both
+/// sides are read one line at a time (a stream may hold millions of lines).
 pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<(String, String)>, StoreError> {
+    use std::io::BufRead;
     let mut problems = Vec::new();
     for stream in STREAMS {
         let path = file(dir, stream);
@@ -198,32 +200,51 @@ pub fn verify(conn: &Connection, dir: &Path) -> Result<Vec<(String, String)>, St
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let expected = lines(conn, stream, 0)?;
-        let text = match std::fs::read(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        let mut found = match std::fs::File::open(&path) {
+            Ok(f) => Some(std::io::BufReader::new(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io_err(&path)(e)),
         };
-        let text = String::from_utf8_lossy(&text);
-        let found: Vec<&str> = text.lines().collect();
-        if found.len() != expected.len() {
+        // The file's next line, without its newline (`None` at the end).
+        let mut buf = Vec::new();
+        let mut next_found = |buf: &mut Vec<u8>| -> std::io::Result<bool> {
+            buf.clear();
+            match found.as_mut() {
+                None => Ok(false),
+                Some(r) => {
+                    let n = r.read_until(b'\n', buf)?;
+                    if buf.last() == Some(&b'\n') {
+                        buf.pop();
+                    }
+                    Ok(n > 0)
+                }
+            }
+        };
+        let (mut expected, mut lines_found) = (0usize, 0usize);
+        let mut first_diff: Option<usize> = None;
+        for_each_line(conn, stream, 0, |_, line| {
+            expected += 1;
+            if next_found(&mut buf)? {
+                lines_found += 1;
+                if first_diff.is_none() && String::from_utf8_lossy(&buf) != line {
+                    first_diff = Some(expected);
+                }
+            }
+            Ok(())
+        })?;
+        while next_found(&mut buf).map_err(io_err(&path))? {
+            lines_found += 1;
+        }
+        if lines_found != expected {
             problems.push((
                 name.clone(),
-                format!(
-                    "has {} lines where the store records {} events",
-                    found.len(),
-                    expected.len()
-                ),
+                format!("has {lines_found} lines where the store records {expected} events"),
             ));
         }
-        if let Some(i) = found
-            .iter()
-            .zip(&expected)
-            .position(|(f, (_, e))| *f != e.as_str())
-        {
+        if let Some(line) = first_diff {
             problems.push((
                 name,
-                format!("line {} differs from the store's record of it", i + 1),
+                format!("line {line} differs from the store's record of it"),
             ));
         }
     }
