@@ -242,9 +242,18 @@ pub struct CompactArgs {
 /// deltas first; copies only what DEST lacks, verified by SHA-256.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The central store (default: ~/.tombstone/projects)
+    /// The central store (default: ~/.tombstone/projects; with --catalog alone, none)
     #[arg(value_name = "DEST")]
     pub dest: Option<PathBuf>,
+    /// Also index the store in this PostgreSQL catalog (a libpq address:
+    /// postgresql://USER@HOST:PORT/DB, the password from PGPASSWORD or ~/.pgpass)
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        env = "GIT_TOMBSTONE_CATALOG",
+        hide_env_values = true
+    )]
+    pub catalog: Option<String>,
     /// Say what would be copied or removed; write nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -416,8 +425,11 @@ pub struct ListArgs {
     /// List the central store at DIR across projects
     #[arg(long, value_name = "DIR")]
     pub database: Option<PathBuf>,
+    /// List the PostgreSQL catalog across projects (a libpq address, as `sync --catalog`)
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "database")]
+    pub catalog: Option<String>,
     /// List the live files of the snapshots (active rows: not deleted, not superseded)
-    #[arg(long, conflicts_with_all = ["global", "database"])]
+    #[arg(long, conflicts_with_all = ["global", "database", "catalog"])]
     pub live: bool,
 }
 

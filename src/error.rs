@@ -149,6 +149,12 @@ impl From<crate::interchange::InterchangeError> for Error {
     }
 }
 
+impl From<crate::store::catalog::CatalogError> for Error {
+    fn from(e: crate::store::catalog::CatalogError) -> Self {
+        Error::Command(CommandError::Catalog(e))
+    }
+}
+
 impl From<crate::snapshot::SnapshotError> for Error {
     fn from(e: crate::snapshot::SnapshotError) -> Self {
         match e {
@@ -317,6 +323,9 @@ pub enum CommandError {
     Interchange(crate::interchange::InterchangeError),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Catalog(#[from] crate::store::catalog::CatalogError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Worktree(#[from] crate::worktree::WorktreeError),
     #[error("the store directory {dir} is inside the work tree")]
     #[diagnostic(
@@ -374,6 +383,7 @@ impl CommandError {
             CommandError::Publish(e) => e.kind(),
             CommandError::Governance(e) => e.kind(),
             CommandError::Interchange(e) => e.kind(),
+            CommandError::Catalog(e) => e.kind(),
             CommandError::Worktree(e) => e.kind(),
         }
     }

@@ -9,6 +9,9 @@ use crate::{clock, policy};
 
 /// Run `list`.
 pub fn run(args: &ListArgs, ctx: &Ctx) -> Outcome {
+    if let Some(address) = &args.catalog {
+        return from_catalog(args, ctx, address);
+    }
     if args.global || args.database.is_some() {
         return global(args, ctx);
     }
@@ -98,8 +101,30 @@ fn global(args: &ListArgs, ctx: &Ctx) -> Outcome {
         Some(d) => ctx.cwd.join(d),
         None => crate::interchange::sync::default_dest()?,
     };
+    let items = crate::interchange::sync::read_items(&root)?;
+    show_global(args, ctx, items, &root.display().to_string())
+}
+
+/// `list --catalog ADDRESS`: the PostgreSQL catalog, across projects.
+fn from_catalog(args: &ListArgs, ctx: &Ctx, address: &str) -> Outcome {
+    let mut catalog = crate::store::catalog::Catalog::connect(address)?;
+    let items = catalog
+        .items()?
+        .into_iter()
+        .map(crate::interchange::sync::GlobalItem::from)
+        .collect();
+    let target = catalog.target().to_owned();
+    show_global(args, ctx, items, &target)
+}
+
+/// The central store's items that match the filters, across projects.
+fn show_global(
+    args: &ListArgs,
+    ctx: &Ctx,
+    mut items: Vec<crate::interchange::sync::GlobalItem>,
+    source: &str,
+) -> Outcome {
     let matcher = path_matcher(args)?;
-    let mut items = crate::interchange::sync::read_items(&root)?;
     items.retain(|i| {
         args.category.as_ref().is_none_or(|c| *c == i.category)
             && args.state.as_ref().is_none_or(|s| *s == i.state)
@@ -128,8 +153,7 @@ fn global(args: &ListArgs, ctx: &Ctx) -> Outcome {
         })
         .collect();
     if items.is_empty() {
-        ctx.out
-            .text(&format!("no archived items under {}", root.display()));
+        ctx.out.text(&format!("no archived items in {source}"));
     } else {
         ctx.out
             .table(&["PROJECT", "HOST", "ID", "STATE", "SIZE", "PATH"], &rows);

@@ -5,17 +5,31 @@ use crate::commands::Ctx;
 use crate::error::Outcome;
 use crate::interchange::{export, sync};
 
-/// Run `sync`.
+/// Run `sync`: into the central store's directory, and with `--catalog` into the PostgreSQL
+/// catalog (the directory only when named, then).
 pub fn run(args: &SyncArgs, ctx: &Ctx) -> Outcome {
-    let dest = match &args.dest {
-        Some(d) => ctx.cwd.join(d),
-        None => sync::default_dest()?,
-    };
     let Some(mut store) = ctx.existing_store_writable()? else {
         ctx.out.text("no store yet: nothing to sync");
         return Ok(0);
     };
     let read_only = args.dry_run || args.status;
+    if let Some(address) = &args.catalog {
+        if read_only {
+            return Err(crate::error::CommandError::Invalid {
+                what: "sync".into(),
+                why: "--dry-run and --status compare files; they do not apply to --catalog".into(),
+            }
+            .into());
+        }
+        sync_catalog(ctx, &store, address)?;
+        if args.dest.is_none() {
+            return Ok(0);
+        }
+    }
+    let dest = match &args.dest {
+        Some(d) => ctx.cwd.join(d),
+        None => sync::default_dest()?,
+    };
     if !read_only {
         let opts = export::Options {
             content: export::ContentEncoding::Raw,
@@ -48,4 +62,33 @@ pub fn run(args: &SyncArgs, ctx: &Ctx) -> Outcome {
         done.project_root, done.copied, done.removed, done.up_to_date, id.namespace, id.project
     ));
     Ok(0)
+}
+
+/// Upsert the store into the catalog at `address` (one transaction) and say what changed.
+fn sync_catalog(
+    ctx: &Ctx,
+    store: &crate::store::Store,
+    address: &str,
+) -> Result<(), crate::error::Error> {
+    let mut catalog = crate::store::catalog::Catalog::connect(address)?;
+    let id = ctx.project();
+    let slug = id.slug();
+    let host = crate::project::hostname();
+    let store_id = store.id()?;
+    let done = catalog.upsert(
+        store.conn(),
+        &crate::store::catalog::Project {
+            repo: &slug,
+            namespace: &id.namespace,
+            project: &id.project,
+            hostname: &host,
+            store_id: &store_id,
+        },
+    )?;
+    ctx.out.json(&done);
+    ctx.out.text(&format!(
+        "{}: {} item(s), {} evidence line(s), {} tombstone event(s) new or changed ({slug})",
+        done.catalog, done.items, done.evidence, done.tombstone_events
+    ));
+    Ok(())
 }

@@ -170,6 +170,26 @@ pub struct GlobalItem {
     change_seq: i64,
 }
 
+impl From<crate::store::catalog::CatalogItem> for GlobalItem {
+    fn from(i: crate::store::catalog::CatalogItem) -> GlobalItem {
+        GlobalItem {
+            date: Some(i.archived_at.get(..10).unwrap_or_default().to_owned()),
+            hostname: Some(i.hostname),
+            namespace: Some(i.namespace),
+            project: Some(i.project),
+            id: i.id,
+            path: i.path,
+            state: i.state,
+            category: i.category,
+            size: i.size,
+            sha256: i.sha256,
+            archived_at: i.archived_at,
+            removed_in_commit: i.removed_in_commit,
+            change_seq: 0,
+        }
+    }
+}
+
 /// (hostname, namespace, project, id): one item of one project.
 type ItemKey = (Option<String>, Option<String>, Option<String>, String);
 

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod catalog;
 pub mod checkpoints;
 pub mod evidence;
 pub mod exports;

@@ -129,6 +129,7 @@ fn one_of_each() -> Vec<git_tombstone::error::Error> {
     use git_tombstone::hooks::install::InstallError as Inst;
     use git_tombstone::interchange::InterchangeError as X;
     use git_tombstone::publish::PublishError as P;
+    use git_tombstone::store::catalog::CatalogError as Cat;
     use git_tombstone::store::StoreError as S;
     use git_tombstone::worktree::WorktreeError as W;
     let s = || String::from("x");
@@ -318,6 +319,12 @@ fn one_of_each() -> Vec<git_tombstone::error::Error> {
         C::Interchange(X::Parquet(parquet::errors::ParquetError::General(s()))),
         C::Interchange(X::Arrow(arrow::error::ArrowError::ComputeError(s()))),
         C::Interchange(X::Store(store())),
+        C::Catalog(Cat::Address { why: s() }),
+        C::Catalog(Cat::Failed {
+            target: s(),
+            context: s(),
+            source: Box::new(io()),
+        }),
         C::Worktree(W::Refused {
             path: s(),
             why: s(),

@@ -7,6 +7,7 @@ mod action_install;
 mod analytics;
 mod architecture;
 mod archive;
+mod catalog;
 mod ci;
 mod crash;
 mod docs;
