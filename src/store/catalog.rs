@@ -49,6 +49,12 @@ pub enum CatalogError {
     },
 }
 
+impl From<super::StoreError> for CatalogError {
+    fn from(e: super::StoreError) -> Self {
+        failed("(the local store)", "reading the store", e)
+    }
+}
+
 impl CatalogError {
     /// What kind of failure this is (see [`crate::error::Kind`]).
     pub fn kind(&self) -> crate::error::Kind {
@@ -245,17 +251,7 @@ impl Catalog {
             let target = target.clone();
             move |e: postgres::Error| failed(&target, context, e)
         };
-        let store_err = |e: super::StoreError| failed(&self.target, "reading the store", e);
-        let all = items::list(conn, &items::Filter::default()).map_err(store_err)?;
-        let lines = evidence::lines_from(conn, 1).map_err(store_err)?;
-        let mut events = Vec::new();
-        for stream in streams::STREAMS {
-            streams::for_each_line(conn, stream, 0, |seq, line| {
-                events.push((stream, seq, line.to_owned()));
-                Ok(())
-            })
-            .map_err(store_err)?;
-        }
+        let store_err = |e: super::StoreError| failed(&target, "reading the store", e);
         let mut tx = self.client.transaction().map_err(err("starting a sync"))?;
         tx.execute(
             "INSERT INTO project (repo, namespace, project, hostname, store_id)
@@ -272,20 +268,48 @@ impl Catalog {
         )
         .map_err(err("recording the project"))?;
         let mut done = Upserted {
-            catalog: self.target.clone(),
+            catalog: target.clone(),
             ..Upserted::default()
         };
-        for chunk in all.chunks(BATCH) {
+        // Items change state (bound, held, restored, purged): every one is offered, a chunk at
+        // a time, and only the changed are written.
+        items::for_each_chunk(conn, BATCH, &mut |chunk| -> Result<(), CatalogError> {
             done.items +=
                 upsert_items(&mut tx, project.repo, chunk).map_err(err("upserting items"))?;
-        }
+            Ok(())
+        })?;
+        // Evidence lines and tombstone events are only ever appended: the ones after the last
+        // the catalog has.
+        let last: i64 = tx
+            .query_one(
+                "SELECT COALESCE(max(seq), 0) FROM evidence WHERE repo = $1 AND store_id = $2",
+                &[&project.repo, &project.store_id],
+            )
+            .map_err(err("reading the catalog"))?
+            .get(0);
+        let lines = evidence::lines_from(conn, last + 1).map_err(store_err)?;
         for chunk in lines.chunks(BATCH) {
             done.evidence += upsert_evidence(&mut tx, project, chunk)
                 .map_err(err("upserting evidence digests"))?;
         }
-        for chunk in events.chunks(BATCH) {
-            done.tombstone_events += upsert_events(&mut tx, project.repo, chunk)
-                .map_err(err("upserting tombstone events"))?;
+        for stream in streams::STREAMS {
+            let last: i64 = tx
+                .query_one(
+                    "SELECT COALESCE(max(seq), 0) FROM tombstone_event WHERE repo = $1 AND stream = $2",
+                    &[&project.repo, &stream],
+                )
+                .map_err(err("reading the catalog"))?
+                .get(0);
+            let mut events = Vec::new();
+            streams::for_each_line(conn, stream, last, |seq, line| {
+                events.push((stream, seq, line.to_owned()));
+                Ok(())
+            })
+            .map_err(store_err)?;
+            for chunk in events.chunks(BATCH) {
+                done.tombstone_events += upsert_events(&mut tx, project.repo, chunk)
+                    .map_err(err("upserting tombstone events"))?;
+            }
         }
         crate::failpoint::hit("catalog:before-commit");
         tx.commit().map_err(err("committing the sync"))?;

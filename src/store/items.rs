@@ -267,6 +267,32 @@ pub fn list(conn: &Connection, filter: &Filter) -> Result<Vec<Item>, StoreError>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Every item, `chunk` at a time, in id order: the rows are read as `f` goes, so a store of
+/// millions of items is never held in memory whole.
+pub fn for_each_chunk<E: From<StoreError>>(
+    conn: &Connection,
+    chunk: usize,
+    f: &mut dyn FnMut(&[Item]) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256 ORDER BY i.id"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(StoreError::from)?;
+    let mut rows = stmt.query([]).map_err(StoreError::from)?;
+    let mut buf = Vec::with_capacity(chunk);
+    while let Some(row) = rows.next().map_err(StoreError::from)? {
+        buf.push(from_row(row).map_err(StoreError::from)?);
+        if buf.len() == chunk {
+            f(&buf)?;
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        f(&buf)?;
+    }
+    Ok(())
+}
+
 /// Items still `pending`, in path order.
 pub fn pending(conn: &Connection) -> Result<Vec<Item>, StoreError> {
     list(
