@@ -242,7 +242,7 @@ pub struct CompactArgs {
 /// deltas first; copies only what DEST lacks, verified by SHA-256.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The central store (default: ~/.tombstone/projects; with --catalog alone, none)
+    /// The central store (default: ~/.tombstone/projects)
     #[arg(value_name = "DEST")]
     pub dest: Option<PathBuf>,
     /// Also index the store in this PostgreSQL catalog (a libpq address:

@@ -5,27 +5,14 @@ use crate::commands::Ctx;
 use crate::error::Outcome;
 use crate::interchange::{export, sync};
 
-/// Run `sync`: into the central store's directory, and with `--catalog` into the PostgreSQL
-/// catalog (the directory only when named, then).
+/// Run `sync`: into the central store's directory, and with `--catalog` (or
+/// `GIT_TOMBSTONE_CATALOG`) into the PostgreSQL catalog too.
 pub fn run(args: &SyncArgs, ctx: &Ctx) -> Outcome {
     let Some(mut store) = ctx.existing_store_writable()? else {
         ctx.out.text("no store yet: nothing to sync");
         return Ok(0);
     };
     let read_only = args.dry_run || args.status;
-    if let Some(address) = &args.catalog {
-        if read_only {
-            return Err(crate::error::CommandError::Invalid {
-                what: "sync".into(),
-                why: "--dry-run and --status compare files; they do not apply to --catalog".into(),
-            }
-            .into());
-        }
-        sync_catalog(ctx, &store, address)?;
-        if args.dest.is_none() {
-            return Ok(0);
-        }
-    }
     let dest = match &args.dest {
         Some(d) => ctx.cwd.join(d),
         None => sync::default_dest()?,
@@ -61,6 +48,15 @@ pub fn run(args: &SyncArgs, ctx: &Ctx) -> Outcome {
         "{}: {} to copy, {} to remove, {} up to date ({}/{})",
         done.project_root, done.copied, done.removed, done.up_to_date, id.namespace, id.project
     ));
+    // The catalog after the files, so it has this sync's export line too.
+    if let Some(address) = &args.catalog {
+        if read_only {
+            ctx.out
+                .note("--dry-run and --status compare files: the catalog is not touched");
+        } else {
+            sync_catalog(ctx, &store, address)?;
+        }
+    }
     Ok(0)
 }
 

@@ -68,6 +68,14 @@ fn sync(repo: &Repo, address: &str) -> Output {
     repo.tomb(&["--json", "sync", "--catalog", address])
 }
 
+/// The catalog's line of `sync --json` (the files' report comes first).
+fn upserted(out: &Output) -> serde_json::Value {
+    json_lines(out)
+        .into_iter()
+        .find(|l| l.get("catalog").is_some())
+        .expect("a catalog line")
+}
+
 #[test]
 fn sync_upserts_once_and_the_runbook_queries_run_across_projects() {
     let (db, address) = database("runbook");
@@ -76,7 +84,7 @@ fn sync_upserts_once_and_the_runbook_queries_run_across_projects() {
     for repo in [&alpha, &beta] {
         let out = sync(repo, &address);
         assert_ok(&out, "sync --catalog");
-        let done = &json_lines(&out)[0];
+        let done = &upserted(&out);
         assert!(done["items"].as_u64().unwrap_or(0) > 0, "{done}");
     }
     assert_eq!(psql(&db, "SELECT count(*) FROM item"), "3");
@@ -90,7 +98,7 @@ fn sync_upserts_once_and_the_runbook_queries_run_across_projects() {
     // Again: nothing new, nothing doubled.
     let out = sync(&alpha, &address);
     assert_ok(&out, "second sync");
-    let done = &json_lines(&out)[0];
+    let done = &upserted(&out);
     assert_eq!(done["items"], 0, "{done}");
     assert_eq!(done["evidence"], 0, "{done}");
     assert_eq!(psql(&db, "SELECT count(*) FROM item"), "3");
