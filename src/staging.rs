@@ -40,8 +40,9 @@ pub enum Present {
 pub struct StubPlan {
     /// Files that leave the index with the tombstones, and the work tree after them.
     removals: Vec<Vec<u8>>,
-    /// Tombstones to write into the work tree, with whether their location was free.
-    writes: Vec<(Rendered, bool)>,
+    /// The tombstones to write into the work tree (indexes into `staged`), with whether their
+    /// location was free.
+    writes: Vec<(usize, bool)>,
     staged: Vec<Staged>,
     notices: Vec<Notice>,
     next: AtomicUsize,
@@ -55,7 +56,7 @@ impl StubPlan {
         worktree: &Worktree,
         tombstones: Vec<Rendered>,
         removals: Vec<Vec<u8>>,
-        present: Present,
+        present_policy: Present,
         what: &str,
     ) -> Result<StubPlan, Error> {
         let locations: Vec<&[u8]> = tombstones.iter().map(|(l, _)| l.as_slice()).collect();
@@ -64,44 +65,54 @@ impl StubPlan {
             .iter()
             .map(|path| Staged::Remove { path: path.clone() })
             .collect();
-        let mut writes = Vec::new();
-        let mut notices = Vec::new();
-        let mut cleaned: HashSet<Vec<u8>> = HashSet::new();
         let removed: HashSet<&[u8]> = removals.iter().map(Vec::as_slice).collect();
+        // What stands at each location now (a removed file no longer counts).
+        let mut present = Vec::with_capacity(tombstones.len());
         for (location, bytes) in tombstones {
+            let file =
+                worktree.file_type(&location).is_some() && !removed.contains(location.as_slice());
             // (git clears `SKIP_WORKTREE` where a file is present, so only an absent one is
             // skipped.)
-            let file = worktree
-                .file_type(&location)
-                .filter(|_| !removed.contains(location.as_slice()));
-            let skip_worktree = outside.contains(&location) && file.is_none();
-            if skip_worktree {
-                // In the index only.
-            } else if parent_blocked(worktree, &location) {
-                notices.push(Notice::Warning(format!(
-                    "{}: a directory on the way is a symbolic link or a file; the commit records its {what}, the work tree is left alone",
-                    shown(&location)
-                )));
-            } else if file.is_some() && present == Present::Keep {
-                notices.push(Notice::Warning(format!(
-                    "kept your work tree copy of {}; the commit records its {what}",
-                    shown(&location)
-                )));
-            } else {
-                // Leftovers of a killed run, once per directory (a commit may delete thousands
-                // of files in one directory).
-                let dir = &location[..location.iter().rposition(|&b| b == b'/').unwrap_or(0)];
-                if cleaned.insert(dir.to_vec()) {
-                    worktree.clean_tmp(&location);
-                }
-                writes.push(((location.clone(), bytes.clone()), file.is_none()));
-            }
+            let skip_worktree = outside.contains(&location) && !file;
+            present.push((staged.len(), file, skip_worktree));
             staged.push(Staged::File {
                 path: location,
                 bytes,
                 mode: "100644",
                 skip_worktree,
             });
+        }
+        let mut writes = Vec::new();
+        let mut notices = Vec::new();
+        // Whether each directory on the way is blocked (a link or a file), decided once per
+        // directory: a commit may delete thousands of files in one.
+        let mut blocked: std::collections::HashMap<&[u8], bool> = Default::default();
+        let mut cleaned: HashSet<&[u8]> = HashSet::new();
+        for (i, file, skip_worktree) in present {
+            let location = staged[i].path();
+            let dir = &location[..location.iter().rposition(|&b| b == b'/').unwrap_or(0)];
+            if skip_worktree {
+                // In the index only.
+            } else if *blocked
+                .entry(dir)
+                .or_insert_with(|| parent_blocked(worktree, location))
+            {
+                notices.push(Notice::Warning(format!(
+                    "{}: a directory on the way is a symbolic link or a file; the commit records its {what}, the work tree is left alone",
+                    shown(location)
+                )));
+            } else if file && present_policy == Present::Keep {
+                notices.push(Notice::Warning(format!(
+                    "kept your work tree copy of {}; the commit records its {what}",
+                    shown(location)
+                )));
+            } else {
+                // Leftovers of a killed run, once per directory written to.
+                if cleaned.insert(dir) {
+                    worktree.clean_tmp(location);
+                }
+                writes.push((i, !file));
+            }
         }
         Ok(StubPlan {
             removals,
@@ -133,8 +144,16 @@ impl StubPlan {
     pub fn write(&self, worktree: &Worktree, durability: Durability) -> Result<(), Error> {
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(((location, bytes), _)) = self.writes.get(i) else {
+            let Some(&(at, _)) = self.writes.get(i) else {
                 return Ok(());
+            };
+            let Staged::File {
+                path: location,
+                bytes,
+                ..
+            } = &self.staged[at]
+            else {
+                continue;
             };
             worktree
                 .write(location, bytes, Kind::File(0o644), durability)
@@ -145,9 +164,9 @@ impl StubPlan {
     /// Remove every tombstone written where nothing stood (a file a tombstone replaced stays
     /// replaced: the store holds its content, and a rerun finishes the staging).
     pub fn undo(&self, worktree: &Worktree) {
-        for ((location, _), fresh) in &self.writes {
-            if *fresh {
-                let _ = worktree.remove(location);
+        for &(at, fresh) in &self.writes {
+            if fresh {
+                let _ = worktree.remove(self.staged[at].path());
             }
         }
     }

@@ -40,7 +40,8 @@ pub enum Staged {
 }
 
 impl Staged {
-    fn path(&self) -> &[u8] {
+    /// The path the change is at.
+    pub fn path(&self) -> &[u8] {
         match self {
             Staged::File { path, .. } | Staged::Remove { path } => path,
         }
@@ -524,9 +525,12 @@ impl Repo {
             .spawn()
             .map_err(|e| failed(e.to_string()))?;
         // Input is written on its own thread while the output is read, so neither pipe can
-        // fill up and block the other.
-        let input = child.stdin.take();
+        // fill up and block the other (no thread when there is no input).
+        let input = child.stdin.take().filter(|_| !stdin.is_empty());
         let (written, out) = std::thread::scope(|scope| {
+            if input.is_none() {
+                return (Ok(Ok(())), child.wait_with_output());
+            }
             let writer = scope.spawn(move || match input {
                 Some(mut input) => input.write_all(stdin),
                 None => Ok(()),
