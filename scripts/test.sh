@@ -8,7 +8,8 @@
 #     touched (PEP 668);
 #   - .venv-duckdb2 with requirements-duckdb2.txt (the DuckDB 2.x the docs are checked against);
 #   - .venv/bin first on PATH, so the tests run the venv's python3, pre-commit and zizmor;
-#   - a throwaway PostgreSQL server (scripts/postgres.sh) for the catalog tests.
+#   - a throwaway PostgreSQL server (scripts/postgres.sh) for the catalog tests, and a Garage
+#     S3-compatible store (scripts/garage.sh; built once into ~/.cargo/bin) for the S3 tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-test-deps.sh
@@ -34,10 +35,14 @@ fi
 export PATH="$venv/bin:$PATH"
 export VIRTUAL_ENV="$venv"
 echo "test.sh: python $("$venv/bin/python3" -c 'import duckdb, pyarrow, sys; print(sys.version.split()[0], "duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__)'), duckdb $("$venv2/bin/python3" -c 'import duckdb; print(duckdb.__version__)') in .venv-duckdb2, $(pre-commit --version), zizmor $(zizmor --version | awk '{print $2}')"
-# A throwaway PostgreSQL server for the catalog tests (tests/cli/catalog.rs), stopped on exit.
+# A throwaway PostgreSQL server for the catalog tests (tests/cli/catalog.rs) and a Garage
+# object store for the S3 tests (tests/cli/bucket.rs), both stopped on exit.
 pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/tombstone-pg.XXXXXX")
-trap 'bash scripts/postgres.sh stop "$pg_dir"' EXIT
+s3_dir=$(mktemp -d "${TMPDIR:-/tmp}/tombstone-s3.XXXXXX")
+trap 'bash scripts/postgres.sh stop "$pg_dir"; bash scripts/garage.sh stop "$s3_dir"' EXIT
 bash scripts/postgres.sh start "$pg_dir" >/dev/null
+bash scripts/garage.sh start "$s3_dir" >/dev/null
 pg_port=$(cat "$pg_dir/port")
 export GIT_TOMBSTONE_TEST_PGHOST="$pg_dir" GIT_TOMBSTONE_TEST_PGPORT="$pg_port"
+export GIT_TOMBSTONE_TEST_S3="$s3_dir"
 cargo test --locked "$@"

@@ -233,6 +233,13 @@ pub struct CompactArgs {
     /// Who compacts (default: git `user.name <user.email>`, or GITHUB_ACTOR in CI)
     #[arg(long)]
     pub by: Option<String>,
+    /// Then carry the compaction to this central store (a directory or s3://BUCKET/PREFIX), as
+    /// `sync DEST` does: the merged files are there and registered before any input is removed
+    #[arg(long, value_name = "DEST")]
+    pub dest: Option<PathBuf>,
+    /// The S3-compatible endpoint for an s3:// --dest (else AWS_ENDPOINT_URL)
+    #[arg(long, value_name = "URL", requires = "dest")]
+    pub endpoint: Option<String>,
 }
 
 /// Copy this store's Parquet files into a central store shared by many repositories.
@@ -240,11 +247,20 @@ pub struct CompactArgs {
 /// Layout: DEST/hostname=H/namespace=N/project=P/date=D/{items,blobs}/*.parquet, with the project
 /// identity from the git remote (github__owner / repo) or the path (local__…). Exports pending
 /// deltas first; copies only what DEST lacks, verified by SHA-256.
+///
+/// On s3://BUCKET/PREFIX the data objects are content-addressed (the SHA-256 is in the name),
+/// each store writes manifests of its own under PREFIX/_manifests/, and objects a compaction
+/// replaced are deleted only after the manifest that replaces them is written: many runners
+/// can sync into one bucket at once, and a rerun finishes a sync that was killed.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The central store (default: ~/.tombstone/projects)
+    /// The central store: a directory (default: ~/.tombstone/projects) or an S3-compatible
+    /// bucket, s3://BUCKET/PREFIX (credentials from AWS_* or the AWS profile)
     #[arg(value_name = "DEST")]
     pub dest: Option<PathBuf>,
+    /// The S3-compatible endpoint for an s3:// destination (else AWS_ENDPOINT_URL; default AWS)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
     /// Also index the store in this PostgreSQL catalog (a libpq address:
     /// postgresql://USER@HOST:PORT/DB, the password from PGPASSWORD or ~/.pgpass)
     #[arg(
@@ -419,12 +435,16 @@ pub struct ListArgs {
     /// Only items archived before this date (YYYY-MM-DD or RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
-    /// List the central store (~/.tombstone/projects) across projects instead of this store
-    #[arg(long, short = 'g', conflicts_with = "database")]
+    /// List the central store across projects instead of this store (~/.tombstone/projects,
+    /// or the one --database names)
+    #[arg(long, short = 'g')]
     pub global: bool,
-    /// List the central store at DIR across projects
-    #[arg(long, value_name = "DIR")]
+    /// List the central store at DIR (or s3://BUCKET/PREFIX) across projects
+    #[arg(long, value_name = "DIR|URL")]
     pub database: Option<PathBuf>,
+    /// The S3-compatible endpoint for an s3:// --database (else AWS_ENDPOINT_URL)
+    #[arg(long, value_name = "URL", requires = "database")]
+    pub endpoint: Option<String>,
     /// List the PostgreSQL catalog across projects (a libpq address, as `sync --catalog`)
     #[arg(long, value_name = "ADDRESS", conflicts_with = "database")]
     pub catalog: Option<String>,

@@ -61,6 +61,17 @@ pub fn run(args: &CompactArgs, ctx: &Ctx) -> Outcome {
     if done.merges.is_empty() {
         ctx.out.text("nothing to compact");
     }
+    if let Some(dest) = &args.dest {
+        if done.dry_run {
+            ctx.out
+                .note("--dry-run: the central store at --dest is not touched");
+        } else {
+            let synced =
+                super::sync::to_dest(ctx, &store, Some(dest), args.endpoint.as_deref(), false)?;
+            ctx.out.json(&synced);
+            super::sync::report(ctx, &synced, false);
+        }
+    }
     if done.skipped_large > 0 {
         ctx.out.text(&format!(
             "{} file(s) at or above the {}-byte threshold left alone",

@@ -97,6 +97,13 @@ pub fn select(args: &ListArgs, ctx: &Ctx) -> Result<Vec<Item>, crate::error::Err
 
 /// `list --global` / `--database DIR`: the central store, across projects.
 fn global(args: &ListArgs, ctx: &Ctx) -> Outcome {
+    if let Some(url) = args.database.as_ref().and_then(|d| d.to_str()) {
+        if crate::interchange::remote::is_remote(url) {
+            let remote = crate::interchange::remote::Remote::open(url, args.endpoint.as_deref())?;
+            let items = crate::interchange::bucket::read_items(&remote)?;
+            return show_global(args, ctx, items, &remote.address.url());
+        }
+    }
     let root = match &args.database {
         Some(d) => ctx.cwd.join(d),
         None => crate::interchange::sync::default_dest()?,

@@ -8,11 +8,13 @@
 //! are removed by the next one, and files a compaction retired are removed after their
 //! replacement is registered.
 
+pub mod bucket;
 pub mod compact;
 pub mod export;
 pub mod import;
 pub mod jsonl;
 pub mod parquet;
+pub mod remote;
 pub mod sync;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +58,16 @@ pub enum InterchangeError {
     #[error("Arrow: {0}")]
     #[diagnostic(code(tombstone::interchange::arrow))]
     Arrow(#[from] arrow::error::ArrowError),
+    #[error("object store: could not {what}")]
+    #[diagnostic(
+        code(tombstone::interchange::remote),
+        help("network failures and throttling were retried with backoff; check the address, the credentials (AWS_* or the profile) and --endpoint, then rerun: a rerun uploads only what is missing")
+    )]
+    Remote {
+        what: String,
+        #[source]
+        source: Box<object_store::Error>,
+    },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Store(#[from] StoreError),
@@ -70,7 +82,8 @@ impl InterchangeError {
             InterchangeError::Rejected { .. } => Kind::Failure,
             InterchangeError::Io { .. }
             | InterchangeError::Parquet(_)
-            | InterchangeError::Arrow(_) => Kind::Internal,
+            | InterchangeError::Arrow(_)
+            | InterchangeError::Remote { .. } => Kind::Internal,
             InterchangeError::Store(e) => e.kind(),
         }
     }

@@ -318,6 +318,16 @@ pub fn read_file(path: &Path) -> Result<Vec<RecordBatch>, InterchangeError> {
     Ok(out)
 }
 
+/// Every record batch in a Parquet file held in memory (one read from an object store).
+pub fn read_bytes(bytes: bytes::Bytes) -> Result<Vec<RecordBatch>, InterchangeError> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
+    let mut out = Vec::new();
+    for b in reader {
+        out.push(b?);
+    }
+    Ok(out)
+}
+
 fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T, InterchangeError> {
     b.column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())

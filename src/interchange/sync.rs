@@ -193,17 +193,85 @@ impl From<crate::store::catalog::CatalogItem> for GlobalItem {
 /// (hostname, namespace, project, id): one item of one project.
 type ItemKey = (Option<String>, Option<String>, Option<String>, String);
 
+/// The hive columns of one file of a central store.
+#[derive(Debug, Clone, Default)]
+pub struct Hive {
+    pub hostname: Option<String>,
+    pub namespace: Option<String>,
+    pub project: Option<String>,
+    pub date: Option<String>,
+}
+
+/// The latest version (highest `change_seq`) of each item of each project seen so far.
+#[derive(Default)]
+pub struct Latest {
+    found: std::collections::HashMap<ItemKey, GlobalItem>,
+}
+
+impl Latest {
+    /// Take the rows of one file at `at`.
+    pub fn add(&mut self, at: &Hive, rows: Vec<crate::store::exports::ItemRow>) {
+        for r in rows {
+            let key = (
+                at.hostname.clone(),
+                at.namespace.clone(),
+                at.project.clone(),
+                r.id.clone(),
+            );
+            if self
+                .found
+                .get(&key)
+                .is_some_and(|g| g.change_seq >= r.change_seq)
+            {
+                continue;
+            }
+            self.found.insert(
+                key,
+                GlobalItem {
+                    hostname: at.hostname.clone(),
+                    namespace: at.namespace.clone(),
+                    project: at.project.clone(),
+                    date: at.date.clone(),
+                    path: String::from_utf8_lossy(&r.path).into_owned(),
+                    id: r.id,
+                    state: r.state,
+                    category: r.category,
+                    size: r.size,
+                    sha256: r.sha256,
+                    archived_at: r.archived_at,
+                    removed_in_commit: r.removed_in_commit,
+                    change_seq: r.change_seq,
+                },
+            );
+        }
+    }
+
+    /// The items, sorted by project, path and id.
+    pub fn into_sorted(self) -> Vec<GlobalItem> {
+        let mut items: Vec<GlobalItem> = self.found.into_values().collect();
+        items.sort_by(|a, b| {
+            (&a.hostname, &a.namespace, &a.project, &a.path, &a.id).cmp(&(
+                &b.hostname,
+                &b.namespace,
+                &b.project,
+                &b.path,
+                &b.id,
+            ))
+        });
+        items
+    }
+}
+
 /// Every item in the central store at `root` (any number of projects), the latest version of
 /// each, sorted by project, path and id.
 pub fn read_items(root: &Path) -> Result<Vec<GlobalItem>, InterchangeError> {
-    let mut found: std::collections::HashMap<ItemKey, GlobalItem> =
-        std::collections::HashMap::new();
     if !root.is_dir() {
         return Err(InterchangeError::io(
             root,
             std::io::Error::new(std::io::ErrorKind::NotFound, "no central store here"),
         ));
     }
+    let mut found = Latest::default();
     for p in super::find_parquet(root)? {
         let in_items = p
             .parent()
@@ -220,56 +288,15 @@ pub fn read_items(root: &Path) -> Result<Vec<GlobalItem>, InterchangeError> {
                     .map(str::to_owned)
             })
         };
-        let (hostname, namespace, project, date) = (
-            hive("hostname"),
-            hive("namespace"),
-            hive("project"),
-            hive("date"),
-        );
+        let at = Hive {
+            hostname: hive("hostname"),
+            namespace: hive("namespace"),
+            project: hive("project"),
+            date: hive("date"),
+        };
         for b in super::parquet::read_file(&p)? {
-            for r in super::parquet::item_rows(&b)? {
-                let key = (
-                    hostname.clone(),
-                    namespace.clone(),
-                    project.clone(),
-                    r.id.clone(),
-                );
-                if found
-                    .get(&key)
-                    .is_some_and(|g| g.change_seq >= r.change_seq)
-                {
-                    continue;
-                }
-                found.insert(
-                    key,
-                    GlobalItem {
-                        hostname: hostname.clone(),
-                        namespace: namespace.clone(),
-                        project: project.clone(),
-                        date: date.clone(),
-                        path: String::from_utf8_lossy(&r.path).into_owned(),
-                        id: r.id,
-                        state: r.state,
-                        category: r.category,
-                        size: r.size,
-                        sha256: r.sha256,
-                        archived_at: r.archived_at,
-                        removed_in_commit: r.removed_in_commit,
-                        change_seq: r.change_seq,
-                    },
-                );
-            }
+            found.add(&at, super::parquet::item_rows(&b)?);
         }
     }
-    let mut items: Vec<GlobalItem> = found.into_values().collect();
-    items.sort_by(|a, b| {
-        (&a.hostname, &a.namespace, &a.project, &a.path, &a.id).cmp(&(
-            &b.hostname,
-            &b.namespace,
-            &b.project,
-            &b.path,
-            &b.id,
-        ))
-    });
-    Ok(items)
+    Ok(found.into_sorted())
 }

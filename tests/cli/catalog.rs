@@ -6,7 +6,7 @@ use std::process::Output;
 use crate::support::*;
 
 /// The test server (from scripts/test.sh): its socket directory and port.
-fn server() -> (String, String) {
+pub(crate) fn server() -> (String, String) {
     let host = std::env::var("GIT_TOMBSTONE_TEST_PGHOST");
     let port = std::env::var("GIT_TOMBSTONE_TEST_PGPORT");
     match (host, port) {
@@ -18,7 +18,7 @@ fn server() -> (String, String) {
 }
 
 /// Run SQL as the superuser over the socket; stdout, unaligned, tuples only.
-fn psql(db: &str, sql: &str) -> String {
+pub(crate) fn psql(db: &str, sql: &str) -> String {
     let (host, port) = server();
     let out = std::process::Command::new("psql")
         .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
@@ -37,7 +37,7 @@ fn psql(db: &str, sql: &str) -> String {
 }
 
 /// A fresh database; returns its name and the catalog address (over the socket).
-fn database(name: &str) -> (String, String) {
+pub(crate) fn database(name: &str) -> (String, String) {
     let (host, port) = server();
     let db = format!("cat_{name}_{}", std::process::id());
     psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
@@ -48,7 +48,7 @@ fn database(name: &str) -> (String, String) {
 
 /// A repository with a remote (so its project is `example_com__org/<name>`) that archived
 /// `files`.
-fn project(name: &str, files: &[(&str, &[u8])]) -> Repo {
+pub(crate) fn project(name: &str, files: &[(&str, &[u8])]) -> Repo {
     let repo = Repo::with_files(files);
     repo.git(&[
         "remote",

@@ -318,6 +318,13 @@ fn one_of_each() -> Vec<git_tombstone::error::Error> {
         }),
         C::Interchange(X::Parquet(parquet::errors::ParquetError::General(s()))),
         C::Interchange(X::Arrow(arrow::error::ArrowError::ComputeError(s()))),
+        C::Interchange(X::Remote {
+            what: s(),
+            source: Box::new(object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(io()),
+            }),
+        }),
         C::Interchange(X::Store(store())),
         C::Catalog(Cat::Address { why: s() }),
         C::Catalog(Cat::Failed {

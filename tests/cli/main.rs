@@ -7,6 +7,7 @@ mod action_install;
 mod analytics;
 mod architecture;
 mod archive;
+mod bucket;
 mod catalog;
 mod ci;
 mod crash;
