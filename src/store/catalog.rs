@@ -5,10 +5,10 @@
 //! - **Address and credentials** follow libpq: a URL (`postgresql://USER@HOST:PORT/DB`) or
 //!   `key=value` pairs, with what they leave out taken from `PGHOST`, `PGPORT`, `PGUSER`,
 //!   `PGDATABASE`, the password from `PGPASSWORD`, else `PGPASSFILE` or `~/.pgpass` (ignored
-//!   when group or others can read it, as libpq does), and `PGSSLMODE`. This build speaks
-//!   PostgreSQL without TLS: `sslmode=disable` or `prefer`; `require` is refused with a clear
-//!   error rather than sent in the clear. The password never appears in what is shown: every
-//!   message names the catalog by [`Catalog::target`] (user, host, port, database).
+//!   when group or others can read it, as libpq does). TLS as libpq does it: `sslmode`
+//!   (`PGSSLMODE`) and `sslrootcert` (`PGSSLROOTCERT`), see [`super::pgtls`]. The password
+//!   never appears in what is shown: every message names the catalog by [`Catalog::target`]
+//!   (user, host, port, database).
 //! - **Schema**: forward-only migrations, numbered, applied under a transaction-level advisory
 //!   lock, so concurrent first syncs create it once.
 //! - **Writes**: one transaction per sync; every row is an idempotent upsert keyed by project
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use miette::Diagnostic;
-use postgres::config::{Host, SslMode};
+use postgres::config::Host;
 use rusqlite::Connection;
 
 use super::{evidence, items, streams};
@@ -180,10 +180,16 @@ impl Catalog {
     /// Connect to the catalog at `address` (libpq conventions, see the module docs) and bring
     /// its schema up to date.
     pub fn connect(address: &str) -> Result<Catalog, CatalogError> {
-        let config = config_of(address, &|k| std::env::var(k).ok())?;
+        let env = |k: &str| std::env::var(k).ok();
+        let (rest, tls) =
+            super::pgtls::split(address, &env).map_err(|why| CatalogError::Address { why })?;
+        let mut config = config_of(&rest, &env)?;
+        config.ssl_mode(tls.mode.wire());
         let target = target_of(&config);
+        let connector = super::pgtls::connector(&tls, super::pgtls::home().as_deref())
+            .map_err(|why| CatalogError::Address { why })?;
         let client = config
-            .connect(postgres::NoTls)
+            .connect(connector)
             .map_err(|e| failed(&target, "cannot connect", e))?;
         let mut catalog = Catalog { client, target };
         catalog.migrate()?;
@@ -550,24 +556,6 @@ fn config_of(
             config.dbname(&db);
         }
     }
-    if !address.contains("sslmode") {
-        match env("PGSSLMODE").as_deref() {
-            None | Some("prefer") | Some("allow") => {}
-            Some("disable") => {
-                config.ssl_mode(SslMode::Disable);
-            }
-            Some(other) => {
-                return Err(invalid(format!(
-                    "PGSSLMODE={other}: this build speaks PostgreSQL without TLS (sslmode disable or prefer)"
-                )))
-            }
-        }
-    }
-    if config.get_ssl_mode() == SslMode::Require || address.contains("sslmode=verify") {
-        return Err(invalid(
-            "sslmode require/verify: this build speaks PostgreSQL without TLS; use sslmode=disable or prefer on a trusted network, or a Unix socket".into(),
-        ));
-    }
     if config.get_password().is_none() {
         if let Some(p) = env("PGPASSWORD") {
             config.password(p);
@@ -688,21 +676,6 @@ mod tests {
         .expect("from the environment");
         assert_eq!(target_of(&c), "postgresql://bob@/run/pg:5999/cat");
         assert_eq!(c.get_password(), Some(&b"pw"[..]));
-    }
-
-    #[test]
-    fn tls_modes_this_build_cannot_honour_are_refused() {
-        for a in [
-            "postgresql://u@h/db?sslmode=require",
-            "host=h user=u sslmode=require",
-        ] {
-            assert!(matches!(
-                config_of(a, &env(&[])),
-                Err(CatalogError::Address { .. })
-            ));
-        }
-        assert!(config_of("postgresql://u@h/db", &env(&[("PGSSLMODE", "verify-full")])).is_err());
-        assert!(config_of("postgresql://u@h/db?sslmode=disable", &env(&[])).is_ok());
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod exports;
 pub mod holds;
 pub mod items;
 pub mod meta;
+pub mod pgtls;
 pub mod purges;
 pub mod query;
 pub mod retention;

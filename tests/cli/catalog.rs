@@ -254,13 +254,99 @@ fn the_password_never_appears_in_output_logs_or_evidence() {
 }
 
 #[test]
-fn tls_the_build_cannot_honour_is_refused_before_connecting() {
+fn tls_is_used_and_checked_the_way_libpq_does_it() {
+    let (db, _) = database("tls");
+    let (dir, port) = server();
+    let role = format!("tomb_{db}");
+    psql(&db, &format!("DROP ROLE IF EXISTS {role}"));
+    psql(
+        &db,
+        &format!("CREATE ROLE {role} LOGIN PASSWORD 'pw'; ALTER DATABASE {db} OWNER TO {role}"),
+    );
     let repo = project("tls", &[("a.py", b"a\n")]);
-    let out = repo.tomb(&[
-        "sync",
-        "--catalog",
-        "postgresql://u@db.invalid/x?sslmode=require",
-    ]);
-    let err = assert_code(&out, 2, "sslmode=require");
-    assert!(err.contains("tombstone::catalog::invalid"), "{err}");
+    let ca = format!("{dir}/ca.crt");
+    let sync = |address: &str| {
+        repo.command(TOMBSTONE)
+            .env("PGPASSWORD", "pw")
+            .args(["--json", "sync", "--catalog", address])
+            .output()
+            .expect("run")
+    };
+    let at = |host: &str, query: &str| format!("postgresql://{role}@{host}:{port}/{db}?{query}");
+    // The certificate is for `localhost`, signed by the test CA.
+    let full = at(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    );
+    assert_ok(
+        &sync(&full),
+        "verify-full with the CA, to the certificate's name",
+    );
+    let log = std::fs::read_to_string(format!("{dir}/server.log")).expect("server log");
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&format!("database={db}")) && l.contains("SSL enabled")),
+        "the server saw TLS"
+    );
+    // Not its name: verify-full refuses, verify-ca (chain only) accepts.
+    let wrong_name = sync(&at(
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ));
+    let err = assert_code(
+        &wrong_name,
+        3,
+        "verify-full to a name not in the certificate",
+    );
+    assert!(err.contains("tombstone::catalog::failed"), "{err}");
+    let ca_only = at("127.0.0.1", &format!("sslmode=verify-ca&sslrootcert={ca}"));
+    assert_ok(&sync(&ca_only), "verify-ca");
+    // Another CA: refused, whatever the name.
+    let other = tempfile::tempdir().expect("tmp");
+    let other_ca = other.path().join("ca.crt");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=someone else",
+        ])
+        .arg("-keyout")
+        .arg(other.path().join("ca.key"))
+        .arg("-out")
+        .arg(&other_ca)
+        .output()
+        .expect("openssl");
+    assert_ok(&made, "another CA");
+    let untrusted = sync(&at(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={}", other_ca.display()),
+    ));
+    assert_code(&untrusted, 3, "a certificate from an untrusted CA");
+    // require: encrypted, unchecked without roots; verify-* without roots: refused up front.
+    assert_ok(&sync(&at("127.0.0.1", "sslmode=require")), "require");
+    let no_roots = sync(&at("localhost", "sslmode=verify-full"));
+    let err = assert_code(&no_roots, 2, "verify-full without roots");
+    assert!(err.contains("sslrootcert"), "{err}");
+    let env_mode = repo
+        .command(TOMBSTONE)
+        .env("PGPASSWORD", "pw")
+        .env("PGSSLMODE", "verify-full")
+        .env("PGSSLROOTCERT", &ca)
+        .args([
+            "sync",
+            "--catalog",
+            &format!("postgresql://{role}@127.0.0.1:{port}/{db}"),
+        ])
+        .output()
+        .expect("run");
+    assert_code(&env_mode, 3, "PGSSLMODE and PGSSLROOTCERT are read");
+    assert_eq!(psql(&db, "SELECT count(*) FROM item"), "1");
 }
