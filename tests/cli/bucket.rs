@@ -557,3 +557,71 @@ fn throttled_requests_are_retried_with_backoff() {
         "every other request was throttled: {throttled}"
     );
 }
+
+#[test]
+fn two_stores_of_one_project_sync_at_once_without_losing_each_others_files() {
+    // Two clones of one project on one host: the same folder, the same delta file names, other
+    // bytes. Garage ignores If-None-Match, so only content addressing keeps both.
+    let dir = shared();
+    let url = prefix("twins");
+    let left = on(
+        &dir,
+        "twin",
+        &[("left.py", b"left\n"), ("also.py", b"also\n")],
+    );
+    let right = on(
+        &dir,
+        "twin",
+        &[("right.py", b"right\n"), ("more.py", b"more\n")],
+    );
+    let reports: Vec<serde_json::Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = [&left, &right]
+            .into_iter()
+            .map(|r| s.spawn(|| sync(r, &url)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| synced(&h.join().expect("thread")))
+            .collect()
+    });
+    assert!(reports.iter().all(|r| r["copied"] == 2), "{reports:?}");
+    let paths: Vec<String> = listed(&left, &url)
+        .iter()
+        .map(|i| i["path"].as_str().expect("path").to_owned())
+        .collect();
+    assert_eq!(paths, vec!["also.py", "left.py", "more.py", "right.py"]);
+    // --status reads the bucket and writes nothing.
+    let out = right.tomb(&["sync", &url, "--status"]);
+    assert_ok(&out, "sync --status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("synced").count(), 2, "{text}");
+    // Credentials from a profile file instead of the environment.
+    let env = s3_env(&dir);
+    let get = |k: &str| {
+        env.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .expect(k)
+    };
+    let creds = right.home.join("aws-credentials");
+    std::fs::write(
+        &creds,
+        format!(
+            "[default]\naws_access_key_id = nobody\naws_secret_access_key = nothing\n\n[archive]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            get("AWS_ACCESS_KEY_ID"),
+            get("AWS_SECRET_ACCESS_KEY")
+        ),
+    )
+    .expect("credentials file");
+    let out = right
+        .command(TOMBSTONE)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_PROFILE", "archive")
+        .args(["--json", "list", "--database", &url])
+        .output()
+        .expect("run");
+    assert_ok(&out, "list with the profile's keys");
+    assert_eq!(json_lines(&out).len(), 4);
+}
