@@ -24,7 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from store import generate, timed  # noqa: E402
+from store import imported_store, timed  # noqa: E402
 
 
 def main():
@@ -38,17 +38,7 @@ def main():
         sys.exit(f"no git-tombstone in {args.bin}: run `cargo build --release --locked` first")
     work = args.keep or tempfile.mkdtemp(prefix="tombstone-catalog-bench-")
     os.makedirs(work, exist_ok=True)
-    env = dict(os.environ, PATH=f"{args.bin}:{os.environ['PATH']}", GIT_CONFIG_GLOBAL="/dev/null",
-               GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="b@example.com",
-               GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="b@example.com")
-    repo = os.path.join(work, "repo")
-    source = os.path.join(work, f"items-{args.items}.jsonl")
-    if not os.path.exists(source):
-        generate(source, args.items)
-    if not os.path.exists(os.path.join(repo, ".git", "tombstone", "archive.sqlite")):
-        os.makedirs(repo, exist_ok=True)
-        subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
-        timed([tomb, "--quiet", "import", source], repo, env)
+    repo, source, env = imported_store(work, args.items, args.bin)
     pg = tempfile.mkdtemp(prefix="tombstone-pg-")
     subprocess.run(["bash", os.path.join(ROOT, "scripts", "postgres.sh"), "start", pg], check=True,
                    stdout=subprocess.DEVNULL)

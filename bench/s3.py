@@ -31,7 +31,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from store import generate, timed  # noqa: E402
+from store import imported_store, timed  # noqa: E402
 
 
 def parquet_files(store):
@@ -57,18 +57,8 @@ def main():
         sys.exit("boto3 is missing: run with .venv/bin/python3 (bash scripts/test.sh makes it)")
     work = args.keep or tempfile.mkdtemp(prefix="tombstone-s3-bench-")
     os.makedirs(work, exist_ok=True)
-    env = dict(os.environ, PATH=f"{args.bin}:{os.environ['PATH']}", GIT_CONFIG_GLOBAL="/dev/null",
-               GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="b@example.com",
-               GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="b@example.com", HOME=work)
-    repo = os.path.join(work, "repo")
-    source = os.path.join(work, f"items-{args.items}.jsonl")
-    if not os.path.exists(source):
-        generate(source, args.items)
-    if not os.path.exists(os.path.join(repo, ".git", "tombstone", "archive.sqlite")):
-        os.makedirs(repo, exist_ok=True)
-        subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
-        timed([tomb, "--quiet", "import", source], repo, env)
-        timed([tomb, "--quiet", "export"], repo, env)
+    repo, _, env = imported_store(work, args.items, args.bin, HOME=work)
+    timed([tomb, "--quiet", "export"], repo, env)
     files = parquet_files(os.path.join(repo, ".git", "tombstone"))
     total = sum(os.path.getsize(f) for f in files)
     s3dir = tempfile.mkdtemp(prefix="tombstone-s3-")

@@ -62,6 +62,24 @@ def generate(path, n):
     os.rename(path + ".tmp", path)
 
 
+def imported_store(work, n, bin_dir, **extra_env):
+    """A repository in WORK whose store holds N generated items (made once with `import`, kept
+    when WORK is kept); returns (repo, the JSONL source, the environment to run in)."""
+    tomb = os.path.join(bin_dir, "git-tombstone")
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", GIT_CONFIG_GLOBAL="/dev/null",
+               GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="b@example.com",
+               GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="b@example.com", **extra_env)
+    repo = os.path.join(work, "repo")
+    source = os.path.join(work, f"items-{n}.jsonl")
+    if not os.path.exists(source):
+        generate(source, n)
+    if not os.path.exists(os.path.join(repo, ".git", "tombstone", "archive.sqlite")):
+        os.makedirs(repo, exist_ok=True)
+        subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
+        timed([tomb, "--quiet", "import", source], repo, env)
+    return repo, source, env
+
+
 def timed(cmd, cwd, env, shell=False, stdout=subprocess.DEVNULL):
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, env=env, shell=shell, stdout=stdout, stderr=subprocess.PIPE)

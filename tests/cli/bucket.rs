@@ -351,6 +351,22 @@ fn a_store_that_goes_away_mid_sync_is_retried_and_a_rerun_finishes() {
     let failed = child.wait_with_output().expect("wait");
     let stderr = assert_code(&failed, 3, "sync with the store gone");
     assert!(stderr.contains("object store"), "{stderr}");
+    // The secret key is in no output, log or evidence, failed or not.
+    let secret = s3_env(dir)
+        .into_iter()
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .map(|(_, v)| v)
+        .expect("a secret key");
+    let mut seen = [failed.stdout.clone(), failed.stderr.clone()].concat();
+    for f in ["evidence.jsonl", "archive.sqlite", "archive.sqlite-wal"] {
+        if let Ok(b) = std::fs::read(repo.store_dir().join(f)) {
+            seen.extend_from_slice(&b);
+        }
+    }
+    assert!(
+        !String::from_utf8_lossy(&seen).contains(&secret),
+        "the secret key leaked"
+    );
     assert!(
         started.elapsed() < std::time::Duration::from_secs(90),
         "retries are bounded"
