@@ -254,9 +254,10 @@ pub struct CompactArgs {
 /// can sync into one bucket at once, and a rerun finishes a sync that was killed.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The central store: a directory (default: ~/.tombstone/projects) or an S3-compatible
-    /// bucket, s3://BUCKET/PREFIX (credentials from AWS_* or the AWS profile)
-    #[arg(value_name = "DEST")]
+    /// The central store: a directory or an S3-compatible bucket, s3://BUCKET/PREFIX
+    /// (credentials from AWS_* or the AWS profile); default GIT_TOMBSTONE_CENTRAL, else
+    /// ~/.tombstone/projects
+    #[arg(value_name = "DEST", env = "GIT_TOMBSTONE_CENTRAL")]
     pub dest: Option<PathBuf>,
     /// The S3-compatible endpoint for an s3:// destination (else AWS_ENDPOINT_URL; default AWS)
     #[arg(long, value_name = "URL")]
@@ -435,8 +436,8 @@ pub struct ListArgs {
     /// Only items archived before this date (YYYY-MM-DD or RFC 3339)
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
-    /// List the central store across projects instead of this store (~/.tombstone/projects,
-    /// or the one --database names)
+    /// List the central store across projects instead of this store (the one --database
+    /// names, else GIT_TOMBSTONE_CENTRAL, else ~/.tombstone/projects)
     #[arg(long, short = 'g')]
     pub global: bool,
     /// List the central store at DIR (or s3://BUCKET/PREFIX) across projects

@@ -97,14 +97,18 @@ pub fn select(args: &ListArgs, ctx: &Ctx) -> Result<Vec<Item>, crate::error::Err
 
 /// `list --global` / `--database DIR`: the central store, across projects.
 fn global(args: &ListArgs, ctx: &Ctx) -> Outcome {
-    if let Some(url) = args.database.as_ref().and_then(|d| d.to_str()) {
+    let central = std::env::var_os("GIT_TOMBSTONE_CENTRAL")
+        .filter(|c| !c.is_empty())
+        .map(std::path::PathBuf::from);
+    let database = args.database.clone().or(central);
+    if let Some(url) = database.as_ref().and_then(|d| d.to_str()) {
         if crate::interchange::remote::is_remote(url) {
             let remote = crate::interchange::remote::Remote::open(url, args.endpoint.as_deref())?;
             let items = crate::interchange::bucket::read_items(&remote)?;
             return show_global(args, ctx, items, &remote.address.url());
         }
     }
-    let root = match &args.database {
+    let root = match &database {
         Some(d) => ctx.cwd.join(d),
         None => crate::interchange::sync::default_dest()?,
     };

@@ -120,6 +120,22 @@ print(len(data), len([k for k in keys("{p}/_manifests/")]))
         ),
     );
     assert_eq!(checked, "4 2");
+    // GIT_TOMBSTONE_CENTRAL names the central store once for sync and list --global.
+    let central = alpha
+        .command(TOMBSTONE)
+        .env("GIT_TOMBSTONE_CENTRAL", &url)
+        .args(["--json", "sync"])
+        .output()
+        .expect("run");
+    assert_eq!(synced(&central)["up_to_date"], 2);
+    let global = alpha
+        .command(TOMBSTONE)
+        .env("GIT_TOMBSTONE_CENTRAL", &url)
+        .args(["--json", "list", "--global"])
+        .output()
+        .expect("run");
+    assert_ok(&global, "list --global with GIT_TOMBSTONE_CENTRAL");
+    assert_eq!(json_lines(&global).len(), 3);
     let items = listed(&alpha, &url);
     let got: Vec<(String, String)> = items
         .iter()
