@@ -140,8 +140,10 @@ impl Remote {
         if let Some(e) = &endpoint {
             if !(e.starts_with("http://") || e.starts_with("https://")) {
                 return Err(InterchangeError::Invalid {
-                    what: "--endpoint".into(),
-                    why: format!("`{e}` is not an http:// or https:// URL"),
+                    what: "endpoint".into(),
+                    why: format!(
+                        "`{e}` (from --endpoint or AWS_ENDPOINT_URL) is not an http:// or https:// URL"
+                    ),
                 });
             }
             builder = builder.with_endpoint(e);

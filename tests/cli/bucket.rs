@@ -442,6 +442,14 @@ for k in keys("{p}/"):
     );
     assert_eq!(etags, "True 2", "uploaded in two parts");
     assert_eq!(listed(&repo, &url).len(), 1);
+    // Addresses and endpoints are checked before anything is sent.
+    for args in [
+        vec!["sync", "s3://Not_A_Bucket/x"],
+        vec!["sync", &url, "--endpoint", "ftp://example.com"],
+        vec!["list", "--database", "s3://tombstone/a/../b"],
+    ] {
+        assert_code(&repo.tomb(&args), 2, &format!("{args:?}"));
+    }
     // Someone with write access plants a manifest that points outside the project.
     let planted = py(
         &dir,
