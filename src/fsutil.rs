@@ -22,6 +22,11 @@ fn tmp_path(path: &Path) -> PathBuf {
 }
 
 /// fsync a directory so a rename inside it is durable.
+/// The user's home directory, when HOME names one (an empty HOME is none).
+pub fn home() -> Option<std::path::PathBuf> {
+    std::env::home_dir().filter(|h| !h.as_os_str().is_empty())
+}
+
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }

@@ -114,15 +114,13 @@ pub fn run(args: &ManArgs, out: Output) -> Outcome {
 }
 
 fn home() -> Result<PathBuf, Error> {
-    std::env::home_dir()
-        .filter(|h| !h.as_os_str().is_empty())
-        .ok_or_else(|| {
-            CommandError::Invalid {
-                what: "--install".into(),
-                why: "HOME is not set; give --prefix DIR".into(),
-            }
-            .into()
-        })
+    crate::fsutil::home().ok_or_else(|| {
+        CommandError::Invalid {
+            what: "--install".into(),
+            why: "HOME is not set; give --prefix DIR".into(),
+        }
+        .into()
+    })
 }
 
 /// git's bash completion calls `_git_<command>` for `git <command> <TAB>`, with `words`,

@@ -376,17 +376,15 @@ fn upload(
     }
     let rel = format!("{folder}/{}", p.key);
     let len = bytes.len() as u64;
-    match remote.put_new(&rel, Bytes::from(bytes))? {
+    let body = Bytes::from(bytes);
+    match remote.put_new(&rel, body.clone())? {
         Put::Written { .. } => {}
         // The store honoured If-None-Match: the object was there (a racing writer, or a
         // `replace` of a damaged copy, which a store with conditional writes keeps).
         Put::Existed if p.action == "copy" => {}
         Put::Existed => {
             remote.delete(&rel)?;
-            remote.put_new(
-                &rel,
-                Bytes::from(std::fs::read(&src).map_err(|e| InterchangeError::io(&src, e))?),
-            )?;
+            remote.put_new(&rel, body)?;
         }
     }
     crate::failpoint::hit("s3:after-upload");

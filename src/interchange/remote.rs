@@ -341,7 +341,7 @@ fn remote_error(url: &str, what: &str, e: object_store::Error) -> InterchangeErr
 /// else `~/.aws/credentials`; `AWS_CONFIG_FILE`, else `~/.aws/config`), when they have them.
 fn with_profile(mut builder: AmazonS3Builder) -> Result<AmazonS3Builder, InterchangeError> {
     let profile = std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".into());
-    let home = std::env::home_dir().filter(|h| !h.as_os_str().is_empty());
+    let home = crate::fsutil::home();
     let file = |var: &str, name: &str| {
         std::env::var_os(var)
             .map(std::path::PathBuf::from)
@@ -359,6 +359,7 @@ fn with_profile(mut builder: AmazonS3Builder) -> Result<AmazonS3Builder, Interch
             }
         }
     }
+    // AmazonS3Builder::from_env has read AWS_REGION and AWS_DEFAULT_REGION already.
     let has_region = std::env::var_os("AWS_REGION").is_some()
         || std::env::var_os("AWS_DEFAULT_REGION").is_some();
     if !has_region {
@@ -373,9 +374,6 @@ fn with_profile(mut builder: AmazonS3Builder) -> Result<AmazonS3Builder, Interch
                 builder = builder.with_region(region);
             }
         }
-    }
-    if let (false, Ok(region)) = (has_region, std::env::var("AWS_DEFAULT_REGION")) {
-        builder = builder.with_region(region);
     }
     Ok(builder)
 }

@@ -17,8 +17,7 @@ use crate::store::Store;
 /// The default central store: `~/.tombstone/projects`. An error when there is no home
 /// directory (never the current directory, which would scatter central stores).
 pub fn default_dest() -> Result<PathBuf, InterchangeError> {
-    std::env::home_dir()
-        .filter(|h| !h.as_os_str().is_empty())
+    crate::fsutil::home()
         .map(|home| home.join(".tombstone").join("projects"))
         .ok_or_else(|| InterchangeError::Invalid {
             what: "central store".into(),

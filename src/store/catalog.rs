@@ -186,7 +186,7 @@ impl Catalog {
         let mut config = config_of(&rest, &env)?;
         config.ssl_mode(tls.mode.wire());
         let target = target_of(&config);
-        let connector = super::pgtls::connector(&tls, super::pgtls::home().as_deref())
+        let connector = super::pgtls::connector(&tls, crate::fsutil::home().as_deref())
             .map_err(|why| CatalogError::Address { why })?;
         let client = config
             .connect(connector)
