@@ -47,7 +47,7 @@ def main():
         psql = ["psql", "-X", "-q", "-h", pg, "-p", port, "-U", "postgres", "-v", "ON_ERROR_STOP=1"]
         subprocess.run(psql + ["-c", "CREATE DATABASE bench"], check=True)
         address = f"postgresql://postgres@localhost:{port}/bench?host={pg}"
-        first, rss = timed([tomb, "--quiet", "sync", "--catalog", address], repo, env)
+        first, rss = timed([tomb, "--quiet", "sync", "--catalog", address], repo, env, rss=True)
         again, _ = timed([tomb, "--quiet", "sync", "--catalog", address], repo, env)
         rows = subprocess.run(psql + ["-d", "bench", "-A", "-t", "-c",
                                       "SELECT (SELECT count(*) FROM item) + (SELECT count(*) FROM tombstone_event)"

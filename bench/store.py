@@ -80,14 +80,22 @@ def imported_store(work, n, bin_dir, **extra_env):
     return repo, source, env
 
 
-def timed(cmd, cwd, env, shell=False, stdout=subprocess.DEVNULL):
+def timed(cmd, cwd, env, shell=False, stdout=subprocess.DEVNULL, rss=False):
+    """Wall seconds of `cmd`, and with `rss` its peak RSS in MiB (else None).
+
+    The peak comes from GNU time (`/usr/bin/time -f %M`), which forks the command from its own
+    small process: `os.wait4` on a child of this script reports at least this Python's own peak
+    (children start with vfork, and the kernel folds the address space left at exec into
+    `ru_maxrss`).
+    """
+    if rss:
+        cmd = ["/usr/bin/time", "-f", "%M", *cmd]
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, env=env, shell=shell, stdout=stdout, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
+    p = subprocess.run(cmd, cwd=cwd, env=env, shell=shell, stdout=stdout, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - t0
-    if status != 0:
-        sys.exit(f"{cmd} failed: {p.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+    if p.returncode != 0:
+        sys.exit(f"{cmd} failed: {p.stderr.decode(errors='replace')}")
+    return elapsed, int(p.stderr.decode().strip().splitlines()[-1]) / 1024 if rss else None
 
 
 def paired(a, b, runs, cwd, env):
@@ -129,7 +137,7 @@ def main():
     if not os.path.exists(os.path.join(store, "archive.sqlite")):
         os.makedirs(repo, exist_ok=True)
         subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
-        elapsed, rss = timed([tomb, "--quiet", "import", source], repo, env)
+        elapsed, rss = timed([tomb, "--quiet", "import", source], repo, env, rss=True)
         rate = args.items / elapsed
         print(f"import: {args.items} items in {elapsed:.1f}s = {rate:,.0f} items/s "
               f"(goal >= 10,000: {'ok' if rate >= 10_000 else 'UNDER GOAL'}), peak RSS {rss:.0f} MiB "
@@ -176,7 +184,7 @@ def main():
             os.unlink(out)
         times.append(timed([os.path.join(args.bin, "git-archive-restore"), some_id, "--output", out], repo, env)[0])
     print(f"restore by id to a new file: {statistics.median(times) * 1000:.1f} ms")
-    elapsed, rss = timed([tomb, "--quiet", "verify"], repo, env)
+    elapsed, rss = timed([tomb, "--quiet", "verify"], repo, env, rss=True)
     print(f"verify: {elapsed:.1f}s ({args.items / elapsed:,.0f} items/s), peak RSS {rss:.0f} MiB")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

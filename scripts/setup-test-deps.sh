@@ -10,6 +10,7 @@
 #               (tests/cli/toolchains.rs)
 #   postgresql  a throwaway server for the catalog tests (scripts/postgres.sh), psql
 #   openssl     the throwaway server's test CA and certificate (TLS tests of the catalog)
+#   strace      which files a restore fsyncs, and no more (tests/cli/crash.rs)
 #   python3-venv  scripts/test.sh puts pre-commit, zizmor, DuckDB and pyarrow in .venv, pinned
 #               in requirements-test.txt (never the system Python: PEP 668)
 # Idempotent; safe on a developer machine; sudo only when not root.
@@ -45,5 +46,6 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 have psql || missing+=(postgresql-client)
 have openssl || missing+=(openssl)
+have strace || missing+=(strace)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 echo "setup-test-deps: git $(git --version | awk '{print $3}'), git-lfs $(git-lfs version | awk '{print $1}' | cut -d/ -f2), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'), $(go version | awk '{print $3}'), $(javac -version 2>&1), node $(node --version)"

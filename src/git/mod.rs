@@ -197,35 +197,40 @@ impl Repo {
     /// Find the repository containing `dir`, honouring `GIT_DIR`, `GIT_WORK_TREE` and
     /// `GIT_INDEX_FILE` the way git does inside hooks.
     pub fn discover(dir: &Path) -> Result<Repo, GitError> {
-        let mut repo = gix::discover_with_environment_overrides(dir).map_err(|_| {
-            // gix is built for SHA-1 only: say so rather than "not a repository".
-            let format = std::process::Command::new("git")
-                .args(["rev-parse", "--show-object-format"])
-                .current_dir(dir)
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
-            match format {
-                Some(f) if f != "sha1" => GitError::UnsupportedObjectFormat { format: f },
-                _ => GitError::NotARepo {
-                    dir: dir.to_path_buf(),
-                },
-            }
-        })?;
         // Read the index the way git does: without re-hashing all of it to check its trailing
         // checksum (git only does that in `fsck`). On a 100,000-file index that hash is a third
         // of the hook's time with nothing to do. Only reading changes: the index writer always
-        // writes the checksum.
-        {
-            let mut config = repo.config_snapshot_mut();
-            config
-                .set_value(&gix::config::tree::Index::SKIP_HASH, "true")
-                .map_err(|e| GitError::gix("setting index.skipHash", e))?;
-            config
-                .commit()
-                .map_err(|e| GitError::gix("setting index.skipHash", e))?;
-        }
+        // writes the checksum. Given as an override when opening (as `git -c` would), so the
+        // configuration is resolved once.
+        let overrides = |o: gix::open::Options| o.config_overrides(["index.skipHash=true"]);
+        let defaults = gix::sec::trust::Mapping::<gix::open::Options>::default();
+        let trust = gix::sec::trust::Mapping {
+            full: overrides(defaults.full),
+            reduced: overrides(defaults.reduced),
+        };
+        let repo: gix::Repository =
+            gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+                dir,
+                Default::default(),
+                trust,
+            )
+            .map_err(|_| {
+                // gix is built for SHA-1 only: say so rather than "not a repository".
+                let format = std::process::Command::new("git")
+                    .args(["rev-parse", "--show-object-format"])
+                    .current_dir(dir)
+                    .output()
+                    .ok()
+                    .filter(|o| o.status.success())
+                    .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+                match format {
+                    Some(f) if f != "sha1" => GitError::UnsupportedObjectFormat { format: f },
+                    _ => GitError::NotARepo {
+                        dir: dir.to_path_buf(),
+                    },
+                }
+            })?
+            .into();
         let workdir = repo
             .workdir()
             .ok_or_else(|| GitError::Bare {

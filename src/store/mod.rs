@@ -93,6 +93,12 @@ pub enum StoreError {
 pub struct Store {
     dir: PathBuf,
     conn: Connection,
+    /// Whether the directory must be synced after the next commit: the database or its WAL
+    /// did not exist when the store was opened, so its directory entry may not be on disk
+    /// yet. SQLite would sync the directory itself on every connection's first commit; the
+    /// build turns that off (`SQLITE_DISABLE_DIRSYNC`, `.cargo/config.toml`) because the WAL
+    /// is kept between runs (see [`configure`]), so only a new one needs it.
+    dir_unsynced: bool,
 }
 
 impl StoreError {
@@ -125,13 +131,19 @@ impl Store {
             path: path.clone(),
             source,
         };
+        let created = !path.exists();
+        let dir_unsynced = created || !dir.join(format!("{DB_FILE}-wal")).exists();
         let mut conn = Connection::open(&path).map_err(db_err)?;
         configure(&conn).map_err(db_err)?;
-        schema::migrate(&mut conn, &path)?;
-        let store = Store {
+        let migrated = schema::migrate(&mut conn, &path)?;
+        let mut store = Store {
             dir: dir.to_path_buf(),
             conn,
+            dir_unsynced,
         };
+        if created || migrated {
+            store.settle_dir()?;
+        }
         Ok(store)
     }
 
@@ -170,6 +182,7 @@ impl Store {
         Ok(Some(Store {
             dir: dir.to_path_buf(),
             conn,
+            dir_unsynced: false,
         }))
     }
 
@@ -256,6 +269,7 @@ impl Store {
             .map_err(StoreError::from)?;
         let out = f(&tx)?;
         tx.commit().map_err(StoreError::from)?;
+        self.settle_dir()?;
         crate::failpoint::hit("store:after-commit");
         self.sync_files()?;
         Ok(out)
@@ -313,7 +327,22 @@ impl Store {
 
     /// Set a value in the `meta` table.
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
-        meta::set(&self.conn, key, value)
+        meta::set(&self.conn, key, value)?;
+        self.settle_dir()
+    }
+
+    /// Sync the store directory once, after the first commit into a database or WAL file this
+    /// store created (see [`Store::dir_unsynced`]): until then a crash could lose the file's
+    /// name, and every commit in it.
+    fn settle_dir(&mut self) -> Result<(), StoreError> {
+        if self.dir_unsynced {
+            crate::fsutil::sync_dir(&self.dir).map_err(|source| StoreError::Io {
+                path: self.dir.clone(),
+                source,
+            })?;
+            self.dir_unsynced = false;
+        }
+        Ok(())
     }
 
     /// Zero deleted and overwritten content on disk from now on, instead of leaving it in free

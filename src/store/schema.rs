@@ -261,9 +261,18 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Bring the database forward to [`VERSION`].
-pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// Bring the database forward to [`VERSION`]; true if that (or making the store's id) wrote
+/// anything.
+///
+/// A store already at [`VERSION`] with its id is only read: no write lock is taken, so
+/// opening a store costs a read transaction.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<bool, StoreError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current == VERSION && super::meta::get(conn, "store_id")?.is_some() {
+        return Ok(false);
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Read again under the write lock: another process may have migrated meanwhile.
     let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > VERSION {
         return Err(StoreError::Newer {
@@ -290,5 +299,5 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         &crate::id::sha256_hex(seed.as_bytes())[..16],
     )?;
     tx.commit()?;
-    Ok(())
+    Ok(true)
 }

@@ -168,3 +168,98 @@ fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
     );
     assert_ok(&repo.tomb(&["verify"]), "verify after the rerun");
 }
+
+/// The files `restore --output` fsyncs (strace, `-y` names each descriptor's file).
+fn fsynced_by_restore(repo: &Repo, id: &str, output: &str) -> Vec<String> {
+    require("strace");
+    let log = repo.path("strace.log");
+    let out = repo
+        .command("strace")
+        .args([
+            "-f",
+            "-y",
+            "-qq",
+            "-e",
+            "trace=fsync,fdatasync,syncfs,sync",
+            "-o",
+        ])
+        .arg(&log)
+        .arg(RESTORE)
+        .args([id, "--output", output])
+        .output()
+        .expect("run strace");
+    assert_ok(&out, "restore under strace");
+    let log = std::fs::read_to_string(&log).expect("strace log");
+    let root = repo.path("").canonicalize().expect("root");
+    let mut files: Vec<String> = log
+        .lines()
+        .filter_map(|l| Some(l.split_once('<')?.1.split_once('>')?.0))
+        .map(|f| {
+            let f = f.replace(&*root.to_string_lossy(), "ROOT");
+            // The temporary file's name (`NAME.PID.tombstone-tmp`) carries the process id.
+            match f
+                .strip_suffix(".tombstone-tmp")
+                .and_then(|s| s.rsplit_once('.'))
+            {
+                Some((name, _pid)) => format!("{name}.TMP"),
+                None => f,
+            }
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+// A restore is durable with three fsyncs and no more: the new file, its directory, and the
+// WAL holding the restore's record. SQLite used to sync the store directory as well on every
+// connection's first commit (in case it had just created the WAL), a fourth fsync on every
+// restore and hook run; the store keeps its WAL, so the build turns that off and the store
+// syncs the directory itself when the WAL is new (after the sqlite3 shell deleted it, say).
+#[test]
+fn a_restore_syncs_the_file_its_directory_and_the_wal_and_the_store_directory_only_for_a_new_wal() {
+    let repo = Repo::with_files(&[("a.py", b"x = 1\n")]);
+    assert_ok(&repo.tomb(&["archive", "a.py"]), "archive");
+    repo.commit_all("archive a.py");
+    let id: String = repo
+        .db()
+        .query_row("SELECT id FROM items", [], |r| r.get(0))
+        .expect("the item");
+    std::fs::create_dir(repo.path("out")).expect("out");
+    assert_eq!(
+        fsynced_by_restore(&repo, &id, "out/one.py"),
+        [
+            "ROOT/.git/tombstone/archive.sqlite-wal",
+            "ROOT/out",
+            "ROOT/out/one.py.TMP"
+        ],
+        "a restore into a store with a WAL"
+    );
+    // The sqlite3 shell (any connection without persistent WAL) checkpoints and deletes the
+    // WAL when it closes last.
+    let wal = repo.store_dir().join("archive.sqlite-wal");
+    let shell = rusqlite::Connection::open(repo.store_dir().join("archive.sqlite")).expect("open");
+    let items: i64 = shell
+        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+        .expect("read");
+    assert_eq!(items, 1);
+    drop(shell);
+    assert!(!wal.exists(), "the WAL is gone");
+    assert_eq!(
+        fsynced_by_restore(&repo, &id, "out/two.py"),
+        // A new WAL's header is synced before its first frames (synchronous = FULL).
+        [
+            "ROOT/.git/tombstone",
+            "ROOT/.git/tombstone/archive.sqlite-wal",
+            "ROOT/.git/tombstone/archive.sqlite-wal",
+            "ROOT/out",
+            "ROOT/out/two.py.TMP"
+        ],
+        "a restore that creates the WAL"
+    );
+    assert_eq!(repo.read("out/two.py"), b"x = 1\n");
+    assert_eq!(
+        repo.count("SELECT count(*) FROM evidence WHERE op = 'restore'"),
+        2,
+        "both restores recorded"
+    );
+}
