@@ -157,17 +157,21 @@ pub fn check_with_progress(
     })?;
     missing_items(expected, &mut problems);
     // Every blob with bytes, one row at a time: its bytes decompress to its size and hash to
-    // its address.
+    // its address. Read in table order (by address would be a random read per blob), and
+    // reported by address.
+    let mut damaged = Vec::new();
     blobs::check_all(conn, &mut |sha, problem| {
         tick();
         if let Some(e) = problem {
-            problems.push(Problem {
+            damaged.push(Problem {
                 check: "blob",
                 subject: sha.to_owned(),
                 problem: e.to_string(),
             });
         }
     })?;
+    damaged.sort_by(|a, b| a.subject.cmp(&b.subject));
+    problems.extend(damaged);
     if total > 0 {
         progress(total, total);
     }
@@ -188,23 +192,26 @@ struct ItemRow {
     blob: Option<(i64, bool)>,
 }
 
-/// Every item with its blob, in one pass (a join, not a map of every blob in memory).
+/// Every item with its blob's size and whether it has bytes, in table order.
+///
+/// Both tables are read front to back: first every blob's address, size and whether it
+/// has bytes (a hash map, about 100 bytes a blob), then every item, looked up in that. A join
+/// looked each item's blob up in the blob table's index instead, a random read of the
+/// 1.3 GB file per item: 2.6 s of a 1M-item store's 8.5 s `verify`, and 20 times the
+/// time of a 100,000-item store's.
 fn each_item(conn: &Connection, f: &mut dyn FnMut(ItemRow)) -> Result<(), StoreError> {
+    let blobs = blobs::facts(conn)?;
     let mut stmt = conn.prepare(
-        "SELECT i.id, i.path, i.sha256, i.size, i.mode, i.source_commit, i.state, i.legal_hold, \
-         b.size, b.bytes IS NOT NULL \
-         FROM items i LEFT JOIN blobs b ON b.sha256 = i.sha256",
+        "SELECT id, path, sha256, size, mode, source_commit, state, legal_hold FROM items",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        let blob = match r.get::<_, Option<i64>>(8)? {
-            Some(size) => Some((size, r.get::<_, bool>(9)?)),
-            None => None,
-        };
+        let sha256: String = r.get(2)?;
+        let blob = blobs::Address::parse(&sha256).and_then(|a| blobs.get(&a).copied());
         f(ItemRow {
             id: r.get(0)?,
             path: r.get(1)?,
-            sha256: r.get(2)?,
+            sha256,
             size: r.get(3)?,
             mode: r.get(4)?,
             source_commit: r.get(5)?,
