@@ -31,7 +31,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from store import imported_store, timed  # noqa: E402
+from store import imported_store, timed, tomb_binary  # noqa: E402
 
 
 def parquet_files(store):
@@ -48,9 +48,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--keep", help="reuse/keep the generated input and store in this directory")
     args = ap.parse_args()
-    tomb = os.path.join(args.bin, "git-tombstone")
-    if not os.path.exists(tomb):
-        sys.exit(f"no git-tombstone in {args.bin}: run `cargo build --release --locked` first")
+    tomb = tomb_binary(args.bin)
     try:
         import boto3
     except ImportError:

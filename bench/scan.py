@@ -31,6 +31,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from store import timed, tomb_binary  # noqa: E402
 
 
 def generate(repo, commits, deletions, env):
@@ -172,23 +174,6 @@ def parse_commits(stream):
     return commits
 
 
-def peak_rss_mib(cmd, cwd, env):
-    """Peak RSS (MiB) of a command, as GNU time reports it (`/usr/bin/time -f %M`).
-
-    Not `os.wait4` on a child of this process: Python starts children with vfork, and the
-    kernel folds the address space a child leaves at exec (this Python's, tens of MiB once a
-    history was generated) into the child's `ru_maxrss`, so every command looked at least as
-    large as this script. GNU time forks the command from its own small process.
-    """
-    if not os.path.exists("/usr/bin/time"):
-        sys.exit("peak RSS needs GNU time: apt-get install time")
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], cwd=cwd, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if p.returncode != 0:
-        sys.exit(f"{cmd} failed: {p.stderr.decode(errors='replace')}")
-    return int(p.stderr.decode().strip().splitlines()[-1]) / 1024
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--commits", type=int, default=20_000)
@@ -203,8 +188,7 @@ def main():
                     help="with --repo: replay the history this many times (a real-shape history K times larger)")
     ap.add_argument("--busy", action="store_true", help="keep the other core busy (yes > /dev/null) while timing")
     args = ap.parse_args()
-    if not os.path.exists(os.path.join(args.bin, "git-tombstone")):
-        sys.exit(f"no git-tombstone in {args.bin}: run `cargo build --release --locked` first")
+    tomb_binary(args.bin)
     if shutil.which("zstd") is None:
         sys.exit("zstd is needed for the plain-git side: apt-get install zstd")
 
@@ -279,9 +263,9 @@ def main():
             busy.kill()
             subprocess.run("pkill -x yes", shell=True)
     prep()
-    rss_ours = peak_rss_mib(ours_cmd, scan_dir, env)
-    rss_log = peak_rss_mib(["git", "log", "--no-renames", "--diff-filter=D", "--raw", "--no-abbrev",
-                            "--format=", tip], repo, env)
+    _, rss_ours = timed(ours_cmd, scan_dir, env, rss=True)
+    _, rss_log = timed(["git", "log", "--no-renames", "--diff-filter=D", "--raw", "--no-abbrev",
+                            "--format=", tip], repo, env, rss=True)
     ratio = statistics.median(ratios)
     if args.repo:
         packing = f"real history {args.repo}" + (f" replayed x{args.scale}, repack -adf --depth=50 --window=250" if args.scale > 1 else " as cloned")

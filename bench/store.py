@@ -80,6 +80,14 @@ def imported_store(work, n, bin_dir, **extra_env):
     return repo, source, env
 
 
+def tomb_binary(bin_dir):
+    """The release `git-tombstone` in `bin_dir`, or exit saying how to build it."""
+    tomb = os.path.join(bin_dir, "git-tombstone")
+    if not os.path.exists(tomb):
+        sys.exit(f"no git-tombstone in {bin_dir}: run `cargo build --release --locked` first")
+    return tomb
+
+
 def timed(cmd, cwd, env, shell=False, stdout=subprocess.DEVNULL, rss=False):
     """Wall seconds of `cmd`, and with `rss` its peak RSS in MiB (else None).
 
@@ -89,6 +97,8 @@ def timed(cmd, cwd, env, shell=False, stdout=subprocess.DEVNULL, rss=False):
     `ru_maxrss`).
     """
     if rss:
+        if not os.path.exists("/usr/bin/time"):
+            sys.exit("peak RSS needs GNU time: apt-get install time")
         cmd = ["/usr/bin/time", "-f", "%M", *cmd]
     t0 = time.perf_counter()
     p = subprocess.run(cmd, cwd=cwd, env=env, shell=shell, stdout=stdout, stderr=subprocess.PIPE)
@@ -117,9 +127,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release"))
     ap.add_argument("--keep", help="reuse/keep the generated input and store in this directory")
     args = ap.parse_args()
-    tomb = os.path.join(args.bin, "git-tombstone")
-    if not os.path.exists(tomb):
-        sys.exit(f"no git-tombstone in {args.bin}: run `cargo build --release --locked` first")
+    tomb = tomb_binary(args.bin)
     if shutil.which("sqlite3") is None:
         sys.exit("the sqlite3 CLI is needed for the baseline: apt-get install sqlite3")
     work = args.keep or tempfile.mkdtemp(prefix="tombstone-store-bench-")

@@ -395,34 +395,39 @@ pub fn check_all(
     Ok(())
 }
 
-/// A content address (SHA-256) as a map key: 32 bytes, hashed by its first 8 (they are
-/// already uniformly distributed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A content address (SHA-256) as a map key: its 32 bytes. Hashed whole (with the map's
+/// keyed hasher): the addresses in a store are whatever its rows say, and a tampered store
+/// could give many the same first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Address([u8; 32]);
 
 impl Address {
     /// The address spelt as the store spells it, 64 lowercase hex digits; `None` for
     /// anything else.
     pub fn parse(hex: &str) -> Option<Address> {
-        if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return None;
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            }
         }
-        let bytes = crate::id::unhex(hex)?;
-        Some(Address(bytes.try_into().ok()?))
-    }
-}
-
-impl std::hash::Hash for Address {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write(&self.0[..8]);
+        let hex: &[u8; 64] = hex.as_bytes().try_into().ok()?;
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+        }
+        Some(Address(out))
     }
 }
 
 /// Every blob's size and whether it still has bytes, by address, read in one pass in table
-/// order.
-pub fn facts(conn: &rusqlite::Connection) -> Result<HashMap<Address, (i64, bool)>, StoreError> {
-    let n: i64 = conn.query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))?;
-    let mut out = HashMap::with_capacity(usize::try_from(n).unwrap_or(0));
+/// order; `expected` is how many the caller counted (room is made for them up front).
+pub fn facts(
+    conn: &rusqlite::Connection,
+    expected: usize,
+) -> Result<HashMap<Address, (i64, bool)>, StoreError> {
+    let mut out = HashMap::with_capacity(expected);
     let mut stmt = conn.prepare("SELECT sha256, size, bytes IS NOT NULL FROM blobs")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -479,6 +484,26 @@ pub fn insert_bare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_is_64_lowercase_hex_digits_read_as_its_32_bytes() {
+        let bytes: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37)).collect();
+        let hex = crate::id::hex(&bytes);
+        assert_eq!(Address::parse(&hex).map(|a| a.0.to_vec()), Some(bytes));
+        assert_eq!(
+            Address::parse(&hex.to_uppercase()),
+            None,
+            "the store spells it lowercase"
+        );
+        assert_eq!(Address::parse(&hex[..62]), None);
+        assert_eq!(Address::parse(&format!("{hex}00")), None);
+        assert_eq!(Address::parse(&format!("{}g", &hex[..63])), None);
+        assert_eq!(
+            Address::parse(&format!("é{}", &hex[..62])),
+            None,
+            "not ASCII"
+        );
+    }
 
     #[test]
     fn compression_round_trips_and_never_grows() {
