@@ -11,6 +11,7 @@
 #   postgresql  a throwaway server for the catalog tests (scripts/postgres.sh), psql
 #   openssl     the throwaway server's test CA and certificate (TLS tests of the catalog)
 #   strace      which files a restore fsyncs, and no more (tests/cli/crash.rs)
+#   readelf     which shared libraries the binaries load (tests/cli/architecture.rs)
 #   python3-venv  scripts/test.sh puts pre-commit, zizmor, DuckDB and pyarrow in .venv, pinned
 #               in requirements-test.txt (never the system Python: PEP 668)
 # Idempotent; safe on a developer machine; sudo only when not root.
@@ -47,5 +48,6 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql
 have psql || missing+=(postgresql-client)
 have openssl || missing+=(openssl)
 have strace || missing+=(strace)
+have readelf || missing+=(binutils)
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 echo "setup-test-deps: git $(git --version | awk '{print $3}'), git-lfs $(git-lfs version | awk '{print $1}' | cut -d/ -f2), shellcheck $(shellcheck --version | awk '/^version:/ {print $2}'), $(go version | awk '{print $3}'), $(javac -version 2>&1), node $(node --version)"

@@ -21,12 +21,12 @@ fn tmp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// fsync a directory so a rename inside it is durable.
 /// The user's home directory, when HOME names one (an empty HOME is none).
 pub fn home() -> Option<std::path::PathBuf> {
     std::env::home_dir().filter(|h| !h.as_os_str().is_empty())
 }
 
+/// fsync a directory so a rename inside it is durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }

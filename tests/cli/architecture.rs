@@ -129,3 +129,31 @@ fn only_the_cli_prints() {
         offenders.join("\n")
     );
 }
+
+/// On glibc Linux the binaries link GCC's unwinder statically (build.rs): loading
+/// `libgcc_s.so.1` cost every process a shared object and a dozen `cpuid` traps in its
+/// constructor, a measurable part of a one-file restore. Panics still unwind: the tests that
+/// inject one (tests/cli/scan.rs, tests/cli/hooks.rs) see an internal error, exit 3.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binaries_do_not_load_the_shared_gcc_unwinder() {
+    use crate::support::{require, RESTORE, TOMBSTONE};
+    require("readelf");
+    for bin in [TOMBSTONE, RESTORE, env!("CARGO_BIN_EXE_git-tombstone-hook")] {
+        let out = std::process::Command::new("readelf")
+            .args(["--dynamic", "--wide", bin])
+            .output()
+            .expect("run readelf");
+        assert!(out.status.success(), "readelf {bin}");
+        let dynamic = String::from_utf8_lossy(&out.stdout);
+        let needed: Vec<&str> = dynamic.lines().filter(|l| l.contains("(NEEDED)")).collect();
+        assert!(
+            needed.iter().any(|l| l.contains("libc.so")),
+            "{bin}: a dynamic executable linked with libc: {needed:?}"
+        );
+        assert!(
+            !needed.iter().any(|l| l.contains("libgcc_s")),
+            "{bin} loads libgcc_s: {needed:?}"
+        );
+    }
+}

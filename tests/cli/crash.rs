@@ -263,3 +263,59 @@ fn a_restore_syncs_the_file_its_directory_and_the_wal_and_the_store_directory_on
         "both restores recorded"
     );
 }
+
+// The WAL is rewound, not regrown: once its frames reach past 256 KiB, the next write copies
+// them into the database and starts the WAL over from its beginning, overwriting the frames
+// in a file that keeps its blocks (an overwrite syncs only data; an append also commits the
+// file's new size). So across many one-file restores, each its own process, the WAL file
+// stays near 256 KiB: it neither grows without bound (each process replaying, and never
+// retiring, the frames before it) nor drops to nothing and grows again.
+#[test]
+fn many_small_writes_rewind_the_wal_in_place_and_keep_every_record() {
+    let repo = Repo::with_files(&[("a.py", b"x = 1\n")]);
+    assert_ok(&repo.tomb(&["archive", "a.py"]), "archive");
+    repo.commit_all("archive a.py");
+    let id: String = repo
+        .db()
+        .query_row("SELECT id FROM items", [], |r| r.get(0))
+        .expect("the item");
+    std::fs::create_dir(repo.path("out")).expect("out");
+    let wal = repo.store_dir().join("archive.sqlite-wal");
+    let keep = 256 * 1024;
+    let mut sizes = Vec::new();
+    let restores: i64 = 60;
+    for k in 0..restores {
+        let out = repo
+            .command(RESTORE)
+            .args([id.as_str(), "--output", &format!("out/{k}.py")])
+            .output()
+            .expect("restore");
+        assert_ok(&out, "restore");
+        sizes.push(std::fs::metadata(&wal).expect("the WAL stays").len());
+    }
+    let most = *sizes.iter().max().expect("sizes");
+    assert!(
+        most > keep,
+        "the restores wrote past 256 KiB of WAL: {sizes:?}"
+    );
+    // A restore writes a few pages: the file never gets much past 256 KiB...
+    assert!(
+        most < keep + 64 * 1024,
+        "the WAL grew without bound: {sizes:?}"
+    );
+    // ...and, once it got there, it never shrinks to a fresh, empty file again.
+    let first_full = sizes
+        .iter()
+        .position(|&s| s >= keep)
+        .expect("reached 256 KiB");
+    assert!(
+        sizes[first_full..].iter().all(|&s| s >= keep),
+        "the WAL was truncated and regrown: {sizes:?}"
+    );
+    assert_eq!(
+        repo.count("SELECT count(*) FROM evidence WHERE op = 'restore'"),
+        restores,
+        "every restore recorded"
+    );
+    assert_ok(&repo.tomb(&["verify"]), "verify");
+}
