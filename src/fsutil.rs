@@ -31,6 +31,33 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Create `dir` and its missing parents, durably: each directory a new one was made in is
+/// synced, so the new names survive a power loss (`dir` itself is the caller's to sync, after
+/// it puts a file there, as [`write_atomic`] does).
+pub fn create_dir_all_synced(dir: &Path) -> io::Result<()> {
+    let mut missing = Vec::new();
+    let mut at = dir;
+    while !at.as_os_str().is_empty() && fs::symlink_metadata(at).is_err() {
+        missing.push(at);
+        match at.parent() {
+            Some(p) => at = p,
+            None => break,
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir)?;
+    for new in missing.iter().rev() {
+        sync_dir(
+            new.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        )?;
+    }
+    Ok(())
+}
+
 /// Atomically and durably replace `path` with `bytes`, with permission bits `mode` (e.g.
 /// 0o644): temp file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {

@@ -114,7 +114,15 @@ impl Worktree {
 
     /// Open the directory that holds `rel`, component by component, never following a link.
     /// Missing directories are created when `create`; `Ok(None)` when one is missing and not.
-    fn parent(&self, rel: &[u8], create: bool) -> Result<Option<OwnedFd>, WorktreeError> {
+    /// With `sync_new`, the directory a new one was created in is synced right after, so the
+    /// new name survives a power loss (the last directory is the caller's to sync, after it
+    /// puts its file there).
+    fn parent_with(
+        &self,
+        rel: &[u8],
+        create: bool,
+        sync_new: bool,
+    ) -> Result<Option<OwnedFd>, WorktreeError> {
         crate::git::path::check(rel, false).map_err(|e| WorktreeError::Refused {
             path: shown(rel),
             why: e.why,
@@ -131,6 +139,9 @@ impl Worktree {
             let opened = match rustix::fs::openat(&current, d, flags, Mode::empty()) {
                 Err(Errno::NOENT) if create => {
                     match rustix::fs::mkdirat(&current, d, Mode::from_raw_mode(0o777)) {
+                        Ok(()) if sync_new => {
+                            rustix::fs::fsync(&current).map_err(|e| self.io(rel, e))?
+                        }
                         Ok(()) | Err(Errno::EXIST) => {}
                         Err(e) => return Err(self.io(rel, e)),
                     }
@@ -151,6 +162,11 @@ impl Worktree {
             };
         }
         Ok(Some(current))
+    }
+
+    /// [`Worktree::parent_with`], never syncing.
+    fn parent(&self, rel: &[u8], create: bool) -> Result<Option<OwnedFd>, WorktreeError> {
+        self.parent_with(rel, create, false)
     }
 
     fn io(&self, rel: &[u8], e: Errno) -> WorktreeError {
@@ -211,7 +227,7 @@ impl Worktree {
             })?;
         }
         let dir = self
-            .parent(rel, true)?
+            .parent_with(rel, true, durability == Durability::Synced)?
             .ok_or_else(|| self.io(rel, Errno::NOENT))?;
         let (_, leaf) = split(rel);
         if let Ok(st) = rustix::fs::statat(&dir, leaf, AtFlags::SYMLINK_NOFOLLOW) {

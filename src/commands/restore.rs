@@ -1029,7 +1029,7 @@ fn write_elsewhere(dest: &Path, bytes: &[u8], mode: Mode) -> Result<(), CommandE
         source,
     };
     if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
+        fsutil::create_dir_all_synced(parent).map_err(io)?;
     }
     match mode {
         Mode::Symlink => fsutil::symlink_atomic(dest, &PathBuf::from(OsStr::from_bytes(bytes))),

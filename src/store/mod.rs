@@ -118,7 +118,10 @@ impl StoreError {
 impl Store {
     /// Open (creating and migrating as needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Create {
+        // A new store directory's name is synced into its parent (and so on up), so the first
+        // commit into it survives a power loss; the directory itself is synced after that
+        // commit (`settle_dir`).
+        crate::fsutil::create_dir_all_synced(dir).map_err(|source| StoreError::Create {
             path: dir.to_path_buf(),
             source,
         })?;

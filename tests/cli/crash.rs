@@ -171,6 +171,13 @@ fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
 
 /// The files `restore --output` fsyncs (strace, `-y` names each descriptor's file).
 fn fsynced_by_restore(repo: &Repo, id: &str, output: &str) -> Vec<String> {
+    fsynced_by(repo, &[id, "--output", output])
+}
+
+/// The files `git archive-restore ARGS` fsyncs (strace), relative to the repository root, in
+/// order of name; temporary names are shown as `NAME.TMP` (beside NAME) and `DIR/TMP` (in
+/// the work tree).
+fn fsynced_by(repo: &Repo, args: &[&str]) -> Vec<String> {
     require("strace");
     let log = repo.path("strace.log");
     let out = repo
@@ -185,7 +192,7 @@ fn fsynced_by_restore(repo: &Repo, id: &str, output: &str) -> Vec<String> {
         ])
         .arg(&log)
         .arg(RESTORE)
-        .args([id, "--output", output])
+        .args(args)
         .output()
         .expect("run strace");
     assert_ok(&out, "restore under strace");
@@ -197,6 +204,9 @@ fn fsynced_by_restore(repo: &Repo, id: &str, output: &str) -> Vec<String> {
         .map(|f| {
             let f = f.replace(&*root.to_string_lossy(), "ROOT");
             // The temporary file's name (`NAME.PID.tombstone-tmp`) carries the process id.
+            if let Some((dir, _)) = f.rsplit_once("/.tbtmp-") {
+                return format!("{dir}/TMP");
+            }
             match f
                 .strip_suffix(".tombstone-tmp")
                 .and_then(|s| s.rsplit_once('.'))
@@ -318,4 +328,46 @@ fn many_small_writes_rewind_the_wal_in_place_and_keep_every_record() {
         "every restore recorded"
     );
     assert_ok(&repo.tomb(&["verify"]), "verify");
+}
+
+// A restore that has to create directories makes each new name durable too: the directory a
+// new one was made in is synced right after, and the last one after the file is renamed into
+// it. Without that, a power loss after a "restored" could lose the new directories, and the
+// file with them.
+#[test]
+fn a_restore_into_new_directories_syncs_each_directory_it_made_a_name_in() {
+    let repo = Repo::with_files(&[("pkg/sub/a.py", b"x = 1\n")]);
+    assert_ok(&repo.tomb(&["archive", "pkg/sub/a.py"]), "archive");
+    repo.commit_all("archive pkg/sub/a.py");
+    let id: String = repo
+        .db()
+        .query_row("SELECT id FROM items", [], |r| r.get(0))
+        .expect("the item");
+    std::fs::create_dir(repo.path("out")).expect("out");
+    assert_eq!(
+        fsynced_by_restore(&repo, &id, "out/new/deeper/one.py"),
+        [
+            "ROOT/.git/tombstone/archive.sqlite-wal",
+            "ROOT/out",
+            "ROOT/out/new",
+            "ROOT/out/new/deeper",
+            "ROOT/out/new/deeper/one.py.TMP"
+        ],
+        "a restore to a new file in new directories"
+    );
+    assert_eq!(repo.read("out/new/deeper/one.py"), b"x = 1\n");
+    // Back to its own path, with the directories gone from the work tree.
+    std::fs::remove_dir_all(repo.path("pkg")).expect("remove pkg");
+    let synced = fsynced_by(&repo, &[id.as_str()]);
+    for dir in ["ROOT", "ROOT/pkg", "ROOT/pkg/sub"] {
+        assert!(
+            synced.iter().any(|f| f == dir),
+            "{dir} synced by a restore that made a directory in it: {synced:?}"
+        );
+    }
+    assert!(
+        synced.iter().any(|f| f == "ROOT/pkg/sub/TMP"),
+        "the file itself synced: {synced:?}"
+    );
+    assert_eq!(repo.read("pkg/sub/a.py"), b"x = 1\n");
 }
