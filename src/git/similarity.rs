@@ -34,7 +34,9 @@ impl Spans {
     /// Hash `data` the way git's `hash_chars` does.
     pub fn of(data: &[u8]) -> Spans {
         let text = !is_binary(data);
-        let mut counts: HashMap<u32, u32> = HashMap::new();
+        // (hash, bytes) per chunk, then sorted and summed per hash: no hash map (hashing the
+        // hashes again cost more than the sort), and no input that makes it quadratic.
+        let mut chunks: Vec<(u32, u32)> = Vec::new();
         let (mut accum1, mut accum2, mut n) = (0u32, 0u32, 0u32);
         let mut i = 0;
         while i < data.len() {
@@ -52,13 +54,19 @@ impl Spans {
                 continue;
             }
             let hash = accum1.wrapping_add(accum2.wrapping_mul(0x61)) % HASHBASE;
-            *counts.entry(hash).or_default() += n;
+            chunks.push((hash, n));
             n = 0;
             accum1 = 0;
             accum2 = 0;
         }
-        let mut spans: Vec<(u32, u32)> = counts.into_iter().collect();
-        spans.sort_unstable();
+        chunks.sort_unstable_by_key(|&(hash, _)| hash);
+        let mut spans: Vec<(u32, u32)> = Vec::with_capacity(chunks.len());
+        for (hash, n) in chunks {
+            match spans.last_mut() {
+                Some((last, total)) if *last == hash => *total += n,
+                _ => spans.push((hash, n)),
+            }
+        }
         Spans {
             spans,
             size: data.len() as u64,
