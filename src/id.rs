@@ -20,14 +20,24 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The value of one hex digit (either case); `None` for anything else.
+pub fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// The bytes of hex text (either case); `None` if it is not whole pairs of hex digits.
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    let text = text.as_bytes();
     if !text.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+    text.chunks_exact(2)
+        .map(|pair| Some(hex_digit(pair[0])? << 4 | hex_digit(pair[1])?))
         .collect()
 }
 
@@ -103,6 +113,8 @@ mod tests {
         assert_eq!(unhex(&hex(b"caf\xe9")).as_deref(), Some(&b"caf\xe9"[..]));
         assert_eq!(unhex("abc"), None);
         assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("+a"), None, "a sign is not a digit");
+        assert_eq!(unhex("AbCd").as_deref(), Some(&[0xab, 0xcd][..]));
         assert!(!is_tombstone_id("xx_0123456789abcdef0123"));
         assert!(is_tombstone_id("tb_0123456789abcdef0123"));
     }

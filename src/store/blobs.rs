@@ -405,17 +405,13 @@ impl Address {
     /// The address spelt as the store spells it, 64 lowercase hex digits; `None` for
     /// anything else.
     pub fn parse(hex: &str) -> Option<Address> {
-        fn nibble(c: u8) -> Option<u8> {
-            match c {
-                b'0'..=b'9' => Some(c - b'0'),
-                b'a'..=b'f' => Some(c - b'a' + 10),
-                _ => None,
-            }
+        if !crate::id::is_lower_hex(hex, 64) {
+            return None;
         }
-        let hex: &[u8; 64] = hex.as_bytes().try_into().ok()?;
+        let digit = crate::id::hex_digit;
         let mut out = [0u8; 32];
-        for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-            *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+        for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+            *byte = digit(pair[0])? << 4 | digit(pair[1])?;
         }
         Some(Address(out))
     }

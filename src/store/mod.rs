@@ -135,7 +135,7 @@ impl Store {
             source,
         };
         let created = !path.exists();
-        let dir_unsynced = created || !dir.join(format!("{DB_FILE}-wal")).exists();
+        let dir_unsynced = created || !wal_file(dir).exists();
         let mut conn = Connection::open(&path).map_err(db_err)?;
         configure(&conn).map_err(db_err)?;
         let migrated = schema::migrate(&mut conn, &path)?;
@@ -195,7 +195,7 @@ impl Store {
     pub fn discard(dir: &Path) -> std::io::Result<()> {
         let mut files = vec![
             dir.join(DB_FILE),
-            dir.join(format!("{DB_FILE}-wal")),
+            wal_file(dir),
             dir.join(format!("{DB_FILE}-shm")),
             dir.join(evidence::FILE),
         ];
@@ -349,7 +349,7 @@ impl Store {
     /// record that they were copied lives in the shared-memory index, which the first
     /// connection of a process rebuilds from the WAL as if nothing had been copied.
     fn rewind_wal(&self) {
-        let wal = self.dir.join(format!("{DB_FILE}-wal"));
+        let wal = wal_file(&self.dir);
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_KEEP) {
             // A checkpoint that cannot finish (a reader, an I/O error) leaves the WAL as it
             // is; the write appends to it and a later one tries again.
@@ -424,6 +424,11 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The store's WAL file in `dir`.
+fn wal_file(dir: &Path) -> PathBuf {
+    dir.join(format!("{DB_FILE}-wal"))
+}
+
 /// A WAL whose frames reach past this is checkpointed before the next write (see
 /// [`Store::rewind_wal`]), and it is the size the WAL file is cut back to after a larger
 /// write (`journal_size_limit`, see `configure`). Every process replays the frames the WAL
@@ -436,7 +441,7 @@ const WAL_DROP: u64 = 4 * WAL_KEEP;
 
 impl Drop for Store {
     fn drop(&mut self) {
-        let wal = self.dir.join(format!("{DB_FILE}-wal"));
+        let wal = wal_file(&self.dir);
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_DROP)
             && !self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true)
         {

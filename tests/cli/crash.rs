@@ -169,6 +169,20 @@ fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
     assert_ok(&repo.tomb(&["verify"]), "verify after the rerun");
 }
 
+/// A repository whose one file, `path` (`x = 1`), is archived and committed, with an empty
+/// `out/` to restore into; and the item's id.
+fn archived_with_out_dir(path: &str) -> (Repo, String) {
+    let repo = Repo::with_files(&[(path, b"x = 1\n")]);
+    assert_ok(&repo.tomb(&["archive", path]), "archive");
+    repo.commit_all(&format!("archive {path}"));
+    let id: String = repo
+        .db()
+        .query_row("SELECT id FROM items", [], |r| r.get(0))
+        .expect("the item");
+    std::fs::create_dir(repo.path("out")).expect("out");
+    (repo, id)
+}
+
 /// The files `restore --output` fsyncs (strace, `-y` names each descriptor's file).
 fn fsynced_by_restore(repo: &Repo, id: &str, output: &str) -> Vec<String> {
     fsynced_by(repo, &[id, "--output", output])
@@ -203,7 +217,8 @@ fn fsynced_by(repo: &Repo, args: &[&str]) -> Vec<String> {
         .filter_map(|l| Some(l.split_once('<')?.1.split_once('>')?.0))
         .map(|f| {
             let f = f.replace(&*root.to_string_lossy(), "ROOT");
-            // The temporary file's name (`NAME.PID.tombstone-tmp`) carries the process id.
+            // Temporary names carry the process id: `.tbtmp-PID-N` in the work tree,
+            // `NAME.PID.tombstone-tmp` elsewhere.
             if let Some((dir, _)) = f.rsplit_once("/.tbtmp-") {
                 return format!("{dir}/TMP");
             }
@@ -227,14 +242,7 @@ fn fsynced_by(repo: &Repo, args: &[&str]) -> Vec<String> {
 // syncs the directory itself when the WAL is new (after the sqlite3 shell deleted it, say).
 #[test]
 fn a_restore_syncs_the_file_its_directory_and_the_wal_and_the_store_directory_only_for_a_new_wal() {
-    let repo = Repo::with_files(&[("a.py", b"x = 1\n")]);
-    assert_ok(&repo.tomb(&["archive", "a.py"]), "archive");
-    repo.commit_all("archive a.py");
-    let id: String = repo
-        .db()
-        .query_row("SELECT id FROM items", [], |r| r.get(0))
-        .expect("the item");
-    std::fs::create_dir(repo.path("out")).expect("out");
+    let (repo, id) = archived_with_out_dir("a.py");
     assert_eq!(
         fsynced_by_restore(&repo, &id, "out/one.py"),
         [
@@ -282,14 +290,7 @@ fn a_restore_syncs_the_file_its_directory_and_the_wal_and_the_store_directory_on
 // retiring, the frames before it) nor drops to nothing and grows again.
 #[test]
 fn many_small_writes_rewind_the_wal_in_place_and_keep_every_record() {
-    let repo = Repo::with_files(&[("a.py", b"x = 1\n")]);
-    assert_ok(&repo.tomb(&["archive", "a.py"]), "archive");
-    repo.commit_all("archive a.py");
-    let id: String = repo
-        .db()
-        .query_row("SELECT id FROM items", [], |r| r.get(0))
-        .expect("the item");
-    std::fs::create_dir(repo.path("out")).expect("out");
+    let (repo, id) = archived_with_out_dir("a.py");
     let wal = repo.store_dir().join("archive.sqlite-wal");
     let keep = 256 * 1024;
     let mut sizes = Vec::new();
@@ -336,14 +337,7 @@ fn many_small_writes_rewind_the_wal_in_place_and_keep_every_record() {
 // file with them.
 #[test]
 fn a_restore_into_new_directories_syncs_each_directory_it_made_a_name_in() {
-    let repo = Repo::with_files(&[("pkg/sub/a.py", b"x = 1\n")]);
-    assert_ok(&repo.tomb(&["archive", "pkg/sub/a.py"]), "archive");
-    repo.commit_all("archive pkg/sub/a.py");
-    let id: String = repo
-        .db()
-        .query_row("SELECT id FROM items", [], |r| r.get(0))
-        .expect("the item");
-    std::fs::create_dir(repo.path("out")).expect("out");
+    let (repo, id) = archived_with_out_dir("pkg/sub/a.py");
     assert_eq!(
         fsynced_by_restore(&repo, &id, "out/new/deeper/one.py"),
         [
