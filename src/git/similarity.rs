@@ -59,16 +59,8 @@ impl Spans {
             accum1 = 0;
             accum2 = 0;
         }
-        chunks.sort_unstable_by_key(|&(hash, _)| hash);
-        let mut spans: Vec<(u32, u32)> = Vec::with_capacity(chunks.len());
-        for (hash, n) in chunks {
-            match spans.last_mut() {
-                Some((last, total)) if *last == hash => *total += n,
-                _ => spans.push((hash, n)),
-            }
-        }
         Spans {
-            spans,
+            spans: per_hash(chunks),
             size: data.len() as u64,
         }
     }
@@ -87,6 +79,22 @@ impl Spans {
         }
         copied
     }
+}
+
+/// Sort (hash, bytes) chunks by hash and sum the bytes of each hash. The sums are 32-bit and
+/// wrap, as the `cnt` of git's `struct spanhash` (an `unsigned int`) does, so a file whose
+/// chunks of one hash add up past 4 GiB scores as git scores it (and a debug build does not
+/// panic on the overflow).
+fn per_hash(mut chunks: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    chunks.sort_unstable_by_key(|&(hash, _)| hash);
+    let mut spans: Vec<(u32, u32)> = Vec::with_capacity(chunks.len());
+    for (hash, n) in chunks {
+        match spans.last_mut() {
+            Some((last, total)) if *last == hash => *total = total.wrapping_add(n),
+            _ => spans.push((hash, n)),
+        }
+    }
+    spans
 }
 
 /// Whether files of these sizes can reach `min_score` at all (git's size check).
@@ -220,6 +228,14 @@ mod tests {
             .map(|i| format!("line {i} of {tag} with some words\n"))
             .collect::<String>()
             .into_bytes()
+    }
+
+    #[test]
+    fn the_bytes_of_one_hash_wrap_at_32_bits_as_gits_spanhash_count_does() {
+        let half = 1u32 << 31;
+        // Two chunks of hash 7 whose bytes add up to 2^32 + 5, and one of hash 3.
+        let spans = per_hash(vec![(7, half), (3, 9), (7, half + 5)]);
+        assert_eq!(spans, [(3, 9), (7, 5)]);
     }
 
     #[test]

@@ -277,7 +277,7 @@ pub fn write_file(
     level: i32,
 ) -> Result<u64, InterchangeError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| InterchangeError::io(dir, e))?;
+    crate::fsutil::create_dir_all_synced(dir).map_err(|e| InterchangeError::io(dir, e))?;
     let mut buf = Vec::new();
     {
         let mut w = ArrowWriter::try_new(&mut buf, schema, Some(properties(level)?))?;

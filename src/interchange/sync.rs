@@ -108,7 +108,8 @@ pub fn run(
                     });
                 }
                 if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| InterchangeError::io(parent, e))?;
+                    crate::fsutil::create_dir_all_synced(parent)
+                        .map_err(|e| InterchangeError::io(parent, e))?;
                 }
                 crate::fsutil::write_atomic(&target, &bytes, 0o644)
                     .map_err(|e| InterchangeError::io(&target, e))?;

@@ -185,13 +185,13 @@ fn archived_with_out_dir(path: &str) -> (Repo, String) {
 
 /// The files `restore --output` fsyncs (strace, `-y` names each descriptor's file).
 fn fsynced_by_restore(repo: &Repo, id: &str, output: &str) -> Vec<String> {
-    fsynced_by(repo, &[id, "--output", output])
+    fsynced_by(repo, RESTORE, &[id, "--output", output])
 }
 
-/// The files `git archive-restore ARGS` fsyncs (strace), relative to the repository root, in
-/// order of name; temporary names are shown as `NAME.TMP` (beside NAME) and `DIR/TMP` (in
-/// the work tree).
-fn fsynced_by(repo: &Repo, args: &[&str]) -> Vec<String> {
+/// The files `BINARY ARGS` fsyncs (strace), relative to the repository root, in order of
+/// name; temporary names are shown as `NAME.TMP` (beside NAME) and `DIR/TMP` (in the work
+/// tree).
+fn fsynced_by(repo: &Repo, binary: &str, args: &[&str]) -> Vec<String> {
     require("strace");
     let log = repo.path("strace.log");
     let out = repo
@@ -205,11 +205,11 @@ fn fsynced_by(repo: &Repo, args: &[&str]) -> Vec<String> {
             "-o",
         ])
         .arg(&log)
-        .arg(RESTORE)
+        .arg(binary)
         .args(args)
         .output()
         .expect("run strace");
-    assert_ok(&out, "restore under strace");
+    assert_ok(&out, "under strace");
     let log = std::fs::read_to_string(&log).expect("strace log");
     let root = repo.path("").canonicalize().expect("root");
     let mut files: Vec<String> = log
@@ -352,7 +352,7 @@ fn a_restore_into_new_directories_syncs_each_directory_it_made_a_name_in() {
     assert_eq!(repo.read("out/new/deeper/one.py"), b"x = 1\n");
     // Back to its own path, with the directories gone from the work tree.
     std::fs::remove_dir_all(repo.path("pkg")).expect("remove pkg");
-    let synced = fsynced_by(&repo, &[id.as_str()]);
+    let synced = fsynced_by(&repo, RESTORE, &[id.as_str()]);
     for dir in ["ROOT", "ROOT/pkg", "ROOT/pkg/sub"] {
         assert!(
             synced.iter().any(|f| f == dir),
@@ -364,4 +364,65 @@ fn a_restore_into_new_directories_syncs_each_directory_it_made_a_name_in() {
         "the file itself synced: {synced:?}"
     );
     assert_eq!(repo.read("pkg/sub/a.py"), b"x = 1\n");
+}
+
+// Exports into new directories make each new name durable as well: `export` creates
+// `parquet/{items,blobs}/date=…/` in the store, and `sync` the partition directories under
+// its destination. Each directory a new one was made in is synced, and the last one after
+// the file is renamed into it, so a power loss after the export cannot lose a file that
+// the store registered as written.
+#[test]
+fn exports_into_new_directories_sync_each_directory_they_made_a_name_in() {
+    let (repo, _) = archived_with_out_dir("a.py");
+    let synced = fsynced_by(&repo, TOMBSTONE, &["export"]);
+    let parquet = repo.store_dir().join("parquet");
+    let mut made = vec![parquet.clone()];
+    for table in ["items", "blobs"] {
+        let dir = parquet.join(table);
+        made.push(dir.clone());
+        for date in std::fs::read_dir(&dir).expect("a table directory") {
+            made.push(date.expect("entry").path());
+        }
+    }
+    assert!(made.len() >= 5, "a date directory per table: {made:?}");
+    let root = repo.path("").canonicalize().expect("root");
+    let shown = |p: &std::path::Path| {
+        p.canonicalize()
+            .expect("exists")
+            .to_string_lossy()
+            .replace(&*root.to_string_lossy(), "ROOT")
+    };
+    for dir in &made {
+        let parent = shown(dir.parent().expect("parent"));
+        assert!(
+            synced.contains(&parent),
+            "{parent} synced after {} was made in it: {synced:?}",
+            shown(dir)
+        );
+    }
+    let dest = repo.path("lake");
+    let synced = fsynced_by(&repo, TOMBSTONE, &["sync", dest.to_str().expect("utf-8")]);
+    let mut partitions = Vec::new();
+    let mut at = vec![dest.clone()];
+    while let Some(dir) = at.pop() {
+        for e in std::fs::read_dir(&dir).expect("read") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                partitions.push(p.clone());
+                at.push(p);
+            }
+        }
+    }
+    assert!(
+        partitions.len() >= 5,
+        "the sync made partition directories: {partitions:?}"
+    );
+    for dir in &partitions {
+        let parent = shown(dir.parent().expect("parent"));
+        assert!(
+            synced.contains(&parent),
+            "{parent} synced after {} was made in it: {synced:?}",
+            shown(dir)
+        );
+    }
 }
