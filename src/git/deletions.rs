@@ -297,39 +297,32 @@ impl Repo {
             .iter()
             .map(|d| size(d.1))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut src_spans: Vec<Option<Spans>> = vec![None; sources.len()];
-        let mut dst_spans: Vec<Option<Spans>> = vec![None; destinations.len()];
         let mut failed: Option<GitError> = None;
         let min = similarity::min_score(percent);
-        let mut spans_of = |id: gix::ObjectId| -> Option<Spans> {
-            match self.repo.find_blob(id) {
-                Ok(blob) => Some(Spans::of(&blob.data)),
-                Err(e) => {
-                    failed.get_or_insert(e.into());
-                    None
-                }
-            }
-        };
         let (src_c, dst_c) = (
             candidates(sources, &src_sizes),
             candidates(destinations, &dst_sizes),
         );
-        let pairs = similarity::pair(&src_c, &dst_c, min, RENAME_PAIRS_LIMIT, |s, d| {
-            // Only regular files are scored (git's estimate_similarity).
-            if sources[s].2 == EntryKind::Symlink || destinations[d].2 == EntryKind::Symlink {
-                return 0;
-            }
-            if src_spans[s].is_none() {
-                src_spans[s] = spans_of(sources[s].1);
-            }
-            if dst_spans[d].is_none() {
-                dst_spans[d] = spans_of(destinations[d].1);
-            }
-            match (&src_spans[s], &dst_spans[d]) {
-                (Some(a), Some(b)) => similarity::score(a, b, min),
-                _ => 0,
-            }
-        });
+        let mut scores =
+            similarity::ContentScores::new(sources.len(), destinations.len(), |side, i| {
+                let (_, id, kind) = match side {
+                    similarity::Side::Source => sources[i],
+                    similarity::Side::Destination => destinations[i],
+                };
+                // Only regular files are scored (git's estimate_similarity).
+                if kind == EntryKind::Symlink {
+                    return None;
+                }
+                match self.repo.find_blob(id) {
+                    Ok(blob) => Some(Spans::of(&blob.data)),
+                    Err(e) => {
+                        failed.get_or_insert(e.into());
+                        None
+                    }
+                }
+            });
+        let pairs = similarity::pair(&src_c, &dst_c, min, RENAME_PAIRS_LIMIT, &mut scores);
+        drop(scores);
         if let Some(e) = failed {
             return Err(e);
         }
