@@ -185,11 +185,24 @@ pub struct ContentScores<F> {
     load: F,
     sources: Vec<Option<Option<Spans>>>,
     destinations: Vec<Option<Option<Spans>>>,
-    /// Chunk hash → (source, bytes) for every source indexed so far.
-    index: HashMap<u32, Vec<(u32, u32)>>,
+    /// Chunk hash → its last posting in `postings`, for every source indexed so far.
+    heads: HashMap<u32, u32>,
+    /// (source, bytes of the hash in it, the previous posting of the same hash or `NONE`).
+    postings: Vec<(u32, u32, u32)>,
     indexed: Vec<bool>,
+    /// Per source: the bytes in common with the current row's destination, and the last row
+    /// that touched it and that asked for it (rows count from 1).
     copied: Vec<u64>,
+    touched_in: Vec<u32>,
+    wanted_in: Vec<u32>,
+    rows: u32,
 }
+
+/// No posting (the end of a hash's list).
+const NONE: u32 = u32::MAX;
+
+/// A row with at most this many sources is scored pair by pair (the same scores).
+const FEW_SOURCES: usize = 8;
 
 impl<F: FnMut(Side, usize) -> Option<Spans>> ContentScores<F> {
     pub fn new(sources: usize, destinations: usize, load: F) -> Self {
@@ -197,9 +210,13 @@ impl<F: FnMut(Side, usize) -> Option<Spans>> ContentScores<F> {
             load,
             sources: vec![None; sources],
             destinations: vec![None; destinations],
-            index: HashMap::new(),
+            heads: HashMap::new(),
+            postings: Vec::new(),
             indexed: vec![false; sources],
             copied: vec![0; sources],
+            touched_in: vec![0; sources],
+            wanted_in: vec![0; sources],
+            rows: 0,
         }
     }
 
@@ -212,6 +229,22 @@ impl<F: FnMut(Side, usize) -> Option<Spans>> ContentScores<F> {
             *slot = Some((self.load)(side, i));
         }
         slot.as_ref().and_then(|s| s.as_ref())
+    }
+
+    /// Add source `s`'s chunk hashes to the index (once).
+    fn index(&mut self, s: usize) {
+        if std::mem::replace(&mut self.indexed[s], true) || self.spans(Side::Source, s).is_none() {
+            return;
+        }
+        let Some(Some(spans)) = &self.sources[s] else {
+            return;
+        };
+        for &(hash, bytes) in &spans.spans {
+            let head = self.heads.entry(hash).or_insert(NONE);
+            let at = u32::try_from(self.postings.len()).expect("fewer than 2^32 chunk hashes");
+            self.postings.push((s as u32, bytes, *head));
+            *head = at;
+        }
     }
 }
 
@@ -228,50 +261,49 @@ impl<F: FnMut(Side, usize) -> Option<Spans>> Scores for ContentScores<F> {
     }
 
     fn row(&mut self, d: usize, sources: &[usize]) -> Vec<(usize, u64)> {
+        // A few merges cost less than indexing their sources.
+        if sources.len() <= FEW_SOURCES {
+            return sources.iter().map(|&s| (s, self.one(s, d))).collect();
+        }
         for &s in sources {
-            if self.indexed[s] {
-                continue;
-            }
-            self.indexed[s] = true;
-            let Some(spans) = self.spans(Side::Source, s) else {
-                continue;
-            };
-            let postings: Vec<(u32, u32)> = spans.spans.clone();
-            for (hash, bytes) in postings {
-                self.index.entry(hash).or_default().push((s as u32, bytes));
-            }
+            self.index(s);
         }
         if self.spans(Side::Destination, d).is_none() {
             return Vec::new();
+        }
+        self.rows += 1;
+        let row = self.rows;
+        for &s in sources {
+            self.wanted_in[s] = row;
         }
         let Some(Some(dst)) = &self.destinations[d] else {
             return Vec::new();
         };
         let mut touched: Vec<usize> = Vec::new();
         for &(hash, dst_bytes) in &dst.spans {
-            for &(s, src_bytes) in self.index.get(&hash).map_or(&[][..], |v| v.as_slice()) {
+            let mut at = self.heads.get(&hash).copied().unwrap_or(NONE);
+            while at != NONE {
+                let (s, src_bytes, previous) = self.postings[at as usize];
+                at = previous;
                 let s = s as usize;
-                if self.copied[s] == 0 {
+                if self.wanted_in[s] != row {
+                    continue;
+                }
+                if self.touched_in[s] != row {
+                    self.touched_in[s] = row;
+                    self.copied[s] = 0;
                     touched.push(s);
                 }
                 self.copied[s] += u64::from(src_bytes.min(dst_bytes));
             }
         }
-        let mut wanted = vec![false; self.sources.len()];
-        for &s in sources {
-            wanted[s] = true;
-        }
-        let mut out = Vec::with_capacity(touched.len());
-        for s in touched {
-            let copied = std::mem::take(&mut self.copied[s]);
-            if !wanted[s] {
-                continue;
-            }
-            if let Some(Some(src)) = &self.sources[s] {
-                out.push((s, scored(src, dst, copied)));
-            }
-        }
-        out
+        touched
+            .into_iter()
+            .filter_map(|s| match &self.sources[s] {
+                Some(Some(src)) => Some((s, scored(src, dst, self.copied[s]))),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -422,10 +454,24 @@ mod tests {
             }
         }
         assert!(nonzero > 100, "the corpus shares content: {nonzero} pairs");
-        // Asked for some sources only, a row leaves the others out.
-        let some = [3, 7];
-        let row = scores.row(0, &some);
-        assert!(row.iter().all(|(s, _)| some.contains(s)), "{row:?}");
+        // Asked for some sources only (more than are scored pair by pair), a row leaves the
+        // others out.
+        let some: Vec<usize> = (0..srcs.len()).step_by(2).collect();
+        assert!(some.len() > FEW_SOURCES);
+        for (d, dst) in da.iter().enumerate() {
+            let mut row: Vec<(usize, u64)> = scores
+                .row(d, &some)
+                .into_iter()
+                .filter(|&(_, sc)| sc > 0)
+                .collect();
+            row.sort_unstable();
+            let want: Vec<(usize, u64)> = some
+                .iter()
+                .map(|&s| (s, score(&sa[s], dst, 0)))
+                .filter(|&(_, sc)| sc > 0)
+                .collect();
+            assert_eq!(row, want, "destination {d} against every other source");
+        }
     }
 
     // Pairing through the index pairs exactly as pairing pair by pair.
