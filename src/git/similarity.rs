@@ -190,12 +190,15 @@ pub struct ContentScores<F> {
     /// (source, bytes of the hash in it, the previous posting of the same hash or `NONE`).
     postings: Vec<(u32, u32, u32)>,
     indexed: Vec<bool>,
+    /// Set when the postings would not fit 32-bit positions (billions of chunk hashes, so
+    /// never in practice): every row is then scored pair by pair.
+    full: bool,
     /// Per source: the bytes in common with the current row's destination, and the last row
     /// that touched it and that asked for it (rows count from 1).
     copied: Vec<u64>,
-    touched_in: Vec<u32>,
-    wanted_in: Vec<u32>,
-    rows: u32,
+    touched_in: Vec<usize>,
+    wanted_in: Vec<usize>,
+    rows: usize,
 }
 
 /// No posting (the end of a hash's list).
@@ -213,6 +216,7 @@ impl<F: FnMut(Side, usize) -> Option<Spans>> ContentScores<F> {
             heads: HashMap::new(),
             postings: Vec::new(),
             indexed: vec![false; sources],
+            full: u32::try_from(sources).is_err(),
             copied: vec![0; sources],
             touched_in: vec![0; sources],
             wanted_in: vec![0; sources],
@@ -239,10 +243,18 @@ impl<F: FnMut(Side, usize) -> Option<Spans>> ContentScores<F> {
         let Some(Some(spans)) = &self.sources[s] else {
             return;
         };
+        let (Ok(source), true) = (
+            u32::try_from(s),
+            self.postings.len() + spans.spans.len() < NONE as usize,
+        ) else {
+            self.full = true;
+            return;
+        };
         for &(hash, bytes) in &spans.spans {
             let head = self.heads.entry(hash).or_insert(NONE);
-            let at = u32::try_from(self.postings.len()).expect("fewer than 2^32 chunk hashes");
-            self.postings.push((s as u32, bytes, *head));
+            // Below `NONE`: checked above.
+            let at = self.postings.len() as u32;
+            self.postings.push((source, bytes, *head));
             *head = at;
         }
     }
@@ -262,11 +274,14 @@ impl<F: FnMut(Side, usize) -> Option<Spans>> Scores for ContentScores<F> {
 
     fn row(&mut self, d: usize, sources: &[usize]) -> Vec<(usize, u64)> {
         // A few merges cost less than indexing their sources.
-        if sources.len() <= FEW_SOURCES {
+        if sources.len() <= FEW_SOURCES || self.full {
             return sources.iter().map(|&s| (s, self.one(s, d))).collect();
         }
         for &s in sources {
             self.index(s);
+        }
+        if self.full {
+            return sources.iter().map(|&s| (s, self.one(s, d))).collect();
         }
         if self.spans(Side::Destination, d).is_none() {
             return Vec::new();
