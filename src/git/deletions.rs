@@ -322,7 +322,7 @@ impl Repo {
                 }
             });
         let pairs = similarity::pair(&src_c, &dst_c, min, RENAME_PAIRS_LIMIT, &mut scores);
-        drop(scores);
+        drop(scores); // it borrows `failed`
         if let Some(e) = failed {
             return Err(e);
         }

@@ -155,8 +155,17 @@ pub trait Scores {
     /// The scores of destination `d` against each of `sources` (in any order); a source whose
     /// score is 0 may be left out.
     fn row(&mut self, d: usize, sources: &[usize]) -> Vec<(usize, u64)> {
-        sources.iter().map(|&s| (s, self.one(s, d))).collect()
+        pair_by_pair(self, d, sources)
     }
+}
+
+/// The scores of destination `d` against each of `sources`, one [`Scores::one`] at a time.
+fn pair_by_pair<S: Scores + ?Sized>(
+    scores: &mut S,
+    d: usize,
+    sources: &[usize],
+) -> Vec<(usize, u64)> {
+    sources.iter().map(|&s| (s, scores.one(s, d))).collect()
 }
 
 /// A score function is [`Scores`] pair by pair.
@@ -237,7 +246,10 @@ impl<F: FnMut(Side, usize) -> Option<Spans>> ContentScores<F> {
 
     /// Add source `s`'s chunk hashes to the index (once).
     fn index(&mut self, s: usize) {
-        if std::mem::replace(&mut self.indexed[s], true) || self.spans(Side::Source, s).is_none() {
+        if self.full
+            || std::mem::replace(&mut self.indexed[s], true)
+            || self.spans(Side::Source, s).is_none()
+        {
             return;
         }
         let Some(Some(spans)) = &self.sources[s] else {
@@ -274,14 +286,14 @@ impl<F: FnMut(Side, usize) -> Option<Spans>> Scores for ContentScores<F> {
 
     fn row(&mut self, d: usize, sources: &[usize]) -> Vec<(usize, u64)> {
         // A few merges cost less than indexing their sources.
-        if sources.len() <= FEW_SOURCES || self.full {
-            return sources.iter().map(|&s| (s, self.one(s, d))).collect();
+        let few = sources.len() <= FEW_SOURCES;
+        if !few {
+            for &s in sources {
+                self.index(s);
+            }
         }
-        for &s in sources {
-            self.index(s);
-        }
-        if self.full {
-            return sources.iter().map(|&s| (s, self.one(s, d))).collect();
+        if few || self.full {
+            return pair_by_pair(self, d, sources);
         }
         if self.spans(Side::Destination, d).is_none() {
             return Vec::new();

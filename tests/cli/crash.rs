@@ -374,17 +374,6 @@ fn a_restore_into_new_directories_syncs_each_directory_it_made_a_name_in() {
 #[test]
 fn exports_into_new_directories_sync_each_directory_they_made_a_name_in() {
     let (repo, _) = archived_with_out_dir("a.py");
-    let synced = fsynced_by(&repo, TOMBSTONE, &["export"]);
-    let parquet = repo.store_dir().join("parquet");
-    let mut made = vec![parquet.clone()];
-    for table in ["items", "blobs"] {
-        let dir = parquet.join(table);
-        made.push(dir.clone());
-        for date in std::fs::read_dir(&dir).expect("a table directory") {
-            made.push(date.expect("entry").path());
-        }
-    }
-    assert!(made.len() >= 5, "a date directory per table: {made:?}");
     let root = repo.path("").canonicalize().expect("root");
     let shown = |p: &std::path::Path| {
         p.canonicalize()
@@ -392,37 +381,40 @@ fn exports_into_new_directories_sync_each_directory_they_made_a_name_in() {
             .to_string_lossy()
             .replace(&*root.to_string_lossy(), "ROOT")
     };
-    for dir in &made {
-        let parent = shown(dir.parent().expect("parent"));
-        assert!(
-            synced.contains(&parent),
-            "{parent} synced after {} was made in it: {synced:?}",
-            shown(dir)
-        );
-    }
-    let dest = repo.path("lake");
-    let synced = fsynced_by(&repo, TOMBSTONE, &["sync", dest.to_str().expect("utf-8")]);
-    let mut partitions = Vec::new();
-    let mut at = vec![dest.clone()];
-    while let Some(dir) = at.pop() {
-        for e in std::fs::read_dir(&dir).expect("read") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                partitions.push(p.clone());
-                at.push(p);
+    // Every directory under `top`, and `top`.
+    let dirs_from = |top: std::path::PathBuf| {
+        let (mut found, mut at) = (vec![top.clone()], vec![top]);
+        while let Some(dir) = at.pop() {
+            for e in std::fs::read_dir(&dir).expect("read") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    found.push(p.clone());
+                    at.push(p);
+                }
             }
         }
-    }
+        found
+    };
+    let each_parent_synced = |made: &[std::path::PathBuf], synced: &[String]| {
+        for dir in made {
+            let parent = shown(dir.parent().expect("parent"));
+            assert!(
+                synced.contains(&parent),
+                "{parent} synced after {} was made in it: {synced:?}",
+                shown(dir)
+            );
+        }
+    };
+    let synced = fsynced_by(&repo, TOMBSTONE, &["export"]);
+    let made = dirs_from(repo.store_dir().join("parquet"));
+    assert!(made.len() >= 5, "a date directory per table: {made:?}");
+    each_parent_synced(&made, &synced);
+    let dest = repo.path("lake");
+    let synced = fsynced_by(&repo, TOMBSTONE, &["sync", dest.to_str().expect("utf-8")]);
+    let partitions = dirs_from(dest.clone());
     assert!(
-        partitions.len() >= 5,
+        partitions.len() >= 6,
         "the sync made partition directories: {partitions:?}"
     );
-    for dir in &partitions {
-        let parent = shown(dir.parent().expect("parent"));
-        assert!(
-            synced.contains(&parent),
-            "{parent} synced after {} was made in it: {synced:?}",
-            shown(dir)
-        );
-    }
+    each_parent_synced(&partitions, &synced);
 }
