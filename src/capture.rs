@@ -231,6 +231,27 @@ fn initial_state(c: &Capture) -> &'static str {
     }
 }
 
+/// The `data` of an `archive` evidence line. Its fields are in the order of their names, as
+/// in every other line's `data` (a JSON object, whose keys serde_json keeps sorted): the
+/// lines read the same whichever way they were built.
+#[derive(Serialize)]
+struct ArchiveData<'a> {
+    action: &'a str,
+    category: &'a str,
+    git_blob_id: &'a str,
+    id: &'a str,
+    metadata: &'a serde_json::Map<String, serde_json::Value>,
+    mode: &'a str,
+    path: &'a str,
+    path_bytes_hex: Option<String>,
+    reason: &'a str,
+    removed_in_commit: Option<&'a str>,
+    sha256: &'a str,
+    size: u64,
+    source_commit: &'a str,
+    tags: &'a [String],
+}
+
 /// After `item` was inserted (`new_item`) or found: the evidence line of a new item, or the
 /// binding of a pending one.
 fn finish(
@@ -245,22 +266,24 @@ fn finish(
     let id = item.id.clone();
     let initial_state = initial_state(c);
     let evidence = if new_item {
-        let data = serde_json::json!({
-            "id": id,
-            "path": item.path_text,
-            "path_bytes_hex": std::str::from_utf8(&c.path).is_err().then(|| id::hex(&c.path)),
-            "sha256": put.sha256,
-            "git_blob_id": c.git_blob_id,
-            "size": put.size,
-            "mode": item.mode,
-            "action": item.action,
-            "category": item.category,
-            "reason": item.reason,
-            "source_commit": c.source_commit,
-            "removed_in_commit": c.removed_in_commit,
-            "tags": c.tags,
-            "metadata": c.metadata,
-        });
+        let data = ArchiveData {
+            action: &item.action,
+            category: &item.category,
+            git_blob_id: &c.git_blob_id,
+            id: &id,
+            metadata: &c.metadata,
+            mode: &item.mode,
+            path: &item.path_text,
+            path_bytes_hex: std::str::from_utf8(&c.path)
+                .is_err()
+                .then(|| id::hex(&c.path)),
+            reason: &item.reason,
+            removed_in_commit: c.removed_in_commit.as_deref(),
+            sha256: &put.sha256,
+            size: put.size,
+            source_commit: &c.source_commit,
+            tags: &c.tags,
+        };
         Some(evidence::append(tx, "archive", actor, now, &data)?)
     } else {
         None
@@ -295,4 +318,63 @@ fn finish(
         state: current_state,
         evidence,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An `archive` line's data reads as the `serde_json::json!` object it replaced: the same
+    /// keys in the same order, `null` for what is absent.
+    #[test]
+    fn archive_data_serializes_as_the_json_object_it_replaced() {
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("zeta".into(), serde_json::json!(1));
+        metadata.insert(
+            "alpha".into(),
+            serde_json::json!({"b": [1, "x"], "a": null}),
+        );
+        let tags = vec!["generated".to_owned(), "é".to_owned()];
+        for (path, hex, removed) in [
+            ("src/a \"q\".rs", None, Some("ab".repeat(20))),
+            ("bin\u{fffd}.dat", Some("62696eff2e646174".to_owned()), None),
+        ] {
+            let data = ArchiveData {
+                action: "archive",
+                category: "code",
+                git_blob_id: "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+                id: "tmb_0123",
+                metadata: &metadata,
+                mode: "100644",
+                path,
+                path_bytes_hex: hex.clone(),
+                reason: "deleted in a commit",
+                removed_in_commit: removed.as_deref(),
+                sha256: "00ff",
+                size: 12,
+                source_commit: "cd",
+                tags: &tags,
+            };
+            let expected = serde_json::json!({
+                "id": "tmb_0123",
+                "path": path,
+                "path_bytes_hex": hex,
+                "sha256": "00ff",
+                "git_blob_id": "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+                "size": 12u64,
+                "mode": "100644",
+                "action": "archive",
+                "category": "code",
+                "reason": "deleted in a commit",
+                "source_commit": "cd",
+                "removed_in_commit": removed,
+                "tags": tags,
+                "metadata": metadata,
+            });
+            assert_eq!(
+                serde_json::to_string(&data).unwrap(),
+                serde_json::to_string(&expected).unwrap()
+            );
+        }
+    }
 }

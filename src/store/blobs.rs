@@ -286,6 +286,27 @@ pub fn put_packed(
             rowid
         }
         None => {
+            // Content of at most one chunk goes into the row with the insert; larger content
+            // is streamed into it in chunks.
+            let whole = match &packed.stored {
+                Stored::Raw => Some(raw),
+                Stored::Bytes(b) => Some(b.as_slice()),
+                Stored::File { .. } => None,
+            }
+            .filter(|b| b.len() <= BODY_CHUNK);
+            if let Some(bytes) = whole {
+                tx.prepare_cached(
+                    "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![sha256, size as i64, packed.method, stored_size as i64, bytes, git_blob_id, now])?;
+                return Ok(Put {
+                    sha256,
+                    size,
+                    stored_size,
+                    new: true,
+                });
+            }
             tx.prepare_cached(
                 "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
                  VALUES (?1, ?2, ?3, ?4, zeroblob(?4), ?5, ?6)",
@@ -303,6 +324,9 @@ pub fn put_packed(
     })
 }
 
+/// The most bytes handed to SQLite in one piece.
+const BODY_CHUNK: usize = 1 << 20;
+
 /// Fill the zeroed `bytes` of blob row `rowid` with the stored bytes, in chunks: SQLite never
 /// gets (or copies) the whole content in one buffer.
 fn write_body(
@@ -311,7 +335,7 @@ fn write_body(
     raw: &[u8],
     packed: &Packed,
 ) -> Result<(), StoreError> {
-    const CHUNK: usize = 1 << 20;
+    const CHUNK: usize = BODY_CHUNK;
     let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blobs", "bytes", rowid, false)?;
     let io = |source: std::io::Error| StoreError::Io {
         path: format!("blobs row {rowid} (streamed content)").into(),

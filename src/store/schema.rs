@@ -256,6 +256,14 @@ const MIGRATIONS: &[&str] = &[
         WHERE rowid = NEW.rowid;
     END;
     "#,
+    // 8: cheaper item inserts. No query reads `items` through these two indexes: `path_text`
+    // is looked up by nobody (lookups go by the path's bytes), and `list --commit` matches
+    // `source_commit` by prefix with a case-insensitive LIKE, which an index of the column
+    // cannot serve. Each cost every insert a B-tree descent and every item its entry.
+    r#"
+    DROP INDEX IF EXISTS items_by_path_text;
+    DROP INDEX IF EXISTS items_by_source_commit;
+    "#,
 ];
 
 /// The schema version this build writes.
