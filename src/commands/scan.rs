@@ -8,17 +8,29 @@ use crate::fsutil;
 use crate::report::{self, Format};
 use crate::scan::range::{apply_baseline, every_branch, resolve, scan_range};
 use crate::scan::stubs::write_stubs;
+use crate::scan::Target;
 
 /// Run `scan`.
 pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
-    let mut store = ctx.open_store()?;
+    // Only `--since-last` needs the store before the scan; otherwise the scan opens it while
+    // it starts on the history (see `scan::Target`), and a range that does not resolve leaves
+    // no new store behind.
+    let mut opened = match args.since_last {
+        true => Some(ctx.open_store()?),
+        false => None,
+    };
     let range = if args.branches {
         every_branch(ctx)?
     } else {
-        resolve(ctx, &store, args.range.as_deref(), args.since_last)?
+        resolve(ctx, args.range.as_deref(), opened.as_ref())?
     };
     let actor = ctx.actor(args.by.as_deref());
     let out = ctx.out;
+    let open = || ctx.open_store();
+    let mut store = Target::Later {
+        slot: &mut opened,
+        open: &open,
+    };
     let mut report = scan_range(
         ctx,
         &mut store,
@@ -52,7 +64,7 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
     }
     if args.write_stubs && !report.violations.is_empty() {
         let mut notices = Vec::new();
-        let written = write_stubs(ctx, &mut store, &report, &actor, &mut notices)?;
+        let written = write_stubs(ctx, store.get()?, &report, &actor, &mut notices)?;
         for n in &notices {
             n.show(&ctx.out);
         }

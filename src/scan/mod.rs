@@ -142,20 +142,52 @@ const FIRST_BATCH: usize = 256;
 const BATCH: usize = 1024;
 const LAST_BATCH: usize = 256;
 
+/// The store a scan writes to: open already, or opened when the scan first writes. Creating a
+/// store waits for the disk several times (its directory, database and WAL), so `scan` hands
+/// it over unopened and the writer opens it while the walker and workers start on the history.
+pub enum Target<'a> {
+    Open(&'a mut Store),
+    /// `open` fills `slot` when the store is first needed (a store already in it is used).
+    Later {
+        slot: &'a mut Option<Store>,
+        open: &'a dyn Fn() -> Result<Store, Error>,
+    },
+}
+
+impl Target<'_> {
+    /// The store, opened now if it was not yet.
+    pub fn get(&mut self) -> Result<&mut Store, Error> {
+        match self {
+            Target::Open(store) => Ok(store),
+            Target::Later { slot, open } => Ok(match slot.take() {
+                Some(store) => slot.insert(store),
+                None => slot.insert(open()?),
+            }),
+        }
+    }
+}
+
+/// What a scan's last transaction records after its last findings, given the finished report
+/// (`scan_range`: the checkpoint and the scan's evidence line).
+pub type Closing<'a> =
+    dyn Fn(&rusqlite::Transaction<'_>, &Report) -> Result<(), crate::store::StoreError> + 'a;
+
 /// Scan the commits of `walk` into `store`.
 ///
 /// Three stages overlap: a walker thread streams batches of consecutive commits (newest
 /// first); one worker per core diffs each batch (in the order its pack favours, see
 /// [`TreeMemo`]), reads, hashes and compresses; this thread writes the results to the store
-/// in walk order, in transactions of a few hundred events.
+/// in walk order, in transactions of a few hundred events; the last one also records
+/// `closing`.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     repo: &Repo,
-    store: &mut Store,
+    store: &mut Target<'_>,
     policy: &Policy,
     walk: &Walk<'_>,
     actor: &str,
     now: &str,
+    closing: &Closing<'_>,
     progress: &dyn Fn(usize, usize),
 ) -> Result<Report, Error> {
     let mut report = Report::default();
@@ -197,8 +229,8 @@ pub fn run(
         let written = write_in_order(
             receiver,
             store,
-            actor,
-            now,
+            (actor, now),
+            (walk.tips.first().map(String::as_str), closing),
             &mut report,
             (&walked, &walk_done),
             progress,
@@ -210,12 +242,6 @@ pub fn run(
         }
         written
     })?;
-    // Written newest first; reported oldest first.
-    report.violations.reverse();
-    report.tip = match walk.tips.first() {
-        Some(t) if report.commits > 0 => Some(t.clone()),
-        _ => None,
-    };
     Ok(report)
 }
 
@@ -370,9 +396,9 @@ const WRITE_MAX_BYTES: u64 = 8 << 20;
 /// keeps up with the workers and little is left to write once they finish.
 fn write_in_order(
     receiver: std::sync::mpsc::Receiver<Done>,
-    store: &mut Store,
-    actor: &str,
-    now: &str,
+    store: &mut Target<'_>,
+    (actor, now): (&str, &str),
+    (tip, closing): (Option<&str>, &Closing<'_>),
     report: &mut Report,
     (walked, walk_done): (
         &std::sync::atomic::AtomicUsize,
@@ -381,6 +407,8 @@ fn write_in_order(
     progress: &dyn Fn(usize, usize),
 ) -> Result<(), Error> {
     use std::sync::mpsc::TryRecvError;
+    // Opened (if it was not) while the walker and workers make the first results.
+    let store = store.get()?;
     let mut pending: std::collections::BTreeMap<usize, Vec<Vec<Event>>> =
         std::collections::BTreeMap::new();
     let mut next = 0usize;
@@ -395,7 +423,7 @@ fn write_in_order(
             Ok(message) => Some(message),
             Err(TryRecvError::Empty) if ready_events >= WRITE_MIN => {
                 // Nothing new yet: write what is ready meanwhile.
-                unsynced |= write_batch(store, &ready, actor, now, report, Durability::Later)?;
+                unsynced |= write_batch(store, &ready, actor, now, report)?;
                 crate::failpoint::hit("scan:after-unsynced-write");
                 ready.clear();
                 ready_events = 0;
@@ -406,12 +434,20 @@ fn write_in_order(
             Err(TryRecvError::Disconnected) => None,
         };
         let Some(message) = message else {
-            // The last write syncs the WAL (and all the writes before with it) and catches the
-            // JSONL files up, once.
-            if !write_batch(store, &ready, actor, now, report, Durability::Now)? && unsynced {
-                store.make_durable(now)?;
-            }
             report.commits = received;
+            // The last transaction records the rest and `closing`, syncs the WAL (every
+            // unsynced write before it with it), and catches the JSONL files up, once.
+            store.write(|tx| {
+                record_events(tx, &ready, actor, now, report)?;
+                // Written newest first; reported oldest first.
+                report.violations.reverse();
+                report.tip = tip.filter(|_| report.commits > 0).map(str::to_owned);
+                if unsynced {
+                    // Only a commit that writes a page syncs the WAL: this one writes this.
+                    crate::store::meta::set(tx, "durable_at", now)?;
+                }
+                closing(tx, report)
+            })?;
             progress(received, received);
             return Ok(());
         };
@@ -429,7 +465,7 @@ fn write_in_order(
             next += 1;
         }
         if ready_events >= WRITE_MAX || ready_bytes >= WRITE_MAX_BYTES {
-            unsynced |= write_batch(store, &ready, actor, now, report, Durability::Later)?;
+            unsynced |= write_batch(store, &ready, actor, now, report)?;
             crate::failpoint::hit("scan:after-unsynced-write");
             ready.clear();
             ready_events = 0;
@@ -445,76 +481,75 @@ fn write_in_order(
     }
 }
 
-/// Whether a transaction waits for the disk and catches the JSONL files up now, or leaves that
-/// to the scan's last transaction (see [`Store::write_unsynced`]): a transaction every few
-/// hundred events spent most of the writer's time in `fsync`, and the writer fell behind.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Durability {
-    Now,
-    Later,
-}
-
-/// Record the events of consecutive commits in one transaction; false if there was nothing
-/// to record (and no transaction).
+/// Record the events of consecutive commits in one transaction that does not wait for the
+/// disk or catch the JSONL files up (see [`Store::write_unsynced`]: a transaction every few
+/// hundred events spent most of the writer's time in `fsync`, and the writer fell behind);
+/// false if there was nothing to record (and no transaction). The scan's last transaction
+/// does both, for every one before it.
 fn write_batch(
     store: &mut Store,
     batch: &[Vec<Event>],
     actor: &str,
     now: &str,
     report: &mut Report,
-    durability: Durability,
 ) -> Result<bool, Error> {
     if batch.iter().all(Vec::is_empty) {
         return Ok(false);
     }
-    let record = |tx: &rusqlite::Transaction<'_>| {
-        // Consecutive captures are recorded together (multi-row inserts), in event order.
-        let mut run: Vec<(&Capture, &Packed, EventKind)> = Vec::new();
-        for event in batch.iter().flatten() {
-            if let Event::Capture {
-                capture,
-                packed,
-                kind,
-            } = event
-            {
-                run.push((capture, packed, *kind));
-                continue;
-            }
-            record_captures(tx, &mut run, actor, now, report)?;
-            match event {
-                Event::Capture { .. } => {}
-                Event::Submodule { path, commit, id } => {
-                    report.deletions += 1;
-                    report.submodules += 1;
-                    let data = serde_json::json!({ "path": path, "commit": id, "removed_in_commit": commit });
-                    if !evidence::has_submodule_removal(tx, commit)? {
-                        evidence::append(tx, "submodule-removed", actor, now, &data)?;
-                    }
-                }
-                Event::Unsafe(u) => {
-                    report.deletions += 1;
-                    report.unsafe_paths.push(u.clone());
-                }
-                Event::Count(kind) => match kind {
-                    EventKind::StubRemoval => {
-                        report.deletions += 1;
-                        report.stub_removals += 1;
-                    }
-                    EventKind::Ignored => {
-                        report.deletions += 1;
-                        report.ignored += 1;
-                    }
-                    _ => {}
-                },
-            }
-        }
-        record_captures(tx, &mut run, actor, now, report)
-    };
-    match durability {
-        Durability::Now => store.write(record)?,
-        Durability::Later => store.write_unsynced(record)?,
-    }
+    store.write_unsynced(|tx| record_events(tx, batch, actor, now, report))?;
     Ok(true)
+}
+
+/// Record the events of consecutive commits in `tx`, and count them in `report`.
+fn record_events(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &[Vec<Event>],
+    actor: &str,
+    now: &str,
+    report: &mut Report,
+) -> Result<(), crate::store::StoreError> {
+    // Consecutive captures are recorded together (multi-row inserts), in event order.
+    let mut run: Vec<(&Capture, &Packed, EventKind)> = Vec::new();
+    for event in batch.iter().flatten() {
+        if let Event::Capture {
+            capture,
+            packed,
+            kind,
+        } = event
+        {
+            run.push((capture, packed, *kind));
+            continue;
+        }
+        record_captures(tx, &mut run, actor, now, report)?;
+        match event {
+            Event::Capture { .. } => {}
+            Event::Submodule { path, commit, id } => {
+                report.deletions += 1;
+                report.submodules += 1;
+                let data =
+                    serde_json::json!({ "path": path, "commit": id, "removed_in_commit": commit });
+                if !evidence::has_submodule_removal(tx, commit)? {
+                    evidence::append(tx, "submodule-removed", actor, now, &data)?;
+                }
+            }
+            Event::Unsafe(u) => {
+                report.deletions += 1;
+                report.unsafe_paths.push(u.clone());
+            }
+            Event::Count(kind) => match kind {
+                EventKind::StubRemoval => {
+                    report.deletions += 1;
+                    report.stub_removals += 1;
+                }
+                EventKind::Ignored => {
+                    report.deletions += 1;
+                    report.ignored += 1;
+                }
+                _ => {}
+            },
+        }
+    }
+    record_captures(tx, &mut run, actor, now, report)
 }
 
 /// Record the captures of `run` (then empty it) and count them in `report`.

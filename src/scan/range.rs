@@ -22,13 +22,9 @@ pub struct Range {
     pub label: String,
 }
 
-/// Resolve the command line's range.
-pub fn resolve(
-    ctx: &Ctx,
-    store: &Store,
-    range: Option<&str>,
-    since_last: bool,
-) -> Result<Range, Error> {
+/// Resolve the command line's range; with `since_last`, HEAD's history since that store's
+/// checkpoint (all of it without one).
+pub fn resolve(ctx: &Ctx, range: Option<&str>, since_last: Option<&Store>) -> Result<Range, Error> {
     let head = || ctx.repo.head_commit()?.ok_or(crate::git::GitError::Unborn);
     if let Some(spec) = range {
         if let Some((a, b)) = spec.split_once("..") {
@@ -60,7 +56,7 @@ pub fn resolve(
         });
     }
     let head = head()?;
-    if since_last {
+    if let Some(store) = since_last {
         let last = checkpoints::get(store.conn(), CHECKPOINT)?;
         if let Some(last) = last.filter(|c| ctx.repo.has_object(c)) {
             return Ok(Range {
@@ -119,10 +115,10 @@ pub fn every_branch(ctx: &Ctx) -> Result<Range, Error> {
     })
 }
 
-/// Scan `range` into the store and record the checkpoint.
+/// Scan `range` into the store and record the checkpoint and the scan's evidence line.
 pub fn scan_range(
     ctx: &Ctx,
-    store: &mut Store,
+    store: &mut super::Target<'_>,
     range: &Range,
     first_parent: bool,
     actor: &str,
@@ -130,21 +126,8 @@ pub fn scan_range(
 ) -> Result<Report, Error> {
     let mut phases = crate::trace::Phases::start();
     let now = clock::now();
-    let mut report = super::run(
-        &ctx.repo,
-        store,
-        ctx.policy()?,
-        &super::Walk {
-            tips: &range.tips,
-            hidden: &range.hidden,
-            first_parent,
-        },
-        actor,
-        &now,
-        progress,
-    )?;
-    phases.lap("diff-and-store");
-    store.write(|tx| {
+    // Recorded in the scan's last transaction, with its last findings.
+    let closing = |tx: &rusqlite::Transaction<'_>, report: &Report| {
         if let (true, Some(tip)) = (range.moves_checkpoint, &report.tip) {
             checkpoints::set(tx, CHECKPOINT, tip, &now)?;
         }
@@ -161,8 +144,22 @@ pub fn scan_range(
             evidence::append(tx, "scan", actor, &now, &data)?;
         }
         Ok(())
-    })?;
-    phases.lap("checkpoint");
+    };
+    let mut report = super::run(
+        &ctx.repo,
+        store,
+        ctx.policy()?,
+        &super::Walk {
+            tips: &range.tips,
+            hidden: &range.hidden,
+            first_parent,
+        },
+        actor,
+        &now,
+        &closing,
+        progress,
+    )?;
+    phases.lap("diff-store-and-checkpoint");
     if let Some(line) = phases.report() {
         report.notices.push(crate::context::Notice::Warning(line));
     }

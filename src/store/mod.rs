@@ -283,8 +283,9 @@ impl Store {
     /// what it archives): committed without waiting for the disk (`synchronous = NORMAL`) and
     /// without catching the JSONL files up. A crash loses at most the last such transactions,
     /// never the database's consistency, and the files never get ahead of the database. The
-    /// writer must end with [`Store::write`] or [`Store::make_durable`], which sync the WAL
-    /// (every earlier frame with it) before the files are caught up.
+    /// writer must end with a [`Store::write`] that writes a page (only such a commit syncs),
+    /// which syncs the WAL (every earlier frame with it) before the files are caught up. (A
+    /// checkpoint would skip the sync when a reader holds every frame back.)
     pub fn write_unsynced<T>(
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
@@ -303,15 +304,6 @@ impl Store {
         })();
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         out
-    }
-
-    /// Make every committed transaction durable and catch the JSONL files up: the end of a run
-    /// of [`Store::write_unsynced`] that has nothing more to write. A fully synced commit syncs
-    /// the whole WAL, every earlier frame with it, but only a commit that writes a page syncs
-    /// at all: this one records when (`meta.durable_at`). (A checkpoint would skip the sync
-    /// when a reader holds every frame back.)
-    pub fn make_durable(&mut self, now: &str) -> Result<(), StoreError> {
-        self.write(|tx| meta::set(tx, "durable_at", now))
     }
 
     /// Catch `evidence.jsonl` and the tombstone streams up with the database.

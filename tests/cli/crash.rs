@@ -418,3 +418,36 @@ fn exports_into_new_directories_sync_each_directory_they_made_a_name_in() {
     );
     each_parent_synced(&partitions, &synced);
 }
+
+// A scan's findings, its checkpoint and its evidence line go into the store in one synced
+// transaction: its last. The checkpoint used to be a second synced write after it, a second
+// fsync of the WAL (and a second catch-up of the JSONL files) at the end of every scan.
+#[test]
+fn a_scan_syncs_its_findings_checkpoint_and_evidence_line_with_one_fsync() {
+    let repo = Repo::with_files(&[("a.py", b"a = 1\n"), ("b.py", b"b = 2\n")]);
+    repo.git(&["rm", "-q", "a.py"]);
+    repo.commit_all("drop a");
+    assert_ok(&repo.tomb(&["init"]), "init");
+    assert_eq!(
+        fsynced_by(&repo, TOMBSTONE, &["scan"]),
+        ["ROOT/.git/tombstone/archive.sqlite-wal"],
+        "one fsync: the WAL, at the scan's one synced commit"
+    );
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 1);
+    assert_eq!(
+        repo.count("SELECT count(*) FROM checkpoints"),
+        1,
+        "checkpoint"
+    );
+    let ops: Vec<String> = repo
+        .evidence_lines()
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["op"].to_string())
+        .collect();
+    assert_eq!(ops.last().map(String::as_str), Some("\"scan\""), "{ops:?}");
+    assert_eq!(
+        repo.evidence_lines().len() as i64,
+        repo.count("SELECT count(*) FROM evidence"),
+        "the log caught up"
+    );
+}

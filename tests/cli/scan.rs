@@ -663,3 +663,26 @@ fn a_worker_panic_is_an_internal_error_and_a_rerun_completes() {
     let listed = json_lines(&repo.tomb(&["--json", "list"]));
     assert_eq!(archived_deletions(&listed), git_log_deletions(&repo));
 }
+
+// `scan` opens (and on first use creates) the store only once it has a range to scan: a range
+// that does not resolve fails with nothing written, no new store either.
+#[test]
+fn a_scan_of_a_range_that_does_not_resolve_leaves_no_store_behind() {
+    let repo = Repo::with_files(&[("a.py", b"a = 1\n")]);
+    let out = repo.tomb(&["scan", "no-such-branch"]);
+    assert!(!out.status.success(), "a range that does not resolve fails");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no-such-branch"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !repo.store_dir().exists(),
+        "no store was created for a refused scan"
+    );
+    assert_ok(&repo.tomb(&["scan"]), "a scan that resolves");
+    assert!(
+        repo.store_dir().join("archive.sqlite").exists(),
+        "store made"
+    );
+}

@@ -202,10 +202,14 @@ impl Run<'_> {
         ctx.out
             .note(&format!("{}: scanning {}", self.event_name, range.label));
         let out = ctx.out;
-        let mut report =
-            scan_range::scan_range(ctx, store, &range, false, &self.actor, &|done, total| {
-                out.progress("scanning commits", done, total)
-            })?;
+        let mut report = scan_range::scan_range(
+            ctx,
+            &mut crate::scan::Target::Open(store),
+            &range,
+            false,
+            &self.actor,
+            &|done, total| out.progress("scanning commits", done, total),
+        )?;
         for n in &report.notices {
             n.show(&ctx.out);
         }
@@ -605,7 +609,7 @@ fn try_resolve(
     let present = |c: &str| ctx.repo.has_object(c);
     let range = match spec {
         Spec::SinceLast => {
-            scan_range::resolve(ctx, store, None, true).map_err(|e| e.to_string())?
+            scan_range::resolve(ctx, None, Some(store)).map_err(|e| e.to_string())?
         }
         Spec::History { tip } => {
             if !present(tip) {
