@@ -275,12 +275,14 @@ impl Repo {
     /// Which `sources` (deleted files) moved to which `destinations` (added files) with edits,
     /// as `git diff -M<percent>%` pairs them (see [`super::similarity`]): content is read only
     /// for pairs whose sizes allow the score, a file never pairs with a symlink, and above
-    /// git's rename limit nothing is paired. Returns source path → destination path.
+    /// git's rename limit nothing is paired. Returns source path → destination path. The
+    /// sources it reads are kept in `read`, if given.
     pub fn moves(
         &self,
         sources: &[Side<'_>],
         destinations: &[Side<'_>],
         percent: u8,
+        mut read: Option<&mut super::ReadBlobs>,
     ) -> Result<std::collections::HashMap<Vec<u8>, Vec<u8>>, GitError> {
         use super::similarity::{self, Spans};
         let mut out = std::collections::HashMap::new();
@@ -314,7 +316,14 @@ impl Repo {
                     return None;
                 }
                 match self.repo.find_blob(id) {
-                    Ok(blob) => Some(Spans::of(&blob.data)),
+                    Ok(blob) => {
+                        let spans = Spans::of(&blob.data);
+                        if let (similarity::Side::Source, Some(read)) = (side, read.as_deref_mut())
+                        {
+                            read.keep(id, blob.detach().data);
+                        }
+                        Some(spans)
+                    }
                     Err(e) => {
                         failed.get_or_insert(e.into());
                         None

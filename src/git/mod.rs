@@ -21,7 +21,7 @@ use miette::Diagnostic;
 pub use deletions::{added_sides, Deleted, Side, StagedDeletions};
 pub use history::{CommitChanges, CommitInfo, Replaced, TreeMemo};
 pub use index::{IndexEntry, PreparedIndex, Staged};
-pub use objects::{EntryKind, TreeEntry};
+pub use objects::{EntryKind, ReadBlobs, TreeEntry};
 
 /// The error a git library call failed with, kept as the source of [`GitError::Gix`].
 pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;

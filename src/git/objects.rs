@@ -80,7 +80,16 @@ impl Repo {
     /// gix 0.90 reads a loose object's whole compressed file before inflating it, which held
     /// half as much again as the content.
     pub fn blob(&self, id: &str) -> Result<Vec<u8>, GitError> {
+        self.blob_via(id, None)
+    }
+
+    /// [`Repo::blob`], taking the bytes from `read` when an earlier step read them (they are
+    /// checked against the id all the same).
+    pub fn blob_via(&self, id: &str, read: Option<&mut ReadBlobs>) -> Result<Vec<u8>, GitError> {
         let oid = self.object_id(id)?;
+        if let Some(data) = read.and_then(|r| r.take(&oid)) {
+            return checked(oid, id, data);
+        }
         let missing = |message: String| GitError::MissingObject {
             id: id.to_owned(),
             message,
@@ -96,19 +105,7 @@ impl Repo {
                 .map_err(|e| missing(e.to_string()))?;
             blob.detach().data
         };
-        // What is archived must be the blob the id names: checked here, independently of the
-        // pack decoding that produced the bytes.
-        let found = blob_id(oid.kind(), &data).map_err(|e| GitError::MissingObject {
-            id: id.to_owned(),
-            message: e.to_string(),
-        })?;
-        if found != oid {
-            return Err(GitError::CorruptObject {
-                id: id.to_owned(),
-                found: found.to_string(),
-            });
-        }
-        Ok(data)
+        checked(oid, id, data)
     }
 
     /// The size of blob `id` as the object database records it, without reading its content.
@@ -210,6 +207,54 @@ impl Repo {
 /// instructions), not gix's collision-detecting one, which cost three times as much (3% of a
 /// scan): the check guards the decoding of objects already in the repository, which git
 /// hashed with collision detection when they arrived; it is not where a forged pair is caught.
+/// `data`, if it is the blob `oid` (`id`) names. What is archived must be that blob: checked
+/// here, independently of the pack decoding that produced the bytes.
+fn checked(oid: gix::ObjectId, id: &str, data: Vec<u8>) -> Result<Vec<u8>, GitError> {
+    let found = blob_id(oid.kind(), &data).map_err(|e| GitError::MissingObject {
+        id: id.to_owned(),
+        message: e.to_string(),
+    })?;
+    if found != oid {
+        return Err(GitError::CorruptObject {
+            id: id.to_owned(),
+            found: found.to_string(),
+        });
+    }
+    Ok(data)
+}
+
+/// Blobs one step read whole and a later step needs again: move scoring reads the deleted
+/// files it scores, and the scan's capture of each deletion takes the bytes from here instead
+/// of decoding them from the pack a second time. Only blobs under [`STREAMED_BLOB`] are kept,
+/// [`ReadBlobs::MAX_BYTES`] at most.
+#[derive(Default)]
+pub struct ReadBlobs {
+    blobs: std::collections::HashMap<gix::ObjectId, Vec<u8>>,
+    bytes: usize,
+}
+
+impl ReadBlobs {
+    /// The most bytes kept at once (beyond it, the capture reads the pack again).
+    pub const MAX_BYTES: usize = 64 << 20;
+
+    /// Keep `data`, the bytes of blob `id`, if they fit.
+    pub fn keep(&mut self, id: gix::ObjectId, data: Vec<u8>) {
+        let fits = (data.len() as u64) < STREAMED_BLOB
+            && self.bytes.saturating_add(data.len()) <= Self::MAX_BYTES;
+        if fits && !self.blobs.contains_key(&id) {
+            self.bytes += data.len();
+            self.blobs.insert(id, data);
+        }
+    }
+
+    /// The kept bytes of blob `id`, handed over.
+    pub fn take(&mut self, id: &gix::ObjectId) -> Option<Vec<u8>> {
+        let data = self.blobs.remove(id)?;
+        self.bytes -= data.len();
+        Some(data)
+    }
+}
+
 fn blob_id(kind: gix::hash::Kind, data: &[u8]) -> Result<gix::ObjectId, impl std::fmt::Display> {
     match kind {
         gix::hash::Kind::Sha1 => {
@@ -229,7 +274,61 @@ fn blob_id(kind: gix::hash::Kind, data: &[u8]) -> Result<gix::ObjectId, impl std
 
 #[cfg(test)]
 mod tests {
-    use super::blob_id;
+    use super::{blob_id, checked, ReadBlobs, STREAMED_BLOB};
+
+    fn id_of(data: &[u8]) -> gix::ObjectId {
+        blob_id(gix::hash::Kind::Sha1, data).unwrap_or_else(|e| panic!("hash: {e}"))
+    }
+
+    // Bytes kept by one step are handed over once, and only up to the bounds: none at or over
+    // the streaming size, at most MAX_BYTES in all.
+    #[test]
+    fn read_blobs_hand_kept_bytes_over_once_within_their_bounds() {
+        let mut read = ReadBlobs::default();
+        let (a, b) = (b"a = 1\n".to_vec(), b"b = 2\n".to_vec());
+        read.keep(id_of(&a), a.clone());
+        read.keep(id_of(&b), b.clone());
+        assert_eq!(read.take(&id_of(&a)), Some(a.clone()));
+        assert_eq!(read.take(&id_of(&a)), None, "handed over once");
+        assert_eq!(read.take(&id_of(&b)), Some(b));
+        assert_eq!(read.bytes, 0);
+
+        let big = vec![7u8; STREAMED_BLOB as usize];
+        read.keep(id_of(&big), big.clone());
+        assert_eq!(
+            read.take(&id_of(&big)),
+            None,
+            "a blob streamed anyway is not kept"
+        );
+
+        let chunk = vec![1u8; (STREAMED_BLOB - 1) as usize];
+        let mut kept = 0;
+        for i in 0..(ReadBlobs::MAX_BYTES / chunk.len() + 2) {
+            let mut data = chunk.clone();
+            data[0] = i as u8;
+            read.keep(id_of(&data), data);
+            kept = read.blobs.len();
+        }
+        assert_eq!(kept, ReadBlobs::MAX_BYTES / chunk.len());
+        assert!(read.bytes <= ReadBlobs::MAX_BYTES);
+    }
+
+    // Bytes handed over are still checked against the id they were kept under.
+    #[test]
+    fn handed_over_bytes_are_checked_against_their_id() {
+        let (a, b) = (b"a = 1\n".to_vec(), b"b = 2\n".to_vec());
+        let ida = id_of(&a);
+        assert_eq!(
+            checked(ida, &ida.to_string(), a).ok(),
+            Some(b"a = 1\n".to_vec())
+        );
+        match checked(ida, &ida.to_string(), b) {
+            Err(crate::git::GitError::CorruptObject { found, .. }) => {
+                assert_eq!(found, id_of(b"b = 2\n").to_string())
+            }
+            other => panic!("expected CorruptObject, got {other:?}"),
+        }
+    }
 
     #[test]
     fn blob_ids_are_the_ids_git_gives() {

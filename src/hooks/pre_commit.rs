@@ -142,7 +142,7 @@ fn find_moves(
             std::collections::HashMap::new()
         } else {
             ctx.repo
-                .moves(&sources, &destinations, policy.move_similarity)?
+                .moves(&sources, &destinations, policy.move_similarity, None)?
         }
     };
     Ok(Moves { exact, renamed })

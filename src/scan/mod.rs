@@ -623,10 +623,13 @@ fn events_of(
             events.push(event);
         }
     }
-    let renamed = renames(repo, policy, ch, &bound_paths)?;
+    // Move scoring reads the deleted files it scores; their captures take those bytes.
+    let mut read = crate::git::ReadBlobs::default();
+    let renamed = renames(repo, policy, ch, &bound_paths, &mut read)?;
     for d in &ch.deleted {
         if !bound_paths.contains(d.path.as_slice()) {
-            events.push(deletion_event(repo, policy, compression, ch, d, &renamed)?);
+            let event = deletion_event(repo, policy, compression, ch, d, &renamed, &mut read)?;
+            events.push(event);
         }
     }
     Ok(events)
@@ -718,6 +721,7 @@ fn renames(
     policy: &Policy,
     ch: &CommitChanges,
     bound_paths: &HashSet<&[u8]>,
+    read: &mut crate::git::ReadBlobs,
 ) -> Result<std::collections::HashMap<Vec<u8>, Vec<u8>>, Error> {
     if !ch.added_any() || policy.move_similarity >= 100 {
         return Ok(Default::default());
@@ -731,7 +735,7 @@ fn renames(
         .filter_map(crate::git::Deleted::side)
         .collect();
     let destinations = crate::git::added_sides(&ch.added_files);
-    Ok(repo.moves(&sources, &destinations, policy.move_similarity)?)
+    Ok(repo.moves(&sources, &destinations, policy.move_similarity, Some(read))?)
 }
 
 /// What the deletion `d`, which no tombstone stands for, is.
@@ -742,6 +746,7 @@ fn deletion_event(
     ch: &CommitChanges,
     d: &crate::git::Deleted,
     renamed: &std::collections::HashMap<Vec<u8>, Vec<u8>>,
+    read: &mut crate::git::ReadBlobs,
 ) -> Result<Event, Error> {
     if let Err(e) = crate::git::path::check(&d.path, d.kind == EntryKind::Symlink) {
         return Ok(Event::Unsafe(UnsafePath {
@@ -762,7 +767,7 @@ fn deletion_event(
             id: d.id.clone(),
         });
     };
-    let bytes = repo.blob(&d.id)?;
+    let bytes = repo.blob_via(&d.id, Some(read))?;
     if Tombstone::parse(&d.path, &bytes).is_ok() {
         return Ok(Event::Count(EventKind::StubRemoval));
     }
