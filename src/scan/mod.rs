@@ -227,13 +227,13 @@ pub fn run(
         }
         drop(sender);
         let written = write_in_order(
+            scope,
             receiver,
             store,
             (actor, now),
             (walk.tips.first().map(String::as_str), closing),
             &mut report,
-            (&walked, &walk_done),
-            progress,
+            (&walked, &walk_done, progress),
         );
         if written.is_err() {
             if let Ok(mut rx) = work_rx.lock() {
@@ -394,21 +394,23 @@ const WRITE_MAX_BYTES: u64 = 8 << 20;
 ///
 /// Writes whenever enough results in order are waiting and no new result is, so the store
 /// keeps up with the workers and little is left to write once they finish.
-fn write_in_order(
+fn write_in_order<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
     receiver: std::sync::mpsc::Receiver<Done>,
     store: &mut Target<'_>,
     (actor, now): (&str, &str),
     (tip, closing): (Option<&str>, &Closing<'_>),
     report: &mut Report,
-    (walked, walk_done): (
+    (walked, walk_done, progress): (
         &std::sync::atomic::AtomicUsize,
         &std::sync::atomic::AtomicBool,
+        &dyn Fn(usize, usize),
     ),
-    progress: &dyn Fn(usize, usize),
 ) -> Result<(), Error> {
     use std::sync::mpsc::TryRecvError;
     // Opened (if it was not) while the walker and workers make the first results.
     let store = store.get()?;
+    let mut copier = Copier::start(scope, store);
     let mut pending: std::collections::BTreeMap<usize, Vec<Vec<Event>>> =
         std::collections::BTreeMap::new();
     let mut next = 0usize;
@@ -424,6 +426,7 @@ fn write_in_order(
             Err(TryRecvError::Empty) if ready_events >= WRITE_MIN => {
                 // Nothing new yet: write what is ready meanwhile.
                 unsynced |= write_batch(store, &ready, actor, now, report)?;
+                copier.nudge();
                 crate::failpoint::hit("scan:after-unsynced-write");
                 ready.clear();
                 ready_events = 0;
@@ -435,6 +438,8 @@ fn write_in_order(
         };
         let Some(message) = message else {
             report.commits = received;
+            // What it has not copied yet, the last transaction's own checkpoint copies.
+            copier.finish();
             // The last transaction records the rest and `closing`, syncs the WAL (every
             // unsynced write before it with it), and catches the JSONL files up, once.
             store.write(|tx| {
@@ -466,6 +471,7 @@ fn write_in_order(
         }
         if ready_events >= WRITE_MAX || ready_bytes >= WRITE_MAX_BYTES {
             unsynced |= write_batch(store, &ready, actor, now, report)?;
+            copier.nudge();
             crate::failpoint::hit("scan:after-unsynced-write");
             ready.clear();
             ready_events = 0;
@@ -478,6 +484,51 @@ fn write_in_order(
             0
         };
         progress(received, total);
+    }
+}
+
+/// The scan's checkpoints, on a thread of their own (see [`crate::store::Checkpointer`]),
+/// nudged after each unsynced transaction. Without a second connection (it could not be
+/// opened), the writer checkpoints itself, as before.
+struct Copier<'scope> {
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::ScopedJoinHandle<'scope, ()>>,
+}
+
+impl<'scope> Copier<'scope> {
+    fn start(scope: &'scope std::thread::Scope<'scope, '_>, store: &Store) -> Copier<'scope> {
+        let Ok(checkpointer) = store.checkpointer() else {
+            return Copier {
+                wake: None,
+                thread: None,
+            };
+        };
+        // One nudge waits at most: a checkpoint copies every frame committed when it starts.
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = scope.spawn(move || {
+            while woken.recv().is_ok() {
+                checkpointer.checkpoint();
+            }
+        });
+        Copier {
+            wake: Some(wake),
+            thread: Some(thread),
+        }
+    }
+
+    /// Copy what the writer committed so far (unless a nudge is already waiting).
+    fn nudge(&self) {
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
+    }
+
+    /// Stop, once the checkpoint under way (if any) is done.
+    fn finish(&mut self) {
+        self.wake = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -279,6 +279,16 @@ impl Store {
         Ok(out)
     }
 
+    /// A second connection to this store's database, for a long writer's checkpoints (see
+    /// [`Checkpointer`]).
+    pub fn checkpointer(&self) -> Result<Checkpointer, StoreError> {
+        let path = self.dir.join(DB_FILE);
+        let conn = Connection::open(&path)
+            .and_then(|conn| configure(&conn).map(|()| conn))
+            .map_err(|source| StoreError::Database { path, source })?;
+        Ok(Checkpointer { conn })
+    }
+
     /// A transaction for a long writer whose every step can be redone (a scan: git still has
     /// what it archives): committed without waiting for the disk (`synchronous = NORMAL`) and
     /// without catching the JSONL files up. A crash loses at most the last such transactions,
@@ -414,6 +424,28 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         rusqlite::FileControl::PersistWal(&mut 1),
     )?;
     Ok(())
+}
+
+/// Copies a long writer's committed WAL frames into the database from another thread, while
+/// the writer goes on (a passive checkpoint never waits for the writer, nor the writer for
+/// it). A scan that writes a new store puts every page through the WAL; copied by the writer
+/// itself (SQLite's checkpoint every 1,000 frames, and the one before the scan's last
+/// transaction, see [`Store::rewind_wal`]), that copying and its two fsyncs held up the thread
+/// the scan waits for. Once every frame is copied, the writer's next transaction starts the
+/// WAL over from its beginning, so the file stays small too.
+pub struct Checkpointer {
+    conn: Connection,
+}
+
+impl Checkpointer {
+    /// Copy what the WAL holds into the database. A checkpoint that cannot finish (another
+    /// one running, an I/O error) leaves the WAL as it is: the writer's own checkpoints
+    /// still cover it.
+    pub fn checkpoint(&self) {
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    }
 }
 
 /// The store's WAL file in `dir`.

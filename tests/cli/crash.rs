@@ -116,10 +116,9 @@ fn leftover_temp_files_are_cleaned() {
     assert!(!leftover.exists());
 }
 
-#[test]
-fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
-    // 1,100 files, then a commit deleting 1,050 of them and one deleting the rest: more than
-    // the scan writes in one transaction, so it commits one without syncing, and dies there.
+/// 1,100 files, then a commit deleting 1,050 of them and one deleting the rest: more than a
+/// scan writes in one transaction.
+fn many_deletions() -> Repo {
     let repo = Repo::empty();
     let mut script = String::from(
         "commit refs/heads/main\nmark :1\ncommitter T <t@example.com> 1700000000 +0000\ndata 3\nadd\n",
@@ -141,6 +140,14 @@ fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
     }
     script.push('\n');
     repo.fast_import(&script);
+    repo
+}
+
+#[test]
+fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
+    // More than the scan writes in one transaction, so it commits one without syncing, and
+    // dies there.
+    let repo = many_deletions();
 
     crash(&repo, "scan:after-unsynced-write", &["scan", "--all"]);
     let committed = repo.count("SELECT count(*) FROM items");
@@ -450,4 +457,52 @@ fn a_scan_syncs_its_findings_checkpoint_and_evidence_line_with_one_fsync() {
         repo.count("SELECT count(*) FROM evidence"),
         "the log caught up"
     );
+}
+
+// A scan's checkpoints (copying the WAL's frames into the database file, then syncing it) run
+// on a thread of their own, beside the writer, which never waits for them mid-scan.
+#[test]
+fn a_scan_copies_its_wal_into_the_database_on_another_thread_than_the_writer() {
+    require("strace");
+    let repo = many_deletions();
+    // The store made first: creating it syncs its new files from the main thread.
+    assert_ok(&repo.tomb(&["init"]), "init");
+    let log = repo.path("strace.log");
+    let out = repo
+        .command("strace")
+        .args([
+            "-f",
+            "-y",
+            "-qq",
+            "-e",
+            "trace=execve,fsync,fdatasync",
+            "-o",
+        ])
+        .arg(&log)
+        .arg(TOMBSTONE)
+        .args(["scan", "--all"])
+        .output()
+        .expect("run strace");
+    assert_ok(&out, "scan under strace");
+    let log = std::fs::read_to_string(&log).expect("strace log");
+    // `-f -o FILE` starts each line with the thread id; the main thread's is the one that
+    // called execve.
+    let tid = |l: &str| l.split_whitespace().next().map(str::to_owned);
+    let main = log
+        .lines()
+        .find(|l| l.contains("execve("))
+        .and_then(tid)
+        .expect("the execve line");
+    let database: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains("archive.sqlite>"))
+        .filter_map(tid)
+        .collect();
+    assert!(!database.is_empty(), "the database file was synced:\n{log}");
+    assert!(
+        database.iter().all(|t| *t != main),
+        "the writer (thread {main}) synced the database file itself:\n{log}"
+    );
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 1100);
+    assert_ok(&repo.tomb(&["verify"]), "verify");
 }
