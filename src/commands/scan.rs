@@ -15,9 +15,10 @@ pub fn run(args: &ScanArgs, ctx: &Ctx) -> Outcome {
     // Only `--since-last` needs the store before the scan; otherwise the scan opens it while
     // it starts on the history (see `scan::Target`), and a range that does not resolve leaves
     // no new store behind.
-    let mut opened = match args.since_last {
-        true => Some(ctx.open_store()?),
-        false => None,
+    let mut opened = if args.since_last {
+        Some(ctx.open_store()?)
+    } else {
+        None
     };
     let range = if args.branches {
         every_branch(ctx)?
