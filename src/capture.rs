@@ -372,8 +372,8 @@ mod tests {
                 "metadata": metadata,
             });
             assert_eq!(
-                serde_json::to_string(&data).unwrap(),
-                serde_json::to_string(&expected).unwrap()
+                serde_json::to_string(&data).expect("the struct serializes"),
+                serde_json::to_string(&expected).expect("the object serializes")
             );
         }
     }

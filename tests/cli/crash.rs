@@ -195,29 +195,28 @@ fn fsynced_by_restore(repo: &Repo, id: &str, output: &str) -> Vec<String> {
     fsynced_by(repo, RESTORE, &[id, "--output", output])
 }
 
-/// The files `BINARY ARGS` fsyncs (strace), relative to the repository root, in order of
-/// name; temporary names are shown as `NAME.TMP` (beside NAME) and `DIR/TMP` (in the work
-/// tree).
-fn fsynced_by(repo: &Repo, binary: &str, args: &[&str]) -> Vec<String> {
+/// `BINARY ARGS` run under `strace -f -y` tracing the syscalls `trace`: its log, a line per
+/// call, each starting with the calling thread's id (`-y` names each descriptor's file).
+fn strace(repo: &Repo, trace: &str, binary: &str, args: &[&str]) -> String {
     require("strace");
     let log = repo.path("strace.log");
     let out = repo
         .command("strace")
-        .args([
-            "-f",
-            "-y",
-            "-qq",
-            "-e",
-            "trace=fsync,fdatasync,syncfs,sync",
-            "-o",
-        ])
+        .args(["-f", "-y", "-qq", "-e", &format!("trace={trace}"), "-o"])
         .arg(&log)
         .arg(binary)
         .args(args)
         .output()
         .expect("run strace");
     assert_ok(&out, "under strace");
-    let log = std::fs::read_to_string(&log).expect("strace log");
+    std::fs::read_to_string(&log).expect("strace log")
+}
+
+/// The files `BINARY ARGS` fsyncs (strace), relative to the repository root, in order of
+/// name; temporary names are shown as `NAME.TMP` (beside NAME) and `DIR/TMP` (in the work
+/// tree).
+fn fsynced_by(repo: &Repo, binary: &str, args: &[&str]) -> Vec<String> {
+    let log = strace(repo, "fsync,fdatasync,syncfs,sync", binary, args);
     let root = repo.path("").canonicalize().expect("root");
     let mut files: Vec<String> = log
         .lines()
@@ -463,28 +462,15 @@ fn a_scan_syncs_its_findings_checkpoint_and_evidence_line_with_one_fsync() {
 // on a thread of their own, beside the writer, which never waits for them mid-scan.
 #[test]
 fn a_scan_copies_its_wal_into_the_database_on_another_thread_than_the_writer() {
-    require("strace");
     let repo = many_deletions();
     // The store made first: creating it syncs its new files from the main thread.
     assert_ok(&repo.tomb(&["init"]), "init");
-    let log = repo.path("strace.log");
-    let out = repo
-        .command("strace")
-        .args([
-            "-f",
-            "-y",
-            "-qq",
-            "-e",
-            "trace=execve,fsync,fdatasync",
-            "-o",
-        ])
-        .arg(&log)
-        .arg(TOMBSTONE)
-        .args(["scan", "--all"])
-        .output()
-        .expect("run strace");
-    assert_ok(&out, "scan under strace");
-    let log = std::fs::read_to_string(&log).expect("strace log");
+    let log = strace(
+        &repo,
+        "execve,fsync,fdatasync",
+        TOMBSTONE,
+        &["scan", "--all"],
+    );
     // `-f -o FILE` starts each line with the thread id; the main thread's is the one that
     // called execve.
     let tid = |l: &str| l.split_whitespace().next().map(str::to_owned);
