@@ -411,6 +411,9 @@ fn write_in_order<'scope>(
     // Opened (if it was not) while the walker and workers make the first results.
     let store = store.get()?;
     let mut copier = Copier::start(scope, store);
+    if copier.running() {
+        store.auto_checkpoint(false)?;
+    }
     let mut pending: std::collections::BTreeMap<usize, Vec<Vec<Event>>> =
         std::collections::BTreeMap::new();
     let mut next = 0usize;
@@ -438,21 +441,33 @@ fn write_in_order<'scope>(
         };
         let Some(message) = message else {
             report.commits = received;
-            // What it has not copied yet, the last transaction's own checkpoint copies.
-            copier.finish();
             // The last transaction records the rest and `closing`, syncs the WAL (every
-            // unsynced write before it with it), and catches the JSONL files up, once.
-            store.write(|tx| {
-                record_events(tx, &ready, actor, now, report)?;
-                // Written newest first; reported oldest first.
-                report.violations.reverse();
-                report.tip = tip.filter(|_| report.commits > 0).map(str::to_owned);
-                if unsynced {
-                    // Only a commit that writes a page syncs the WAL: this one writes this.
-                    crate::store::meta::set(tx, "durable_at", now)?;
-                }
-                closing(tx, report)
-            })?;
+            // unsynced write before it with it), and catches the JSONL files up, once. The
+            // copier goes on meanwhile; once the transaction is committed, it copies what the
+            // WAL holds (if that is much) while the files are caught up, instead of this
+            // thread before the transaction or when the store is dropped.
+            store.write_last(
+                |tx| {
+                    record_events(tx, &ready, actor, now, report)?;
+                    // Written newest first; reported oldest first.
+                    report.violations.reverse();
+                    report.tip = tip.filter(|_| report.commits > 0).map(str::to_owned);
+                    if unsynced {
+                        // Only a commit that writes a page syncs the WAL: this one writes this.
+                        crate::store::meta::set(tx, "durable_at", now)?;
+                    }
+                    closing(tx, report)
+                },
+                |long| {
+                    if long {
+                        copier.nudge();
+                    }
+                },
+            )?;
+            if copier.running() {
+                copier.finish();
+                store.auto_checkpoint(true)?;
+            }
             progress(received, received);
             return Ok(());
         };
@@ -488,8 +503,9 @@ fn write_in_order<'scope>(
 }
 
 /// The scan's checkpoints, on a thread of their own (see [`crate::store::Checkpointer`]),
-/// nudged after each unsynced transaction. Without a second connection (it could not be
-/// opened), the writer checkpoints itself, as before.
+/// nudged after each unsynced transaction and after the last transaction; the writer's own
+/// commits checkpoint nothing meanwhile ([`Store::auto_checkpoint`]). Without a second
+/// connection (it could not be opened), the writer checkpoints itself, as before.
 struct Copier<'scope> {
     wake: Option<std::sync::mpsc::SyncSender<()>>,
     thread: Option<std::thread::ScopedJoinHandle<'scope, ()>>,
@@ -514,6 +530,11 @@ impl<'scope> Copier<'scope> {
             wake: Some(wake),
             thread: Some(thread),
         }
+    }
+
+    /// Whether its thread runs (a second connection could be opened).
+    fn running(&self) -> bool {
+        self.thread.is_some()
     }
 
     /// Copy what the writer committed so far (unless a nudge is already waiting).

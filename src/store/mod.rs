@@ -279,6 +279,41 @@ impl Store {
         Ok(out)
     }
 
+    /// A long writer's last transaction (see [`Store::write_unsynced`]): as [`Store::write`],
+    /// but without the checkpoint a long WAL gets first, which would copy on this thread every
+    /// frame the writer's [`Checkpointer`] has not copied yet and then sync the WAL twice to
+    /// start it over. The transaction is appended to the WAL instead (one sync), and
+    /// `committed` runs between the commit and the JSONL catch-up, told whether the WAL now
+    /// reaches past [`WAL_KEEP`]: the checkpointer can copy it meanwhile, so neither the
+    /// catch-up nor the store's drop waits for that copy.
+    pub fn write_last<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+        committed: impl FnOnce(bool),
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        committed(std::fs::metadata(wal_file(&self.dir)).is_ok_and(|m| m.len() > WAL_KEEP));
+        self.settle_dir()?;
+        crate::failpoint::hit("store:after-commit");
+        self.sync_files()?;
+        Ok(out)
+    }
+
+    /// Whether this connection's commits checkpoint the WAL themselves once it holds more
+    /// than 1,000 frames (SQLite's default, on). A long writer whose [`Checkpointer`] copies
+    /// the WAL on another thread turns it off for its run: otherwise a commit that finds the
+    /// checkpointer behind copies the frames left, and syncs the database file, on the
+    /// writer's thread.
+    pub fn auto_checkpoint(&mut self, on: bool) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", if on { 1000 } else { 0 })?;
+        Ok(())
+    }
+
     /// A second connection to this store's database, for a long writer's checkpoints (see
     /// [`Checkpointer`]).
     pub fn checkpointer(&self) -> Result<Checkpointer, StoreError> {

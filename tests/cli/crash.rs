@@ -492,3 +492,45 @@ fn a_scan_copies_its_wal_into_the_database_on_another_thread_than_the_writer() {
     assert_eq!(repo.count("SELECT count(*) FROM items"), 1100);
     assert_ok(&repo.tomb(&["verify"]), "verify");
 }
+
+// The last checkpoint of a scan that wrote a long WAL runs on the checkpoint thread too, after
+// the scan's last (synced) commit and while the writer catches the JSONL files up: the writer
+// neither copies the WAL before that commit nor when the store is dropped.
+#[test]
+fn a_scan_copies_its_last_transaction_into_the_database_on_the_checkpoint_thread() {
+    let repo = many_deletions();
+    assert_ok(&repo.tomb(&["init"]), "init");
+    let log = strace(
+        &repo,
+        "execve,fsync,fdatasync",
+        TOMBSTONE,
+        &["scan", "--all"],
+    );
+    let tid = |l: &str| l.split_whitespace().next().map(str::to_owned);
+    let main = log
+        .lines()
+        .find(|l| l.contains("execve("))
+        .and_then(tid)
+        .expect("the execve line");
+    let lines: Vec<&str> = log.lines().collect();
+    let last_commit = lines
+        .iter()
+        .rposition(|l| l.contains("archive.sqlite-wal>") && tid(l).as_ref() == Some(&main))
+        .expect("the writer synced the WAL");
+    let last_copy = lines
+        .iter()
+        .rposition(|l| l.contains("archive.sqlite>"))
+        .expect("the database file was synced");
+    assert!(
+        last_copy > last_commit && tid(lines[last_copy]).as_ref() != Some(&main),
+        "the database file was last synced by the checkpoint thread after the last commit:\n{log}"
+    );
+    let wal = repo.path(".git/tombstone/archive.sqlite-wal");
+    assert_eq!(
+        std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0),
+        0,
+        "the WAL was emptied when the store was dropped"
+    );
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 1100);
+    assert_ok(&repo.tomb(&["verify"]), "verify");
+}
