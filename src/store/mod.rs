@@ -267,16 +267,7 @@ impl Store {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         self.rewind_wal();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        self.settle_dir()?;
-        crate::failpoint::hit("store:after-commit");
-        self.sync_files()?;
-        Ok(out)
+        self.commit_and_catch_up(f, |_| ())
     }
 
     /// A long writer's last transaction (see [`Store::write_unsynced`]): as [`Store::write`],
@@ -291,12 +282,25 @@ impl Store {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
         committed: impl FnOnce(bool),
     ) -> Result<T, StoreError> {
+        self.commit_and_catch_up(f, |store| {
+            committed(std::fs::metadata(wal_file(&store.dir)).is_ok_and(|m| m.len() > WAL_KEEP))
+        })
+    }
+
+    /// `f` in one write transaction (`BEGIN IMMEDIATE`); once it is committed, `committed`,
+    /// then the JSONL files caught up.
+    fn commit_and_catch_up<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+        committed: impl FnOnce(&Store),
+    ) -> Result<T, E> {
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
         let out = f(&tx)?;
-        tx.commit()?;
-        committed(std::fs::metadata(wal_file(&self.dir)).is_ok_and(|m| m.len() > WAL_KEEP));
+        tx.commit().map_err(StoreError::from)?;
+        committed(self);
         self.settle_dir()?;
         crate::failpoint::hit("store:after-commit");
         self.sync_files()?;
