@@ -458,12 +458,11 @@ fn a_scan_syncs_its_findings_checkpoint_and_evidence_line_with_one_fsync() {
     );
 }
 
-// A scan's checkpoints (copying the WAL's frames into the database file, then syncing it) run
-// on a thread of their own, beside the writer, which never waits for them mid-scan.
-#[test]
-fn a_scan_copies_its_wal_into_the_database_on_another_thread_than_the_writer() {
+/// `scan --all` of [`many_deletions`] under strace, into a store made first (creating it syncs
+/// its new files from the main thread): the repository, the log of the syncs and the main
+/// thread's id.
+fn traced_scan_syncs() -> (Repo, String, String) {
     let repo = many_deletions();
-    // The store made first: creating it syncs its new files from the main thread.
     assert_ok(&repo.tomb(&["init"]), "init");
     let log = strace(
         &repo,
@@ -471,18 +470,29 @@ fn a_scan_copies_its_wal_into_the_database_on_another_thread_than_the_writer() {
         TOMBSTONE,
         &["scan", "--all"],
     );
-    // `-f -o FILE` starts each line with the thread id; the main thread's is the one that
-    // called execve.
-    let tid = |l: &str| l.split_whitespace().next().map(str::to_owned);
+    // The main thread is the one that called execve.
     let main = log
         .lines()
         .find(|l| l.contains("execve("))
-        .and_then(tid)
+        .and_then(thread_of)
         .expect("the execve line");
+    (repo, log, main)
+}
+
+/// The thread of a line of `strace -f -o FILE` (each line starts with it).
+fn thread_of(line: &str) -> Option<String> {
+    line.split_whitespace().next().map(str::to_owned)
+}
+
+// A scan's checkpoints (copying the WAL's frames into the database file, then syncing it) run
+// on a thread of their own, beside the writer, which never waits for them mid-scan.
+#[test]
+fn a_scan_copies_its_wal_into_the_database_on_another_thread_than_the_writer() {
+    let (repo, log, main) = traced_scan_syncs();
     let database: Vec<String> = log
         .lines()
         .filter(|l| l.contains("archive.sqlite>"))
-        .filter_map(tid)
+        .filter_map(thread_of)
         .collect();
     assert!(!database.is_empty(), "the database file was synced:\n{log}");
     assert!(
@@ -498,31 +508,18 @@ fn a_scan_copies_its_wal_into_the_database_on_another_thread_than_the_writer() {
 // neither copies the WAL before that commit nor when the store is dropped.
 #[test]
 fn a_scan_copies_its_last_transaction_into_the_database_on_the_checkpoint_thread() {
-    let repo = many_deletions();
-    assert_ok(&repo.tomb(&["init"]), "init");
-    let log = strace(
-        &repo,
-        "execve,fsync,fdatasync",
-        TOMBSTONE,
-        &["scan", "--all"],
-    );
-    let tid = |l: &str| l.split_whitespace().next().map(str::to_owned);
-    let main = log
-        .lines()
-        .find(|l| l.contains("execve("))
-        .and_then(tid)
-        .expect("the execve line");
+    let (repo, log, main) = traced_scan_syncs();
     let lines: Vec<&str> = log.lines().collect();
     let last_commit = lines
         .iter()
-        .rposition(|l| l.contains("archive.sqlite-wal>") && tid(l).as_ref() == Some(&main))
+        .rposition(|l| l.contains("archive.sqlite-wal>") && thread_of(l).as_ref() == Some(&main))
         .expect("the writer synced the WAL");
     let last_copy = lines
         .iter()
         .rposition(|l| l.contains("archive.sqlite>"))
         .expect("the database file was synced");
     assert!(
-        last_copy > last_commit && tid(lines[last_copy]).as_ref() != Some(&main),
+        last_copy > last_commit && thread_of(lines[last_copy]).as_ref() != Some(&main),
         "the database file was last synced by the checkpoint thread after the last commit:\n{log}"
     );
     let wal = repo.path(".git/tombstone/archive.sqlite-wal");
