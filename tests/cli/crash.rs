@@ -176,6 +176,45 @@ fn a_scan_killed_after_an_unsynced_transaction_is_completed_by_the_rerun() {
     assert_ok(&repo.tomb(&["verify"]), "verify after the rerun");
 }
 
+#[test]
+fn a_scan_killed_after_its_last_commit_while_the_wal_is_copied_is_completed_by_the_rerun() {
+    // The last transaction is committed and the checkpoint thread nudged to copy the WAL; the
+    // process dies before the JSONL files are caught up (and maybe mid-copy).
+    let repo = many_deletions();
+    assert_ok(&repo.tomb(&["init"]), "init");
+
+    crash(&repo, "store:after-commit", &["scan", "--all"]);
+    assert_eq!(
+        repo.count("SELECT count(*) FROM items"),
+        1100,
+        "all committed"
+    );
+    let logged = repo.evidence_lines().len() as i64;
+    assert!(
+        logged < repo.count("SELECT count(*) FROM evidence"),
+        "the log was not caught up before the crash ({logged} lines)"
+    );
+    assert_eq!(
+        repo.count("SELECT count(*) FROM checkpoints"),
+        1,
+        "the last transaction (with the scan's checkpoint) was committed"
+    );
+
+    assert_ok(&repo.tomb(&["scan", "--all"]), "rerun");
+    assert_eq!(repo.count("SELECT count(*) FROM items"), 1100);
+    assert_eq!(
+        repo.count("SELECT count(*) FROM evidence WHERE op = 'archive'"),
+        1100,
+        "one archive line per item, none twice"
+    );
+    assert_eq!(
+        repo.evidence_lines().len() as i64,
+        repo.count("SELECT count(*) FROM evidence"),
+        "the log caught up"
+    );
+    assert_ok(&repo.tomb(&["verify"]), "verify after the rerun");
+}
+
 /// A repository whose one file, `path` (`x = 1`), is archived and committed, with an empty
 /// `out/` to restore into; and the item's id.
 fn archived_with_out_dir(path: &str) -> (Repo, String) {
