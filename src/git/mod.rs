@@ -143,9 +143,10 @@ impl SendableRepo {
         // Trees are delta-compressed along history: a hash-mapped delta base cache instead of
         // gix's default 64-entry list, which is searched linearly. Small: the walk's tree cache
         // holds the trees that are used again. Each thread has its own, so its size shows in a
-        // scan's peak RSS three times over: 1 MiB scans as fast as 4 MiB (and 32 MiB) on the
-        // real and generated histories, with 2-6 MiB less peak RSS; 64 KiB was 20% slower on
-        // the fast-import history.
+        // scan's peak RSS three times over. Against 4 MiB, 1 MiB takes 2-6 MiB off the peak
+        // RSS and scans ripgrep and the generated histories as fast, ripgrep replayed 10x
+        // about 1% slower (paired, within the runs' spread); 64 KiB was 20% slower on the
+        // fast-import history.
         let links = repo.delta_links.clone();
         repo.repo.objects.set_pack_cache(move || {
             Box::new(CountingCache {
