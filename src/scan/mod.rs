@@ -411,9 +411,6 @@ fn write_in_order<'scope>(
     // Opened (if it was not) while the walker and workers make the first results.
     let store = store.get()?;
     let mut copier = Copier::start(scope, store);
-    if copier.running() {
-        store.auto_checkpoint(false)?;
-    }
     let mut pending: std::collections::BTreeMap<usize, Vec<Vec<Event>>> =
         std::collections::BTreeMap::new();
     let mut next = 0usize;
@@ -464,10 +461,7 @@ fn write_in_order<'scope>(
                     }
                 },
             )?;
-            if copier.running() {
-                copier.finish();
-                store.auto_checkpoint(true)?;
-            }
+            copier.finish(store)?;
             progress(received, received);
             return Ok(());
         };
@@ -513,12 +507,17 @@ struct Copier<'scope> {
 
 impl<'scope> Copier<'scope> {
     fn start(scope: &'scope std::thread::Scope<'scope, '_>, store: &Store) -> Copier<'scope> {
-        let Ok(checkpointer) = store.checkpointer() else {
-            return Copier {
-                wake: None,
-                thread: None,
-            };
+        let none = Copier {
+            wake: None,
+            thread: None,
         };
+        let Ok(checkpointer) = store.checkpointer() else {
+            return none;
+        };
+        // The writer's commits leave the copying to this thread (see `finish`).
+        if store.auto_checkpoint(false).is_err() {
+            return none;
+        }
         // One nudge waits at most: a checkpoint copies every frame committed when it starts.
         let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = scope.spawn(move || {
@@ -532,11 +531,6 @@ impl<'scope> Copier<'scope> {
         }
     }
 
-    /// Whether its thread runs (a second connection could be opened).
-    fn running(&self) -> bool {
-        self.thread.is_some()
-    }
-
     /// Copy what the writer committed so far (unless a nudge is already waiting).
     fn nudge(&self) {
         if let Some(wake) = &self.wake {
@@ -544,12 +538,15 @@ impl<'scope> Copier<'scope> {
         }
     }
 
-    /// Stop, once the checkpoint under way (if any) is done.
-    fn finish(&mut self) {
+    /// Stop, once the checkpoint under way (if any) is done, and give the writer's commits
+    /// their own checkpoints back.
+    fn finish(&mut self, store: &Store) -> Result<(), crate::store::StoreError> {
         self.wake = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+            store.auto_checkpoint(true)?;
         }
+        Ok(())
     }
 }
 

@@ -282,9 +282,7 @@ impl Store {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
         committed: impl FnOnce(bool),
     ) -> Result<T, StoreError> {
-        self.commit_and_catch_up(f, |store| {
-            committed(std::fs::metadata(wal_file(&store.dir)).is_ok_and(|m| m.len() > WAL_KEEP))
-        })
+        self.commit_and_catch_up(f, |store| committed(store.wal_longer_than(WAL_KEEP)))
     }
 
     /// `f` in one write transaction (`BEGIN IMMEDIATE`); once it is committed, `committed`,
@@ -312,7 +310,7 @@ impl Store {
     /// the WAL on another thread turns it off for its run: otherwise a commit that finds the
     /// checkpointer behind copies the frames left, and syncs the database file, on the
     /// writer's thread.
-    pub fn auto_checkpoint(&mut self, on: bool) -> Result<(), StoreError> {
+    pub fn auto_checkpoint(&self, on: bool) -> Result<(), StoreError> {
         self.conn
             .pragma_update(None, "wal_autocheckpoint", if on { 1000 } else { 0 })?;
         Ok(())
@@ -390,14 +388,19 @@ impl Store {
     /// record that they were copied lives in the shared-memory index, which the first
     /// connection of a process rebuilds from the WAL as if nothing had been copied.
     fn rewind_wal(&self) {
-        let wal = wal_file(&self.dir);
-        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_KEEP) {
+        if self.wal_longer_than(WAL_KEEP) {
             // A checkpoint that cannot finish (a reader, an I/O error) leaves the WAL as it
             // is; the write appends to it and a later one tries again.
             let _ = self
                 .conn
                 .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
         }
+    }
+
+    /// Whether the WAL file is longer than `len` bytes (the frames of its last run and the
+    /// blocks it keeps).
+    fn wal_longer_than(&self, len: u64) -> bool {
+        std::fs::metadata(wal_file(&self.dir)).is_ok_and(|m| m.len() > len)
     }
 
     /// Sync the store directory once, after the first commit into a database or WAL file this
@@ -504,8 +507,7 @@ const WAL_DROP: u64 = 4 * WAL_KEEP;
 
 impl Drop for Store {
     fn drop(&mut self) {
-        let wal = wal_file(&self.dir);
-        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_DROP)
+        if self.wal_longer_than(WAL_DROP)
             && !self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true)
         {
             let _ = self
