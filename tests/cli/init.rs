@@ -31,7 +31,7 @@ fn the_store_is_a_real_sqlite_database_in_wal_mode_with_the_schema_version() {
     let version: i64 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("pragma");
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     // A store from the future is refused rather than damaged.
     db.pragma_update(None, "user_version", 99).expect("bump");
     drop(db);
