@@ -163,8 +163,10 @@ pub fn record_packed_many(
     }
     let new = items::insert_many(tx, &rows)?;
     let mut out = Vec::with_capacity(batch.len());
+    // The evidence lines follow one another: the log's end is looked up once.
+    let mut last = evidence::last(tx)?;
     for ((((c, _), put), item), new_item) in batch.iter().zip(puts).zip(rows).zip(new) {
-        out.push(finish(tx, c, put, item, new_item, actor, now)?);
+        out.push(finish(tx, c, put, item, new_item, (actor, now), &mut last)?);
     }
     Ok(out)
 }
@@ -252,16 +254,16 @@ struct ArchiveData<'a> {
     tags: &'a [String],
 }
 
-/// After `item` was inserted (`new_item`) or found: the evidence line of a new item, or the
-/// binding of a pending one.
+/// After `item` was inserted (`new_item`) or found: the evidence line of a new item (after
+/// `last`, the log's last line, which it then is), or the binding of a pending one.
 fn finish(
     tx: &Transaction<'_>,
     c: &Capture,
     put: blobs::Put,
     item: Item,
     new_item: bool,
-    actor: &str,
-    now: &str,
+    (actor, now): (&str, &str),
+    last: &mut Option<Appended>,
 ) -> Result<Captured, StoreError> {
     let id = item.id.clone();
     let initial_state = initial_state(c);
@@ -284,7 +286,9 @@ fn finish(
             source_commit: &c.source_commit,
             tags: &c.tags,
         };
-        Some(evidence::append(tx, "archive", actor, now, &data)?)
+        let appended = evidence::append_after(tx, last.as_ref(), "archive", actor, now, &data)?;
+        *last = Some(appended.clone());
+        Some(appended)
     } else {
         None
     };

@@ -261,45 +261,33 @@ pub fn put_packed(
         });
     }
     let stored_size = packed.stored_len();
-    let existing: Option<(i64, Option<i64>, i64)> = tx
-        .prepare_cached("SELECT rowid, length(bytes), stored_size FROM blobs WHERE sha256 = ?1")?
-        .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let rowid = match existing {
-        Some((_, Some(_), stored_size)) => {
-            return Ok(Put {
-                sha256,
-                size,
-                stored_size: stored_size as u64,
-                new: false,
-            })
-        }
-        Some((rowid, None, _)) => {
-            // Content whose bytes were vacuumed is captured again by a new deletion. Its size
-            // is set again too: the bytes hash to the address, so theirs is the true size (an
-            // imported record without content may have carried any size).
-            tx.prepare_cached(
-                "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = zeroblob(?3), size = ?4
-                 WHERE sha256 = ?1",
+    // Most content is new: the insert comes first (a conflict on the address does nothing),
+    // and the row already there is read only when there is one, instead of looking it up
+    // before every insert. Content of at most one chunk goes into the row with the insert;
+    // larger content is streamed into it in chunks.
+    let whole = match &packed.stored {
+        Stored::Raw => Some(raw),
+        Stored::Bytes(b) => Some(b.as_slice()),
+        Stored::File { .. } => None,
+    }
+    .filter(|b| b.len() <= BODY_CHUNK);
+    let inserted = match whole {
+        Some(bytes) => tx
+            .prepare_cached(
+                "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (sha256) DO NOTHING",
             )?
-            .execute(params![sha256, packed.method, stored_size as i64, size as i64])?;
-            rowid
-        }
-        None => {
-            // Content of at most one chunk goes into the row with the insert; larger content
-            // is streamed into it in chunks.
-            let whole = match &packed.stored {
-                Stored::Raw => Some(raw),
-                Stored::Bytes(b) => Some(b.as_slice()),
-                Stored::File { .. } => None,
-            }
-            .filter(|b| b.len() <= BODY_CHUNK);
-            if let Some(bytes) = whole {
-                tx.prepare_cached(
-                    "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![sha256, size as i64, packed.method, stored_size as i64, bytes, git_blob_id, now])?;
+            .execute(params![sha256, size as i64, packed.method, stored_size as i64, bytes, git_blob_id, now])?,
+        None => tx
+            .prepare_cached(
+                "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, zeroblob(?4), ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
+            )?
+            .execute(params![sha256, size as i64, packed.method, stored_size as i64, git_blob_id, now])?,
+    };
+    let rowid =
+        if inserted == 1 {
+            if whole.is_some() {
                 return Ok(Put {
                     sha256,
                     size,
@@ -307,14 +295,31 @@ pub fn put_packed(
                     new: true,
                 });
             }
-            tx.prepare_cached(
-                "INSERT INTO blobs (sha256, size, compression, stored_size, bytes, git_blob_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, zeroblob(?4), ?5, ?6)",
-            )?
-            .execute(params![sha256, size as i64, packed.method, stored_size as i64, git_blob_id, now])?;
             tx.last_insert_rowid()
-        }
-    };
+        } else {
+            let (rowid, length, existing_size): (i64, Option<i64>, i64) = tx
+                .prepare_cached(
+                    "SELECT rowid, length(bytes), stored_size FROM blobs WHERE sha256 = ?1",
+                )?
+                .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            if length.is_some() {
+                return Ok(Put {
+                    sha256,
+                    size,
+                    stored_size: existing_size as u64,
+                    new: false,
+                });
+            }
+            // Content whose bytes were vacuumed is captured again by a new deletion. Its size is
+            // set again too: the bytes hash to the address, so theirs is the true size (an
+            // imported record without content may have carried any size).
+            tx.prepare_cached(
+            "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = zeroblob(?3), size = ?4
+             WHERE sha256 = ?1",
+        )?
+        .execute(params![sha256, packed.method, stored_size as i64, size as i64])?;
+            rowid
+        };
     write_body(tx, rowid, raw, packed)?;
     Ok(Put {
         sha256,
@@ -523,6 +528,58 @@ mod tests {
             None,
             "not ASCII"
         );
+    }
+
+    /// Every way `put` meets an address: new (small, in the row; large, streamed), already
+    /// there with its bytes (deduplicated, nothing written), there without them (vacuumed, or
+    /// imported bare with another size: captured again, size corrected), each read back.
+    #[test]
+    fn put_inserts_new_content_dedups_stored_content_and_refills_content_without_bytes() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("open");
+        super::super::schema::migrate(&mut conn, std::path::Path::new(":memory:")).expect("schema");
+        let tx = conn.transaction().expect("transaction");
+        let small = b"fn main() {}\n".repeat(10);
+        // Over one chunk and incompressible enough to stay large: streamed into the row.
+        let large: Vec<u8> = (0..(BODY_CHUNK + 4096) as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for bytes in [&small, &large] {
+            let put = |tx: &Transaction<'_>| {
+                put(tx, bytes, Some("blob"), Compression::Zstd(3), "t").expect("put")
+            };
+            let first = put(&tx);
+            assert!(first.new);
+            assert_eq!(first.size, bytes.len() as u64);
+            assert_eq!(get(&tx, &first.sha256).expect("get"), Some(bytes.clone()));
+            let again = put(&tx);
+            assert_eq!(
+                again,
+                Put {
+                    new: false,
+                    ..first.clone()
+                },
+                "deduplicated"
+            );
+            drop_bytes(&tx, &first.sha256).expect("vacuum");
+            assert_eq!(get(&tx, &first.sha256).expect("get"), None);
+            let refilled = put(&tx);
+            assert!(refilled.new, "content without bytes is captured again");
+            assert_eq!(get(&tx, &first.sha256).expect("get"), Some(bytes.clone()));
+            let rows: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM blobs WHERE sha256 = ?1",
+                    [&first.sha256],
+                    |r| r.get(0),
+                )
+                .expect("count");
+            assert_eq!(rows, 1);
+        }
+        let sha = sha256_hex(b"imported");
+        insert_bare(&tx, &sha, 999, None, "t").expect("bare");
+        let put = put(&tx, b"imported", None, Compression::None, "t").expect("put");
+        assert!(put.new);
+        assert_eq!(size_of(&tx, &sha).expect("size"), Some(8), "its true size");
+        assert_eq!(get(&tx, &sha).expect("get"), Some(b"imported".to_vec()));
     }
 
     #[test]

@@ -55,12 +55,37 @@ pub fn append<D: Serialize + ?Sized>(
     at: &str,
     data: &D,
 ) -> Result<Appended, StoreError> {
-    let last: Option<(i64, String)> = tx
+    let last = last(tx)?;
+    append_after(tx, last.as_ref(), op, actor, at, data)
+}
+
+/// The log's last line (its seq and digest), if it has one.
+pub fn last(tx: &Transaction<'_>) -> Result<Option<Appended>, StoreError> {
+    Ok(tx
         .prepare_cached("SELECT seq, digest FROM evidence ORDER BY seq DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (seq, prev) = match &last {
-        Some((s, d)) => (s + 1, d.as_str()),
+        .query_row([], |r| {
+            Ok(Appended {
+                seq: r.get(0)?,
+                digest: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Append a line after `last`, the log's last line as [`last`] or the previous append
+/// returned it: for a caller appending a run of lines with nothing else appending between
+/// them, which then looks the log's end up once per run instead of once per line. A stale
+/// `last` cannot fork the chain: its seq is taken, and the insert fails.
+pub fn append_after<D: Serialize + ?Sized>(
+    tx: &Transaction<'_>,
+    last: Option<&Appended>,
+    op: &str,
+    actor: &str,
+    at: &str,
+    data: &D,
+) -> Result<Appended, StoreError> {
+    let (seq, prev) = match last {
+        Some(a) => (a.seq + 1, a.digest.as_str()),
         None => (1, GENESIS),
     };
     let line = serde_json::to_string(&Line {
