@@ -477,3 +477,42 @@ pub fn insert_line(tx: &Transaction<'_>, seq: i64, op: &str, line: &str) -> Resu
         .execute(params![seq, op, line, sha256_hex(line.as_bytes())])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run of appends chains each line on the one before, as appends one by one do; an
+    /// append after a line that is no longer the last fails and writes nothing.
+    #[test]
+    fn append_after_chains_on_the_last_line_and_refuses_a_stale_one() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        super::super::schema::migrate(&mut conn, Path::new(":memory:")).expect("schema");
+        let tx = conn.transaction().expect("transaction");
+        let first = append(&tx, "archive", "a", "t", &1).expect("first");
+        let second = append_after(&tx, Some(&first), "archive", "a", "t", &2).expect("second");
+        let third = append(&tx, "archive", "a", "t", &3).expect("third");
+        assert_eq!((first.seq, second.seq, third.seq), (1, 2, 3));
+        let prev_of = |seq: i64| -> String {
+            let line: String = tx
+                .query_row("SELECT line FROM evidence WHERE seq = ?1", [seq], |r| {
+                    r.get(0)
+                })
+                .expect("line");
+            let v: serde_json::Value = serde_json::from_str(&line).expect("json");
+            v["prev"].as_str().expect("prev").to_owned()
+        };
+        assert_eq!(prev_of(1), GENESIS);
+        assert_eq!(prev_of(2), first.digest);
+        assert_eq!(prev_of(3), second.digest);
+        assert_eq!(last(&tx).expect("last").map(|a| a.seq), Some(3));
+        assert!(
+            append_after(&tx, Some(&second), "archive", "a", "t", &4).is_err(),
+            "a stale end would fork the chain"
+        );
+        let n: i64 = tx
+            .query_row("SELECT count(*) FROM evidence", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(n, 3);
+    }
+}
