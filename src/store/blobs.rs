@@ -285,41 +285,33 @@ pub fn put_packed(
             )?
             .execute(params![sha256, size as i64, packed.method, stored_size as i64, git_blob_id, now])?,
     };
-    let rowid =
-        if inserted == 1 {
-            if whole.is_some() {
-                return Ok(Put {
-                    sha256,
-                    size,
-                    stored_size,
-                    new: true,
-                });
-            }
-            tx.last_insert_rowid()
-        } else {
-            let (rowid, length, existing_size): (i64, Option<i64>, i64) = tx
-                .prepare_cached(
-                    "SELECT rowid, length(bytes), stored_size FROM blobs WHERE sha256 = ?1",
-                )?
-                .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            if length.is_some() {
-                return Ok(Put {
-                    sha256,
-                    size,
-                    stored_size: existing_size as u64,
-                    new: false,
-                });
-            }
-            // Content whose bytes were vacuumed is captured again by a new deletion. Its size is
-            // set again too: the bytes hash to the address, so theirs is the true size (an
-            // imported record without content may have carried any size).
-            tx.prepare_cached(
-            "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = zeroblob(?3), size = ?4
-             WHERE sha256 = ?1",
-        )?
-        .execute(params![sha256, packed.method, stored_size as i64, size as i64])?;
-            rowid
-        };
+    let rowid = if inserted == 1 {
+        if whole.is_some() {
+            return Ok(Put {
+                sha256,
+                size,
+                stored_size,
+                new: true,
+            });
+        }
+        tx.last_insert_rowid()
+    } else {
+        let (rowid, length, existing_size): (i64, Option<i64>, i64) = tx
+            .prepare_cached(
+                "SELECT rowid, length(bytes), stored_size FROM blobs WHERE sha256 = ?1",
+            )?
+            .query_row([&sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        if length.is_some() {
+            return Ok(Put {
+                sha256,
+                size,
+                stored_size: existing_size as u64,
+                new: false,
+            });
+        }
+        refill(tx, &sha256, packed.method, stored_size, size)?;
+        rowid
+    };
     write_body(tx, rowid, raw, packed)?;
     Ok(Put {
         sha256,
@@ -327,6 +319,25 @@ pub fn put_packed(
         stored_size,
         new: true,
     })
+}
+
+/// Make the row of content whose bytes were vacuumed ready to take them again (zeroed bytes of
+/// the stored size), when a new deletion captures that content. Its size is set again too: the
+/// bytes hash to the address, so theirs is the true size (an imported record without content
+/// may have carried any size).
+fn refill(
+    tx: &Transaction<'_>,
+    sha256: &str,
+    method: &str,
+    stored_size: u64,
+    size: u64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE blobs SET compression = ?2, stored_size = ?3, bytes = zeroblob(?3), size = ?4
+         WHERE sha256 = ?1",
+    )?
+    .execute(params![sha256, method, stored_size as i64, size as i64])?;
+    Ok(())
 }
 
 /// The most bytes handed to SQLite in one piece.
