@@ -116,24 +116,25 @@ const ROWS_PER_INSERT: usize = 64;
 pub fn insert_many(tx: &Transaction<'_>, items: &[Item]) -> Result<Vec<bool>, StoreError> {
     // Each row's change_seq, in order; rows that turn out to exist leave a gap, which the
     // export watermarks (`change_seq > last`) do not mind.
-    let mut seq: i64 = tx
+    let first_seq: i64 = tx
         .prepare_cached("SELECT COALESCE(MAX(change_seq), 0) FROM items")?
-        .query_row([], |r| r.get(0))?;
-    let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+        .query_row([], |r| r.get::<_, i64>(0))?
+        + 1;
     let row = format!("({})", (0..25).map(|_| "?").collect::<Vec<_>>().join(", "));
-    for chunk in items.chunks(ROWS_PER_INSERT) {
+    let mut new = vec![true; items.len()];
+    for (c, chunk) in items.chunks(ROWS_PER_INSERT).enumerate() {
         let sql = format!(
             "INSERT OR IGNORE INTO items (id, path, path_text, mode, language, mime, lines, binary,
                 size, sha256, git_blob_id, category, action, reason, actor, source_commit,
                 removed_in_commit, archived_at, updated_at, state, legal_hold, tags, metadata,
                 removed_at, change_seq)
-             VALUES {} RETURNING id",
+             VALUES {}",
             vec![row.as_str(); chunk.len()].join(", ")
         );
         let mut stmt = tx.prepare_cached(&sql)?;
         let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(chunk.len() * 25);
-        for item in chunk {
-            seq += 1;
+        let chunk_seq = first_seq + (c * ROWS_PER_INSERT) as i64;
+        for (item, seq) in chunk.iter().zip(chunk_seq..) {
             use rusqlite::types::Value;
             let text = |s: &str| Value::Text(s.to_owned());
             let opt = |s: &Option<String>| s.as_deref().map_or(Value::Null, text);
@@ -165,13 +166,25 @@ pub fn insert_many(tx: &Transaction<'_>, items: &[Item]) -> Result<Vec<bool>, St
                 Value::Integer(seq),
             ]);
         }
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        while let Some(r) = rows.next()? {
-            inserted.insert(r.get(0)?);
+        // Only the rows of `items` count (not the trigger's tombstone rows). When some row was
+        // ignored, a row was inserted if and only if its id now carries the change_seq it was
+        // given: every seq given here is above any the store held, and an ignored row's seq is
+        // stored nowhere.
+        let inserted = stmt.execute(rusqlite::params_from_iter(values))?;
+        if inserted < chunk.len() {
+            let mut seq_of = tx.prepare_cached("SELECT change_seq FROM items WHERE id = ?1")?;
+            for ((item, seq), new) in chunk
+                .iter()
+                .zip(chunk_seq..)
+                .zip(&mut new[c * ROWS_PER_INSERT..])
+            {
+                let stored: Option<Option<i64>> =
+                    seq_of.query_row([&item.id], |r| r.get(0)).optional()?;
+                *new = stored == Some(Some(seq));
+            }
         }
     }
-    // The first row with an inserted id is the one that was inserted.
-    Ok(items.iter().map(|i| inserted.remove(&i.id)).collect())
+    Ok(new)
 }
 
 /// The item with this id.
@@ -490,4 +503,88 @@ pub fn bind_pending(
         params![id, commit, now],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, sha256: &str) -> Item {
+        Item {
+            id: id.to_owned(),
+            path: id.as_bytes().to_vec(),
+            path_text: id.to_owned(),
+            path_bytes_hex: None,
+            sha256: sha256.to_owned(),
+            git_blob_id: None,
+            size: 1,
+            mode: "100644".into(),
+            language: None,
+            mime: "text/plain".into(),
+            lines: Some(1),
+            binary: false,
+            category: "code".into(),
+            action: "archive".into(),
+            reason: "r".into(),
+            actor: "a".into(),
+            state: state::ARCHIVED.into(),
+            source_commit: "c".into(),
+            removed_in_commit: Some("d".into()),
+            removed_at: Some("t".into()),
+            archived_at: "t".into(),
+            updated_at: "t".into(),
+            legal_hold: false,
+            tags: Vec::new(),
+            metadata: serde_json::Map::new(),
+            stored_size: None,
+        }
+    }
+
+    /// Whether each row was new, across statements (more rows than one holds): an id already
+    /// stored, or given twice (in one statement or two), is inserted once, the first time; the
+    /// rows inserted get increasing change_seqs and one tombstone row each.
+    #[test]
+    fn insert_many_reports_which_rows_were_new_and_inserts_each_id_once() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        super::super::schema::migrate(&mut conn, std::path::Path::new(":memory:")).expect("schema");
+        let tx = conn.transaction().expect("transaction");
+        let sha = "a".repeat(64);
+        tx.execute(
+            "INSERT INTO blobs (sha256, size, compression, stored_size, created_at)
+             VALUES (?1, 1, 'none', 1, 't')",
+            [&sha],
+        )
+        .expect("blob");
+        assert_eq!(
+            insert_many(&tx, &[item("old", &sha)]).expect("first"),
+            [true]
+        );
+        let n = ROWS_PER_INSERT * 2 + 5;
+        let mut ids: Vec<String> = (0..n).map(|i| format!("tb_{i}")).collect();
+        ids[3] = "old".into(); // stored already
+        ids[7] = "tb_2".into(); // twice in one statement
+        ids[ROWS_PER_INSERT + 1] = "tb_5".into(); // twice, in another statement
+        let rows: Vec<Item> = ids.iter().map(|id| item(id, &sha)).collect();
+        let new = insert_many(&tx, &rows).expect("insert");
+        let expected: Vec<bool> = (0..n)
+            .map(|i| !matches!(i, 3 | 7) && i != ROWS_PER_INSERT + 1)
+            .collect();
+        assert_eq!(new, expected);
+        // All new rows in full, nothing rewritten: every one of them is fresh (old has seq 1).
+        let seqs: Vec<i64> = {
+            let mut stmt = tx
+                .prepare("SELECT change_seq FROM items ORDER BY rowid")
+                .expect("seqs");
+            stmt.query_map([], |r| r.get(0))
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("seqs")
+        };
+        assert_eq!(seqs.len(), 1 + expected.iter().filter(|b| **b).count());
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+        let tombstones: i64 = tx
+            .query_row("SELECT count(*) FROM tombstones", [], |r| r.get(0))
+            .expect("tombstones");
+        assert_eq!(tombstones as usize, seqs.len());
+    }
 }
