@@ -39,43 +39,55 @@ pub fn gz_file(dir: &Path, stream: &str) -> PathBuf {
 }
 
 #[derive(Serialize)]
-struct Line {
+struct Line<'a> {
     seq: i64,
-    deleted_at: String,
-    category: String,
-    path: String,
+    deleted_at: &'a str,
+    category: &'a str,
+    path: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     path_bytes_hex: Option<String>,
-    origin: String,
-    id: Option<String>,
-    sha256: Option<String>,
-    source_commit: Option<String>,
-    removed_in_commit: Option<String>,
-    reason: Option<String>,
+    origin: &'a str,
+    id: Option<&'a str>,
+    sha256: Option<&'a str>,
+    source_commit: Option<&'a str>,
+    removed_in_commit: Option<&'a str>,
+    reason: Option<&'a str>,
 }
 
 const SELECT: &str = "SELECT seq, deleted_at, category, path, path_text, origin, item_id, sha256,
     source_commit, removed_in_commit, reason FROM tombstones";
 
-fn render(r: &Row<'_>) -> rusqlite::Result<(i64, String)> {
-    let path: Vec<u8> = r.get(3)?;
+/// Render row `r` of [`SELECT`] as its line, into `out` (emptied first): the row's text is
+/// borrowed, not copied, and one buffer serves every line.
+fn render(r: &Row<'_>, out: &mut Vec<u8>) -> rusqlite::Result<i64> {
+    let failed = |i: usize, e: rusqlite::types::FromSqlError| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
+    let text = |i: usize| r.get_ref(i)?.as_str().map_err(|e| failed(i, e));
+    let text_or_null = |i: usize| r.get_ref(i)?.as_str_or_null().map_err(|e| failed(i, e));
+    let path = r.get_ref(3)?.as_blob().map_err(|e| failed(3, e))?;
     let line = Line {
         seq: r.get(0)?,
-        deleted_at: r.get(1)?,
-        category: r.get(2)?,
-        path_bytes_hex: std::str::from_utf8(&path)
+        deleted_at: text(1)?,
+        category: text(2)?,
+        path_bytes_hex: std::str::from_utf8(path)
             .is_err()
-            .then(|| crate::id::hex(&path)),
-        path: r.get(4)?,
-        origin: r.get(5)?,
-        id: r.get(6)?,
-        sha256: r.get(7)?,
-        source_commit: r.get(8)?,
-        removed_in_commit: r.get(9)?,
-        reason: r.get(10)?,
+            .then(|| crate::id::hex(path)),
+        path: text(4)?,
+        origin: text(5)?,
+        id: text_or_null(6)?,
+        sha256: text_or_null(7)?,
+        source_commit: text_or_null(8)?,
+        removed_in_commit: text_or_null(9)?,
+        reason: text_or_null(10)?,
     };
-    let text = serde_json::to_string(&line).unwrap_or_default();
-    Ok((line.seq, text))
+    out.clear();
+    // Writing into a Vec fails only if serializing does, which these types never do (the
+    // line would be empty, as before).
+    if serde_json::to_writer(&mut *out, &line).is_err() {
+        out.clear();
+    }
+    Ok(line.seq)
 }
 
 /// The lines of `stream` after `after`, in order, rendered as the file holds them.
@@ -84,11 +96,12 @@ pub fn lines(
     stream: &str,
     after: i64,
 ) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT} WHERE stream = ?1 AND seq > ?2 ORDER BY seq"
-    ))?;
-    let rows = stmt.query_map(rusqlite::params![stream, after], render)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut all = Vec::new();
+    for_each_line(conn, stream, after, |seq, line| {
+        all.push((seq, line.to_owned()));
+        Ok(())
+    })?;
+    Ok(all)
 }
 
 /// Each line of `stream` after `after`, in order, one at a time (a stream may hold millions).
@@ -102,9 +115,12 @@ pub fn for_each_line(
         "{SELECT} WHERE stream = ?1 AND seq > ?2 ORDER BY seq"
     ))?;
     let mut rows = stmt.query(rusqlite::params![stream, after])?;
+    let mut buf = Vec::with_capacity(512);
     while let Some(row) = rows.next()? {
-        let (seq, line) = render(row)?;
-        f(seq, &line).map_err(|source| StoreError::Io {
+        let seq = render(row, &mut buf)?;
+        // serde_json writes UTF-8.
+        let line = std::str::from_utf8(&buf).unwrap_or_default();
+        f(seq, line).map_err(|source| StoreError::Io {
             path: stream.into(),
             source,
         })?;
@@ -298,4 +314,48 @@ pub fn insert_event(tx: &rusqlite::Transaction<'_>, e: &Event<'_>) -> Result<(),
 pub fn clear_events(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     tx.execute("DELETE FROM tombstones", [])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line as the file holds it: fields in order, absent ones `null`, and the exact bytes
+    /// of a path that is not UTF-8 in `path_bytes_hex` (only then).
+    #[test]
+    fn lines_render_each_row_with_nulls_and_the_bytes_of_a_non_utf8_path() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        super::super::schema::migrate(&mut conn, Path::new(":memory:")).expect("schema");
+        conn.execute_batch(
+            "INSERT INTO tombstones (stream, deleted_at, origin, item_id, path, path_text,
+                 category, sha256, source_commit, removed_in_commit, reason)
+             VALUES ('code', '2026-01-01T00:00:00Z', 'archive', 'tb_1', x'612f62', 'a/b', 'code',
+                 'ab', 'c1', 'c2', 'gone \"quoted\"'),
+                    ('code', '2026-01-02T00:00:00Z', 'hook', NULL, x'ff61', '\u{fffd}a', 'code',
+                 NULL, NULL, NULL, NULL),
+                    ('logs', '2026-01-03T00:00:00Z', 'archive', 'tb_3', x'6c', 'l', 'logs',
+                 NULL, NULL, NULL, NULL);",
+        )
+        .expect("rows");
+        let code = lines(&conn, "code", 0).expect("lines");
+        assert_eq!(
+            code,
+            [
+                (
+                    1,
+                    r#"{"seq":1,"deleted_at":"2026-01-01T00:00:00Z","category":"code","path":"a/b","origin":"archive","id":"tb_1","sha256":"ab","source_commit":"c1","removed_in_commit":"c2","reason":"gone \"quoted\""}"#
+                        .to_owned()
+                ),
+                (
+                    2,
+                    r#"{"seq":2,"deleted_at":"2026-01-02T00:00:00Z","category":"code","path":"\u{fffd}a","path_bytes_hex":"ff61","origin":"hook","id":null,"sha256":null,"source_commit":null,"removed_in_commit":null,"reason":null}"#
+                        .replace("\\u{fffd}", "\u{fffd}")
+                ),
+            ]
+        );
+        assert_eq!(lines(&conn, "code", 1).expect("after 1").len(), 1);
+        let logs = lines(&conn, "logs", 0).expect("logs");
+        assert_eq!(logs.len(), 1);
+        assert!(logs[0].1.starts_with(r#"{"seq":3,"#), "{}", logs[0].1);
+    }
 }
