@@ -546,8 +546,7 @@ mod tests {
     /// imported bare with another size: captured again, size corrected), each read back.
     #[test]
     fn put_inserts_new_content_dedups_stored_content_and_refills_content_without_bytes() {
-        let mut conn = rusqlite::Connection::open_in_memory().expect("open");
-        super::super::schema::migrate(&mut conn, std::path::Path::new(":memory:")).expect("schema");
+        let mut conn = super::super::schema::in_memory();
         let tx = conn.transaction().expect("transaction");
         let small = b"fn main() {}\n".repeat(10);
         // Over one chunk and incompressible enough to stay large: streamed into the row.

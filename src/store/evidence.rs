@@ -486,8 +486,7 @@ mod tests {
     /// append after a line that is no longer the last fails and writes nothing.
     #[test]
     fn append_after_chains_on_the_last_line_and_refuses_a_stale_one() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        super::super::schema::migrate(&mut conn, Path::new(":memory:")).expect("schema");
+        let mut conn = super::super::schema::in_memory();
         let tx = conn.transaction().expect("transaction");
         let first = append(&tx, "archive", "a", "t", &1).expect("first");
         let second = append_after(&tx, Some(&first), "archive", "a", "t", &2).expect("second");

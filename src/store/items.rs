@@ -545,8 +545,7 @@ mod tests {
     /// rows inserted get increasing change_seqs and one tombstone row each.
     #[test]
     fn insert_many_reports_which_rows_were_new_and_inserts_each_id_once() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        super::super::schema::migrate(&mut conn, std::path::Path::new(":memory:")).expect("schema");
+        let mut conn = super::super::schema::in_memory();
         let tx = conn.transaction().expect("transaction");
         let sha = "a".repeat(64);
         tx.execute(

@@ -384,6 +384,14 @@ fn rewrite_checks(
     Ok(())
 }
 
+/// A database in memory with the whole schema, for the store's unit tests.
+#[cfg(test)]
+pub(super) fn in_memory() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("open a database in memory");
+    migrate(&mut conn, Path::new(":memory:")).expect("the schema");
+    conn
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -324,8 +324,7 @@ mod tests {
     /// of a path that is not UTF-8 in `path_bytes_hex` (only then).
     #[test]
     fn lines_render_each_row_with_nulls_and_the_bytes_of_a_non_utf8_path() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        super::super::schema::migrate(&mut conn, Path::new(":memory:")).expect("schema");
+        let conn = super::super::schema::in_memory();
         conn.execute_batch(
             "INSERT INTO tombstones (stream, deleted_at, origin, item_id, path, path_text,
                  category, sha256, source_commit, removed_in_commit, reason)
