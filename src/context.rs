@@ -100,8 +100,8 @@ impl Ctx {
     /// Open the store for writing, creating it if needed; the store follows the project
     /// identity (which changes when a remote is added or renamed).
     pub fn open_store(&self) -> Result<Store, Error> {
-        let mut store = Store::open(&self.store_dir()?)?;
         let slug = self.project().slug();
+        let mut store = Store::open_with(&self.store_dir()?, &[("project", &slug)])?;
         if store.meta("project")?.as_deref() != Some(slug.as_str()) {
             store.set_meta("project", &slug)?;
         }

@@ -132,14 +132,21 @@ fn replace(tmp: &Path, path: &Path) -> io::Result<()> {
     )
 }
 
-/// Remove `*.tombstone-tmp` leftovers of interrupted writes in `dir` (not recursive).
+/// Remove `*.tombstone-tmp` leftovers of interrupted writes in `dir` (not recursive), and the
+/// `-wal`, `-shm` and `-journal` files SQLite may have left beside a temporary database.
 pub fn clean_tmp(dir: &Path) -> io::Result<usize> {
     let mut removed = 0;
     let Ok(entries) = fs::read_dir(dir) else {
         return Ok(0);
     };
     for e in entries.flatten() {
-        if e.file_name().to_string_lossy().ends_with(TMP_SUFFIX) {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let base = ["-wal", "-shm", "-journal"]
+            .iter()
+            .find_map(|side| name.strip_suffix(side))
+            .unwrap_or(&name);
+        if base.ends_with(TMP_SUFFIX) {
             fs::remove_file(e.path())?;
             removed += 1;
         }
@@ -173,9 +180,23 @@ mod tests {
     fn clean_tmp_removes_only_leftovers() {
         let d = tempfile::tempdir().expect("tempdir");
         fs::write(d.path().join(format!("x.1{TMP_SUFFIX}")), b"half").expect("w");
-        fs::write(d.path().join("keep"), b"k").expect("w");
-        assert_eq!(clean_tmp(d.path()).expect("clean"), 1);
-        assert!(d.path().join("keep").exists());
+        // What SQLite leaves beside a temporary database killed while it was built.
+        for side in ["-wal", "-shm", "-journal"] {
+            fs::write(d.path().join(format!("db.2{TMP_SUFFIX}{side}")), b"s").expect("w");
+        }
+        for keep in ["keep", "archive.sqlite-wal", "archive.sqlite-shm", "x-wal"] {
+            fs::write(d.path().join(keep), b"k").expect("w");
+        }
+        assert_eq!(clean_tmp(d.path()).expect("clean"), 4);
+        let mut left: Vec<String> = fs::read_dir(d.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["archive.sqlite-shm", "archive.sqlite-wal", "keep", "x-wal"]
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod schema;
 pub mod snapshots;
 pub mod streams;
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
@@ -118,6 +119,12 @@ impl StoreError {
 impl Store {
     /// Open (creating and migrating as needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, &[])
+    }
+
+    /// [`Store::open`]; a store it creates is created with the `meta` entries `initial` (a
+    /// store that exists is left as it is).
+    pub fn open_with(dir: &Path, initial: &[(&str, &str)]) -> Result<Store, StoreError> {
         // A new store directory's name is synced into its parent (and so on up), so the first
         // commit into it survives a power loss; the directory itself is synced after that
         // commit (`settle_dir`).
@@ -135,6 +142,8 @@ impl Store {
             source,
         };
         let created = !path.exists();
+        // Built aside when it can be; else in place, by the open and migration below.
+        let _aside = created && build_new(dir, &path, initial);
         let dir_unsynced = created || !wal_file(dir).exists();
         let mut conn = Connection::open(&path).map_err(db_err)?;
         configure(&conn).map_err(db_err)?;
@@ -490,6 +499,93 @@ impl Checkpointer {
     }
 }
 
+/// Build a new store's database aside and give it its name once it is whole: a temporary
+/// file, migrated to the current schema and given its `initial` meta entries without a
+/// journal or a sync (it is thrown away if anything fails), synced once, then linked to
+/// `path`. Built in place, a new store cost seven fsyncs before its first write, on the
+/// thread a first scan waits for: three to switch the file to WAL through a rollback journal,
+/// two for the schema's commit to the new WAL (whose header is synced first), one for the
+/// project's name and one for the directory; now it costs two (the file and the directory).
+///
+/// A link never replaces anything: if another process gave `path` its store first, that one
+/// is kept and this one dropped. Where the temporary file cannot be made or linked (a file
+/// system without hard links, or the file removed meanwhile by another process's
+/// [`crate::fsutil::clean_tmp`]), or anything else fails, nothing is left behind and false
+/// is returned: the caller builds the database in place, as before, where a real fault (a
+/// full disk) shows. A kill leaves only `*.tombstone-tmp` files, which the next open
+/// removes.
+fn build_new(dir: &Path, path: &Path, initial: &[(&str, &str)]) -> bool {
+    static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let tmp = dir.join(format!(
+        "{DB_FILE}.{}.{}{}",
+        std::process::id(),
+        BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        crate::fsutil::TMP_SUFFIX
+    ));
+    let tmp_err = |source| StoreError::Database {
+        path: tmp.clone(),
+        source,
+    };
+    // Any failure here (the temporary file removed meanwhile included) only means building
+    // the database in place; a real fault shows there.
+    let built = (|| -> Result<(), StoreError> {
+        // A name of our own: refuse anything already there (a symlink included).
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|source| StoreError::Io {
+                path: tmp.clone(),
+                source,
+            })?;
+        let mut conn = Connection::open(&tmp).map_err(tmp_err)?;
+        // Nothing to roll back to and nothing to sync until it is whole: no journal at all
+        // (rewrite_checks's savepoint rolls back in memory), no syncs.
+        conn.pragma_update(None, "journal_mode", "MEMORY")
+            .map_err(tmp_err)?;
+        conn.pragma_update(None, "synchronous", "OFF")
+            .map_err(tmp_err)?;
+        schema::migrate(&mut conn, path)?;
+        for (key, value) in initial {
+            meta::set(&conn, key, value)?;
+        }
+        // The mode is recorded in the file's header: every later connection opens it in WAL.
+        // Switching writes the header through the journal (in memory) and leaves no WAL when
+        // the connection closes, as no frame was written to it.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(tmp_err)?;
+        conn.close().map_err(|(_, e)| tmp_err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Io {
+                path: tmp.clone(),
+                source: std::io::Error::other(format!("journal mode {mode}, not wal")),
+            });
+        }
+        File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| StoreError::Io {
+                path: tmp.clone(),
+                source,
+            })?;
+        match std::fs::hard_link(&tmp, path) {
+            // Another process named its store first: that one is the store.
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }),
+            _ => Ok(()),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    for side in ["-wal", "-shm", "-journal"] {
+        let mut name = tmp.clone().into_os_string();
+        name.push(side);
+        let _ = std::fs::remove_file(name);
+    }
+    built.is_ok()
+}
+
 /// The store's WAL file in `dir`.
 fn wal_file(dir: &Path) -> PathBuf {
     dir.join(format!("{DB_FILE}-wal"))
@@ -514,5 +610,66 @@ impl Drop for Store {
                 .conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A new store is built aside and linked into place whole: in WAL mode, at the current
+    /// schema, with its initial meta entries, nothing temporary left; a store that is there
+    /// already is never replaced (its id stays), and a leftover of a killed build is removed.
+    #[test]
+    fn a_new_store_is_built_aside_and_never_replaces_one() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let dir = d.path().join("tombstone");
+        let store = Store::open_with(&dir, &[("project", "p")]).expect("open");
+        let id = store.id().expect("id");
+        assert_eq!(store.meta("project").expect("meta").as_deref(), Some("p"));
+        let mode: String = store
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        let version: i64 = store
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, schema::VERSION);
+        drop(store);
+        assert!(names(&dir)
+            .iter()
+            .all(|n| !n.contains(crate::fsutil::TMP_SUFFIX)));
+
+        // Another build for the same name (a second process a moment later) keeps the first.
+        assert!(build_new(&dir, &dir.join(DB_FILE), &[("project", "other")]));
+        assert!(names(&dir)
+            .iter()
+            .all(|n| !n.contains(crate::fsutil::TMP_SUFFIX)));
+        let store = Store::open_with(&dir, &[("project", "other")]).expect("reopen");
+        assert_eq!(store.id().expect("id"), id);
+        assert_eq!(store.meta("project").expect("meta").as_deref(), Some("p"));
+        drop(store);
+
+        // A build killed half way leaves a temporary file; the next open removes it.
+        std::fs::write(
+            dir.join(format!("{DB_FILE}.1.0{}", crate::fsutil::TMP_SUFFIX)),
+            b"half",
+        )
+        .expect("leftover");
+        drop(Store::open(&dir).expect("open"));
+        assert!(names(&dir)
+            .iter()
+            .all(|n| !n.contains(crate::fsutil::TMP_SUFFIX)));
     }
 }
