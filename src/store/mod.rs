@@ -517,7 +517,7 @@ impl Checkpointer {
 fn build_new(dir: &Path, path: &Path, initial: &[(&str, &str)]) -> bool {
     static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let tmp = dir.join(format!(
-        "{DB_FILE}.{}.{}{}",
+        "{DB_FILE}.{}-{}{}",
         std::process::id(),
         BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         crate::fsutil::TMP_SUFFIX
@@ -562,6 +562,7 @@ fn build_new(dir: &Path, path: &Path, initial: &[(&str, &str)]) -> bool {
                 source: std::io::Error::other(format!("journal mode {mode}, not wal")),
             });
         }
+        crate::failpoint::hit("store:built-aside");
         File::open(&tmp)
             .and_then(|f| f.sync_all())
             .map_err(|source| StoreError::Io {
@@ -576,6 +577,7 @@ fn build_new(dir: &Path, path: &Path, initial: &[(&str, &str)]) -> bool {
             }),
             _ => Ok(()),
         }
+        .inspect(|()| crate::failpoint::hit("store:linked"))
     })();
     let _ = std::fs::remove_file(&tmp);
     for side in ["-wal", "-shm", "-journal"] {
@@ -646,6 +648,11 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .expect("version");
         assert_eq!(version, schema::VERSION);
+        let check: String = store
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("check");
+        assert_eq!(check, "ok");
         drop(store);
         assert!(names(&dir)
             .iter()
@@ -663,7 +670,7 @@ mod tests {
 
         // A build killed half way leaves a temporary file; the next open removes it.
         std::fs::write(
-            dir.join(format!("{DB_FILE}.1.0{}", crate::fsutil::TMP_SUFFIX)),
+            dir.join(format!("{DB_FILE}.1-0{}", crate::fsutil::TMP_SUFFIX)),
             b"half",
         )
         .expect("leftover");

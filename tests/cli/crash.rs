@@ -116,6 +116,45 @@ fn leftover_temp_files_are_cleaned() {
     assert!(!leftover.exists());
 }
 
+// A new store's database is built aside and linked into place: killed before the link, it
+// leaves a temporary file and no store; killed after it, a store and the temporary name. A
+// rerun removes the leftovers and completes the store, and the scan finds everything.
+#[test]
+fn a_store_killed_while_it_is_built_is_completed_by_the_rerun() {
+    for point in ["store:built-aside", "store:linked"] {
+        let repo = Repo::with_files(&[("a.py", b"a = 1\n"), ("b.py", b"b = 2\n")]);
+        repo.git(&["rm", "-q", "a.py"]);
+        repo.commit_all("drop a");
+        crash(&repo, point, &["scan"]);
+        let names = || -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(repo.store_dir())
+                .expect("store dir")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let left = names();
+        assert!(
+            left.iter().any(|n| n.ends_with(".tombstone-tmp")),
+            "{point}: the temporary database is left: {left:?}"
+        );
+        assert_eq!(
+            left.iter().any(|n| n == "archive.sqlite"),
+            point == "store:linked",
+            "{point}: the store is there only once linked: {left:?}"
+        );
+        assert_ok(&repo.tomb(&["scan"]), "rerun");
+        let left = names();
+        assert!(
+            left.iter().all(|n| !n.contains(".tombstone-tmp")),
+            "{point}: leftovers removed: {left:?}"
+        );
+        assert_eq!(repo.count("SELECT count(*) FROM items"), 1, "{point}");
+        assert_ok(&repo.tomb(&["verify"]), "verify");
+    }
+}
+
 /// 1,100 files, then a commit deleting 1,050 of them and one deleting the rest: more than a
 /// scan writes in one transaction.
 fn many_deletions() -> Repo {
