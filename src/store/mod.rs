@@ -25,6 +25,7 @@ pub mod snapshots;
 pub mod streams;
 
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
@@ -533,6 +534,7 @@ fn build_new(dir: &Path, path: &Path, initial: &[(&str, &str)]) -> bool {
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o644)
             .open(&tmp)
             .map_err(|source| StoreError::Io {
                 path: tmp.clone(),
