@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 /// Suffix of temporary files; [`clean_tmp`] removes files ending with it.
 pub const TMP_SUFFIX: &str = ".tombstone-tmp";
 
+/// The files SQLite may keep beside a database, by the suffix it adds to the database's name.
+pub const SQLITE_SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
 fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path
         .file_name()
@@ -142,7 +145,7 @@ pub fn clean_tmp(dir: &Path) -> io::Result<usize> {
     for e in entries.flatten() {
         let name = e.file_name();
         let name = name.to_string_lossy();
-        let base = ["-wal", "-shm", "-journal"]
+        let base = SQLITE_SIDE_FILES
             .iter()
             .find_map(|side| name.strip_suffix(side))
             .unwrap_or(&name);
@@ -181,7 +184,7 @@ mod tests {
         let d = tempfile::tempdir().expect("tempdir");
         fs::write(d.path().join(format!("x.1{TMP_SUFFIX}")), b"half").expect("w");
         // What SQLite leaves beside a temporary database killed while it was built.
-        for side in ["-wal", "-shm", "-journal"] {
+        for side in SQLITE_SIDE_FILES {
             fs::write(d.path().join(format!("db.2{TMP_SUFFIX}{side}")), b"s").expect("w");
         }
         for keep in ["keep", "archive.sqlite-wal", "archive.sqlite-shm", "x-wal"] {

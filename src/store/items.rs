@@ -570,15 +570,10 @@ mod tests {
             .collect();
         assert_eq!(new, expected);
         // All new rows in full, nothing rewritten: every one of them is fresh (old has seq 1).
-        let seqs: Vec<i64> = {
-            let mut stmt = tx
-                .prepare("SELECT change_seq FROM items ORDER BY rowid")
-                .expect("seqs");
-            stmt.query_map([], |r| r.get(0))
-                .expect("rows")
-                .collect::<Result<_, _>>()
-                .expect("seqs")
-        };
+        let seqs: Vec<i64> = tx
+            .prepare("SELECT change_seq FROM items ORDER BY rowid")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("seqs");
         assert_eq!(seqs.len(), 1 + expected.iter().filter(|b| **b).count());
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
         let tombstones: i64 = tx

@@ -582,7 +582,7 @@ fn build_new(dir: &Path, path: &Path, initial: &[(&str, &str)]) -> bool {
         .inspect(|()| crate::failpoint::hit("store:linked"))
     })();
     let _ = std::fs::remove_file(&tmp);
-    for side in ["-wal", "-shm", "-journal"] {
+    for side in crate::fsutil::SQLITE_SIDE_FILES {
         let mut name = tmp.clone().into_os_string();
         name.push(side);
         let _ = std::fs::remove_file(name);
