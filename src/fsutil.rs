@@ -135,8 +135,44 @@ fn replace(tmp: &Path, path: &Path) -> io::Result<()> {
     )
 }
 
-/// Remove `*.tombstone-tmp` leftovers of interrupted writes in `dir` (not recursive), and the
-/// `-wal`, `-shm` and `-journal` files SQLite may have left beside a temporary database.
+/// Whether the process `pid` runs (this one does): `kill(pid, 0)` finds it, whether or not
+/// it may be signalled. A process of another PID namespace (a container sharing the
+/// directory) is not seen, and counts as gone.
+pub fn pid_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e == rustix::io::Errno::PERM,
+    }
+}
+
+/// The process a temporary name of this tool belongs to: `NAME.PID.tombstone-tmp` (a
+/// [`write_atomic`]) or `NAME.PID-N.tombstone-tmp` (a database built aside), either possibly
+/// followed by a SQLite side file's suffix; `None` for other names.
+fn tmp_owner(name: &str) -> Option<Option<u32>> {
+    let base = SQLITE_SIDE_FILES
+        .iter()
+        .find_map(|side| name.strip_suffix(side))
+        .unwrap_or(name);
+    let stem = base.strip_suffix(TMP_SUFFIX)?;
+    let tag = stem.rsplit_once('.').map_or(stem, |(_, tag)| tag);
+    let pid = tag.split('-').next().unwrap_or_default();
+    Some(pid.parse().ok())
+}
+
+/// Remove the leftovers of interrupted writes in `dir` (not recursive): `*.tombstone-tmp`
+/// files, and the `-wal`, `-shm` and `-journal` files SQLite may have left beside a temporary
+/// database, of processes that no longer run. Another process's temporary file is its write
+/// in progress and stays (removing it would fail that write); one whose name carries no
+/// process id is no write of this tool's and is removed.
 pub fn clean_tmp(dir: &Path) -> io::Result<usize> {
     let mut removed = 0;
     let Ok(entries) = fs::read_dir(dir) else {
@@ -144,14 +180,13 @@ pub fn clean_tmp(dir: &Path) -> io::Result<usize> {
     };
     for e in entries.flatten() {
         let name = e.file_name();
-        let name = name.to_string_lossy();
-        let base = SQLITE_SIDE_FILES
-            .iter()
-            .find_map(|side| name.strip_suffix(side))
-            .unwrap_or(&name);
-        if base.ends_with(TMP_SUFFIX) {
-            fs::remove_file(e.path())?;
-            removed += 1;
+        match tmp_owner(&name.to_string_lossy()) {
+            Some(Some(pid)) if pid_running(pid) => {}
+            Some(_) => {
+                fs::remove_file(e.path())?;
+                removed += 1;
+            }
+            None => {}
         }
     }
     Ok(removed)
@@ -179,27 +214,74 @@ mod tests {
         );
     }
 
+    /// A process id no process has: above the largest Linux allows (2^22).
+    const GONE: u32 = 999_999_999;
+
     #[test]
-    fn clean_tmp_removes_only_leftovers() {
+    fn clean_tmp_removes_only_leftovers_of_processes_gone() {
         let d = tempfile::tempdir().expect("tempdir");
-        fs::write(d.path().join(format!("x.1{TMP_SUFFIX}")), b"half").expect("w");
-        // What SQLite leaves beside a temporary database killed while it was built.
+        // A write and a database build of a process gone, and what SQLite leaves beside the
+        // temporary database.
+        fs::write(d.path().join(format!("x.{GONE}{TMP_SUFFIX}")), b"half").expect("w");
+        fs::write(d.path().join(format!("db.{GONE}-0{TMP_SUFFIX}")), b"h").expect("w");
         for side in SQLITE_SIDE_FILES {
-            fs::write(d.path().join(format!("db.2{TMP_SUFFIX}{side}")), b"s").expect("w");
+            fs::write(
+                d.path().join(format!("db.{GONE}-0{TMP_SUFFIX}{side}")),
+                b"s",
+            )
+            .expect("w");
         }
-        for keep in ["keep", "archive.sqlite-wal", "archive.sqlite-shm", "x-wal"] {
-            fs::write(d.path().join(keep), b"k").expect("w");
+        fs::write(d.path().join(format!("nopid{TMP_SUFFIX}")), b"h").expect("w");
+        // Writes in progress: another running process's (a child), and this one's.
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .expect("sleep");
+        let live = [
+            format!("y.{}{TMP_SUFFIX}", child.id()),
+            format!("db.{}-3{TMP_SUFFIX}", child.id()),
+            format!("db.{}-3{TMP_SUFFIX}-wal", child.id()),
+            format!("z.{}{TMP_SUFFIX}", std::process::id()),
+        ];
+        let mut keep: Vec<String> = ["keep", "archive.sqlite-wal", "archive.sqlite-shm", "x-wal"]
+            .map(String::from)
+            .to_vec();
+        keep.extend(live.iter().cloned());
+        for k in &keep {
+            fs::write(d.path().join(k), b"k").expect("w");
         }
-        assert_eq!(clean_tmp(d.path()).expect("clean"), 4);
-        let mut left: Vec<String> = fs::read_dir(d.path())
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
+        let names = || {
+            let mut left: Vec<String> = fs::read_dir(d.path())
+                .expect("dir")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            left
+        };
+        assert_eq!(clean_tmp(d.path()).expect("clean"), 6);
+        keep.sort();
+        assert_eq!(names(), keep);
+        // Once the process is gone, its files are leftovers.
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert_eq!(clean_tmp(d.path()).expect("clean"), 3);
+        assert!(names()
+            .iter()
+            .all(|n| !n.contains(&format!(".{}", child.id()))));
+    }
+
+    #[test]
+    fn tmp_owner_reads_the_process_id_of_both_names() {
+        assert_eq!(tmp_owner("a.b.12.tombstone-tmp"), Some(Some(12)));
         assert_eq!(
-            left,
-            ["archive.sqlite-shm", "archive.sqlite-wal", "keep", "x-wal"]
+            tmp_owner("archive.sqlite.12-7.tombstone-tmp-shm"),
+            Some(Some(12))
         );
+        assert_eq!(tmp_owner("a.x.tombstone-tmp"), Some(None));
+        assert_eq!(tmp_owner("archive.sqlite-wal"), None);
+        assert!(!pid_running(GONE));
+        assert!(pid_running(std::process::id()));
+        assert!(pid_running(1), "init runs");
     }
 
     #[test]

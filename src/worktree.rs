@@ -319,9 +319,7 @@ impl Worktree {
             let running = std::str::from_utf8(pid)
                 .ok()
                 .and_then(|p| p.parse::<u32>().ok())
-                .is_some_and(|p| {
-                    p == std::process::id() || Path::new(&format!("/proc/{p}")).exists()
-                });
+                .is_some_and(crate::fsutil::pid_running);
             if !running {
                 stale.push(name.to_vec());
             }

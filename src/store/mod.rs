@@ -510,11 +510,11 @@ impl Checkpointer {
 ///
 /// A link never replaces anything: if another process gave `path` its store first, that one
 /// is kept and this one dropped. Where the temporary file cannot be made or linked (a file
-/// system without hard links, or the file removed meanwhile by another process's
-/// [`crate::fsutil::clean_tmp`]), or anything else fails, nothing is left behind and false
-/// is returned: the caller builds the database in place, as before, where a real fault (a
-/// full disk) shows. A kill leaves only `*.tombstone-tmp` files, which the next open
-/// removes.
+/// system without hard links, or the file removed meanwhile by a process that cannot see this
+/// one run: [`crate::fsutil::clean_tmp`] from another PID namespace), or anything else fails,
+/// nothing is left behind and false is returned: the caller builds the database in place, as
+/// before, where a real fault (a full disk) shows. A kill leaves only `*.tombstone-tmp` files,
+/// which the next open removes.
 fn build_new(dir: &Path, path: &Path, initial: &[(&str, &str)]) -> bool {
     static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let tmp = dir.join(format!(
@@ -672,7 +672,10 @@ mod tests {
 
         // A build killed half way leaves a temporary file; the next open removes it.
         std::fs::write(
-            dir.join(format!("{DB_FILE}.1-0{}", crate::fsutil::TMP_SUFFIX)),
+            dir.join(format!(
+                "{DB_FILE}.999999999-0{}",
+                crate::fsutil::TMP_SUFFIX
+            )),
             b"half",
         )
         .expect("leftover");

@@ -110,10 +110,53 @@ fn a_torn_evidence_line_is_repaired_from_the_database() {
 fn leftover_temp_files_are_cleaned() {
     let repo = Repo::with_files(&[("a.py", b"x = 1\n")]);
     assert_ok(&repo.tomb(&["init"]), "init");
-    let leftover = repo.store_dir().join("evidence.jsonl.123.tombstone-tmp");
+    // A process id no process has (above Linux's largest, 2^22).
+    let leftover = repo
+        .store_dir()
+        .join("evidence.jsonl.999999999.tombstone-tmp");
     std::fs::write(&leftover, b"half-written").expect("leftover");
     assert_ok(&repo.tomb(&["archive", "a.py"]), "archive");
     assert!(!leftover.exists());
+}
+
+// A temporary file of a process that still runs is its write in progress (another command
+// on the same store): the cleanup keeps it, and removes it once the process is gone.
+#[test]
+fn a_running_process_s_temporary_files_are_kept() {
+    let repo = Repo::with_files(&[("a.py", b"x = 1\n"), ("b.py", b"y = 2\n")]);
+    assert_ok(&repo.tomb(&["init"]), "init");
+    let mut other = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("sleep");
+    let pid = other.id();
+    let live = [
+        repo.store_dir()
+            .join(format!("evidence.jsonl.{pid}.tombstone-tmp")),
+        repo.store_dir()
+            .join(format!("archive.sqlite.{pid}-0.tombstone-tmp")),
+        repo.store_dir()
+            .join(format!("archive.sqlite.{pid}-0.tombstone-tmp-journal")),
+    ];
+    for f in &live {
+        std::fs::write(f, b"in progress").expect("write");
+    }
+    assert_ok(&repo.tomb(&["archive", "a.py"]), "archive");
+    for f in &live {
+        assert_eq!(
+            std::fs::read(f).expect("kept"),
+            b"in progress",
+            "{}",
+            f.display()
+        );
+    }
+    other.kill().expect("kill");
+    other.wait().expect("wait");
+    assert_ok(&repo.tomb(&["archive", "b.py"]), "archive");
+    for f in &live {
+        assert!(!f.exists(), "{} removed", f.display());
+    }
+    assert_ok(&repo.tomb(&["verify"]), "verify");
 }
 
 // A new store's database is built aside and linked into place: killed before the link, it
