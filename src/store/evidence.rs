@@ -310,15 +310,18 @@ impl Chain {
         self.count += 1;
         let n = self.count;
         let line = String::from_utf8_lossy(raw);
-        let parsed: Option<serde_json::Value> = serde_json::from_str(&line).ok();
-        let seq = parsed
-            .as_ref()
-            .and_then(|v| v.get("seq"))
-            .and_then(|s| s.as_i64());
-        let line_prev = parsed
-            .as_ref()
-            .and_then(|v| v.get("prev"))
-            .and_then(|s| s.as_str());
+        // Only `seq` and `prev` are read: the rest of the line (an import's lists a million
+        // ids) is skipped, not built. A line where either is missing, of another type, or
+        // given twice is no evidence record.
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            seq: Option<i64>,
+            #[serde(borrow)]
+            prev: Option<std::borrow::Cow<'a, str>>,
+        }
+        let head: Option<Head<'_>> = serde_json::from_str(&line).ok();
+        let seq = head.as_ref().and_then(|h| h.seq);
+        let line_prev = head.as_ref().and_then(|h| h.prev.as_deref());
         let findings = &mut self.findings;
         match (seq, line_prev) {
             (None, _) | (_, None) => findings.push(Finding {
