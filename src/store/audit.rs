@@ -146,6 +146,10 @@ impl Replayed {
     }
 }
 
+/// The operations whose line lists the ids they apply to (`data.ids`; `data.items` for a
+/// purge).
+const LIST_OPS: [&str; 5] = ["import", "vacuum", "purge", "hold", "release"];
+
 /// A line of an operation on a list of ids, read without building the line's JSON tree (an
 /// import's line lists every id it imported: a million ids took about 85 MB as a tree).
 #[derive(serde::Deserialize)]
@@ -168,7 +172,6 @@ struct IdListData<'a> {
 /// line, or one of another shape (a list holding something else than strings, a key given
 /// twice), is left to the general reading, which keeps the rules it always had.
 fn id_list(line: &str) -> Option<IdList<'_>> {
-    const LIST_OPS: [&str; 5] = ["import", "vacuum", "purge", "hold", "release"];
     // Most lines are `archive` lines: they are told apart by the op the line names first (the
     // log writes `op` before `data`) without reading them twice. A line that names another
     // op first (one edited by hand) is still read as a list below only if its own `op` is
@@ -185,6 +188,21 @@ fn id_list(line: &str) -> Option<IdList<'_>> {
     LIST_OPS.contains(&list.op.as_ref()).then_some(list)
 }
 
+/// What an operation on a list of ids (one of `LIST_OPS`) leaves each of them: recorded
+/// (`import`), vacuumed, purged, held or released.
+fn apply_list<'s>(out: &mut Replayed, op: &str, ids: impl Iterator<Item = &'s str>) {
+    for id in ids {
+        let e = out.entry(id);
+        match op {
+            "vacuum" => e.state = Some(Set::Vacuumed),
+            "purge" => e.state = Some(Set::Purged),
+            "hold" => e.hold = true,
+            "release" => e.hold = false,
+            _ => {}
+        }
+    }
+}
+
 /// Replay the log into what every item should be; `items` is how many the table holds (room
 /// is made for them up front, so the map is not copied while it grows).
 fn replay(conn: &Connection, items: usize) -> Result<Replayed, StoreError> {
@@ -194,39 +212,18 @@ fn replay(conn: &Connection, items: usize) -> Result<Replayed, StoreError> {
     while let Some(row) = rows.next()? {
         let line: String = row.get(0)?;
         if let Some(list) = id_list(&line) {
-            match list.op.as_ref() {
-                "import" => list.data.ids.iter().for_each(|id| {
-                    out.entry(id);
-                }),
-                "vacuum" => list.data.ids.iter().for_each(|id| {
-                    out.entry(id).state = Some(Set::Vacuumed);
-                }),
-                "purge" => list.data.items.iter().for_each(|id| {
-                    out.entry(id).state = Some(Set::Purged);
-                }),
-                "hold" => list
-                    .data
-                    .ids
-                    .iter()
-                    .for_each(|id| out.entry(id).hold = true),
-                "release" => list
-                    .data
-                    .ids
-                    .iter()
-                    .for_each(|id| out.entry(id).hold = false),
-                _ => {}
-            }
+            let ids = if list.op == "purge" {
+                &list.data.items
+            } else {
+                &list.data.ids
+            };
+            apply_list(&mut out, &list.op, ids.iter().map(|id| id.as_ref()));
             continue;
         }
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
             continue; // the chain check reports it
         };
         let d = &v["data"];
-        let set = |out: &mut Replayed, list: Vec<String>, s: Set| {
-            for id in list {
-                out.entry(&id).state = Some(s);
-            }
-        };
         match v["op"].as_str().unwrap_or_default() {
             "archive" => {
                 let Some(id) = d["id"].as_str() else { continue };
@@ -239,11 +236,6 @@ fn replay(conn: &Connection, items: usize) -> Result<Replayed, StoreError> {
                 e.sha256 = d["sha256"].as_str().map(|s| digest(s.as_bytes()));
                 e.mode = d["mode"].as_str().map(|s| digest(s.as_bytes()));
             }
-            "import" => {
-                for id in ids(&d["ids"]) {
-                    out.entry(&id);
-                }
-            }
             "restore" => {
                 let Some(id) = d["id"].as_str() else { continue };
                 // Restored to its own path (older lines have no `state`: written_to == path).
@@ -255,17 +247,9 @@ fn replay(conn: &Connection, items: usize) -> Result<Replayed, StoreError> {
                     }
                 }
             }
-            "vacuum" => set(&mut out, ids(&d["ids"]), Set::Vacuumed),
-            "purge" => set(&mut out, ids(&d["items"]), Set::Purged),
-            "hold" => {
-                for id in ids(&d["ids"]) {
-                    out.entry(&id).hold = true;
-                }
-            }
-            "release" => {
-                for id in ids(&d["ids"]) {
-                    out.entry(&id).hold = false;
-                }
+            op if LIST_OPS.contains(&op) => {
+                let ids = ids(&d[if op == "purge" { "items" } else { "ids" }]);
+                apply_list(&mut out, op, ids.iter().map(String::as_str));
             }
             _ => {}
         }
