@@ -99,6 +99,10 @@ fn pack_id(id: &str) -> Option<PackedId> {
     Some(out)
 }
 
+/// The most entries a map or array of the audit is sized for up front from a count the
+/// store reports (the items, the blobs): a million (about 128 MiB of replay map).
+pub(super) const PRESIZE_MAX: usize = 1 << 20;
+
 /// What the log says every item is, by id: ids of the store's shape packed (no allocation
 /// each), any other id a log may hold (one edited by hand) as text.
 #[derive(Default)]
@@ -108,9 +112,11 @@ struct Replayed {
 }
 
 impl Replayed {
+    /// Room for `n` items, up to [`PRESIZE_MAX`]: a count read from the store is never
+    /// allocated for unchecked (past that, the map grows as the log fills it).
     fn with_capacity(n: usize) -> Replayed {
         Replayed {
-            packed: HashMap::with_capacity(n),
+            packed: HashMap::with_capacity(n.min(PRESIZE_MAX)),
             other: HashMap::new(),
         }
     }
@@ -456,6 +462,19 @@ mod tests {
         ] {
             assert_eq!(pack_id(other), None, "{other}");
         }
+    }
+
+    /// Counts read from the store size nothing past [`PRESIZE_MAX`] (a hand-edited store can
+    /// report any count; without the bound these would fail to allocate).
+    #[test]
+    fn counts_from_the_store_are_bounded_before_allocating() {
+        let r = Replayed::with_capacity(usize::MAX);
+        assert!(r.packed.capacity() >= PRESIZE_MAX && r.packed.capacity() < 4 * PRESIZE_MAX);
+        let conn = super::super::schema::in_memory();
+        let facts = blobs::facts(&conn, usize::MAX).expect("facts");
+        let absent = blobs::Address::parse(&"0".repeat(64)).expect("address");
+        assert_eq!(facts.get(&absent), None);
+        assert_eq!(std::mem::size_of::<Expected>(), 53, "the documented size");
     }
 
     #[test]

@@ -481,9 +481,9 @@ impl Facts {
 }
 
 /// Every blob's [`Facts`], read in one pass in table order; `expected` is how many the caller
-/// counted (room is made for them up front).
+/// counted (room is made for them up front, up to [`super::audit::PRESIZE_MAX`]).
 pub fn facts(conn: &rusqlite::Connection, expected: usize) -> Result<Facts, StoreError> {
-    let mut entries = Vec::with_capacity(expected);
+    let mut entries = Vec::with_capacity(expected.min(super::audit::PRESIZE_MAX));
     let mut stmt = conn.prepare("SELECT sha256, size, bytes IS NOT NULL FROM blobs")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
