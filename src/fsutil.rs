@@ -24,6 +24,22 @@ fn tmp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// A temporary name beside `path` that no other write, of this process or another, uses:
+/// `NAME.PID-N.tombstone-tmp`, from which [`clean_tmp`] reads the process id back.
+pub fn unique_tmp_path(path: &Path) -> PathBuf {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(
+        ".{}-{}{TMP_SUFFIX}",
+        std::process::id(),
+        MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    path.with_file_name(name)
+}
+
 /// The user's home directory, when HOME names one (an empty HOME is none).
 pub fn home() -> Option<std::path::PathBuf> {
     std::env::home_dir().filter(|h| !h.as_os_str().is_empty())
@@ -155,9 +171,10 @@ pub fn pid_running(pid: u32) -> bool {
 }
 
 /// The process a temporary name of this tool belongs to: `NAME.PID.tombstone-tmp` (a
-/// [`write_atomic`]) or `NAME.PID-N.tombstone-tmp` (a database built aside), either possibly
-/// followed by a SQLite side file's suffix; `None` for other names.
-fn tmp_owner(name: &str) -> Option<Option<u32>> {
+/// [`write_atomic`]) or `NAME.PID-N.tombstone-tmp` ([`unique_tmp_path`]), either possibly
+/// followed by a SQLite side file's suffix; `Some(None)` for such a name without a process
+/// id, `None` for other names.
+pub(crate) fn tmp_owner(name: &str) -> Option<Option<u32>> {
     let base = SQLITE_SIDE_FILES
         .iter()
         .find_map(|side| name.strip_suffix(side))
@@ -279,6 +296,17 @@ mod tests {
         );
         assert_eq!(tmp_owner("a.x.tombstone-tmp"), Some(None));
         assert_eq!(tmp_owner("archive.sqlite-wal"), None);
+        // The names unique_tmp_path makes read back as this process's.
+        let made = unique_tmp_path(Path::new("dir/archive.sqlite"));
+        let name = made
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        assert!(name.starts_with("archive.sqlite."), "{name}");
+        assert_eq!(made.parent(), Some(Path::new("dir")));
+        assert_eq!(tmp_owner(&name), Some(Some(std::process::id())));
+        assert_ne!(unique_tmp_path(Path::new("dir/archive.sqlite")), made);
         assert!(!pid_running(GONE));
         assert!(pid_running(std::process::id()));
         assert!(pid_running(1), "init runs");

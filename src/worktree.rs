@@ -310,16 +310,15 @@ impl Worktree {
             // `.tbtmp-<pid>-<n>`, or an older release's `<name>.<pid>.tombstone-tmp`.
             let legacy = crate::fsutil::TMP_SUFFIX.as_bytes();
             let pid = if let Some(rest) = name.strip_prefix(TMP_PREFIX.as_bytes()) {
-                rest.split(|&b| b == b'-').next().unwrap_or_default()
-            } else if let Some(rest) = name.strip_suffix(legacy) {
-                rest.rsplit(|&b| b == b'.').next().unwrap_or_default()
+                std::str::from_utf8(rest.split(|&b| b == b'-').next().unwrap_or_default())
+                    .ok()
+                    .and_then(|p| p.parse::<u32>().ok())
+            } else if name.ends_with(legacy) {
+                crate::fsutil::tmp_owner(&String::from_utf8_lossy(name)).flatten()
             } else {
                 continue;
             };
-            let running = std::str::from_utf8(pid)
-                .ok()
-                .and_then(|p| p.parse::<u32>().ok())
-                .is_some_and(crate::fsutil::pid_running);
+            let running = pid.is_some_and(crate::fsutil::pid_running);
             if !running {
                 stale.push(name.to_vec());
             }

@@ -144,7 +144,7 @@ impl Store {
         };
         let created = !path.exists();
         // Built aside when it can be; else in place, by the open and migration below.
-        let _aside = created && build_new(dir, &path, initial);
+        let _aside = created && build_new(&path, initial);
         let dir_unsynced = created || !wal_file(dir).exists();
         let mut conn = Connection::open(&path).map_err(db_err)?;
         configure(&conn).map_err(db_err)?;
@@ -515,14 +515,8 @@ impl Checkpointer {
 /// nothing is left behind and false is returned: the caller builds the database in place, as
 /// before, where a real fault (a full disk) shows. A kill leaves only `*.tombstone-tmp` files,
 /// which the next open removes.
-fn build_new(dir: &Path, path: &Path, initial: &[(&str, &str)]) -> bool {
-    static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let tmp = dir.join(format!(
-        "{DB_FILE}.{}-{}{}",
-        std::process::id(),
-        BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        crate::fsutil::TMP_SUFFIX
-    ));
+fn build_new(path: &Path, initial: &[(&str, &str)]) -> bool {
+    let tmp = crate::fsutil::unique_tmp_path(path);
     let tmp_err = |source| StoreError::Database {
         path: tmp.clone(),
         source,
@@ -661,7 +655,7 @@ mod tests {
             .all(|n| !n.contains(crate::fsutil::TMP_SUFFIX)));
 
         // Another build for the same name (a second process a moment later) keeps the first.
-        assert!(build_new(&dir, &dir.join(DB_FILE), &[("project", "other")]));
+        assert!(build_new(&dir.join(DB_FILE), &[("project", "other")]));
         assert!(names(&dir)
             .iter()
             .all(|n| !n.contains(crate::fsutil::TMP_SUFFIX)));
