@@ -332,11 +332,7 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<bool, StoreError> {
             known: VERSION,
         });
     }
-    let empty = current == 0
-        && tx.query_row("SELECT count(*) = 0 FROM sqlite_schema", [], |r| {
-            r.get::<_, bool>(0)
-        })?;
-    if empty {
+    if current == 0 {
         tx.execute_batch(NEW_SCHEMA)?;
         tx.pragma_update(None, "user_version", VERSION)?;
     } else {
@@ -598,10 +594,10 @@ mod tests {
         assert!(!item_insert_builds_a_table(&fresh));
     }
 
-    /// A database that has tables but no version is not given the new schema over them: the
-    /// steps run, and fail on the table already there, as they did.
+    /// A database without a version that already has a table of the schema's names is
+    /// refused, and left as it was (the batch runs in the migration's transaction).
     #[test]
-    fn a_database_with_tables_but_no_version_is_not_overwritten() {
+    fn a_database_with_a_table_of_the_schema_s_names_is_refused_unchanged() {
         let mut conn = Connection::open_in_memory().expect("in memory");
         conn.execute_batch("CREATE TABLE blobs (x)")
             .expect("a table");
