@@ -545,8 +545,11 @@ mod tests {
         assert!(err.to_string().contains("CHECK constraint failed"), "{err}");
     }
 
-    /// `sqlite_schema`'s rows (type, name, table, statement) in its order, and the version.
-    fn schema_of(conn: &Connection) -> (Vec<(String, String, String, Option<String>)>, i64) {
+    /// A row of `sqlite_schema`: type, name, table, statement.
+    type SchemaRow = (String, String, String, Option<String>);
+
+    /// `sqlite_schema`'s rows in its order, and the version.
+    fn schema_of(conn: &Connection) -> (Vec<SchemaRow>, i64) {
         let mut stmt = conn
             .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid")
             .expect("schema query");
