@@ -1,8 +1,9 @@
-//! Atomic, durable file writes: write `*.tmp`, fsync, rename, fsync the directory.
+//! Atomic, durable file writes: write `NAME.PID-N.tombstone-tmp`, fsync, rename, fsync the
+//! directory.
 //!
 //! Every file this tool writes goes through here, so a crash or kill at any point leaves either
-//! the old file or the new one, never a torn one. Leftover `.tmp` files from an interrupted run
-//! are removed by [`clean_tmp`] on the next run.
+//! the old file or the new one, never a torn one. Leftover temporary files of a process that no
+//! longer runs are removed by [`clean_tmp`] on the next run.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -15,17 +16,9 @@ pub const TMP_SUFFIX: &str = ".tombstone-tmp";
 /// The files SQLite may keep beside a database, by the suffix it adds to the database's name.
 pub const SQLITE_SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
 
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".{}{TMP_SUFFIX}", std::process::id()));
-    path.with_file_name(name)
-}
-
 /// A temporary name beside `path` that no other write, of this process or another, uses:
-/// `NAME.PID-N.tombstone-tmp`, from which [`clean_tmp`] reads the process id back.
+/// `NAME.PID-N.tombstone-tmp`, from which [`clean_tmp`] reads the process id back. Every
+/// temporary file of this module and the store's databases built aside are named so.
 pub fn unique_tmp_path(path: &Path) -> PathBuf {
     static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let mut name = path
@@ -80,7 +73,7 @@ pub fn create_dir_all_synced(dir: &Path) -> io::Result<()> {
 /// Atomically and durably replace `path` with `bytes`, with permission bits `mode` (e.g.
 /// 0o644): temp file, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let tmp = tmp_path(path);
+    let tmp = unique_tmp_path(path);
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -107,7 +100,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 /// so after a power loss the worst case is a stub that `git checkout` restores. An fsync per
 /// stub would cost more than the rest of the hook.
 pub fn write_atomic_checkout(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
-    let tmp = tmp_path(path);
+    let tmp = unique_tmp_path(path);
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -126,7 +119,7 @@ pub fn write_atomic_checkout(path: &Path, bytes: &[u8], mode: u32) -> io::Result
 
 /// Atomically replace `path` with a symbolic link to `target`.
 pub fn symlink_atomic(path: &Path, target: &Path) -> io::Result<()> {
-    let tmp = tmp_path(path);
+    let tmp = unique_tmp_path(path);
     std::os::unix::fs::symlink(target, &tmp)?;
     let result = replace(&tmp, path);
     if result.is_err() {
@@ -170,8 +163,8 @@ pub fn pid_running(pid: u32) -> bool {
     }
 }
 
-/// The process a temporary name of this tool belongs to: `NAME.PID.tombstone-tmp` (a
-/// [`write_atomic`]) or `NAME.PID-N.tombstone-tmp` ([`unique_tmp_path`]), either possibly
+/// The process a temporary name of this tool belongs to: `NAME.PID-N.tombstone-tmp`
+/// ([`unique_tmp_path`]) or an older release's `NAME.PID.tombstone-tmp`, either possibly
 /// followed by a SQLite side file's suffix; `Some(None)` for such a name without a process
 /// id, `None` for other names.
 pub(crate) fn tmp_owner(name: &str) -> Option<Option<u32>> {

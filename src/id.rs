@@ -41,6 +41,19 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The `N` bytes spelt by exactly `2 * N` lowercase hex digits (how the store spells ids and
+/// addresses); `None` for anything else.
+pub fn lower_hex_bytes<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if !is_lower_hex(text, 2 * N) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+        *byte = hex_digit(pair[0])? << 4 | hex_digit(pair[1])?;
+    }
+    Some(out)
+}
+
 /// SHA-256 of `bytes` as 64 lowercase hex digits.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
@@ -76,6 +89,14 @@ pub fn is_tombstone_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_hex_bytes_takes_exactly_the_store_s_spelling() {
+        assert_eq!(lower_hex_bytes::<2>("0aff"), Some([0x0a, 0xff]));
+        for refused in ["0AFF", "0af", "0aff0", "0agf", "", "0a ff"] {
+            assert_eq!(lower_hex_bytes::<2>(refused), None, "{refused:?}");
+        }
+    }
 
     #[test]
     fn sha256_of_known_vector() {

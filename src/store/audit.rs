@@ -88,15 +88,7 @@ fn ids(v: &serde_json::Value) -> Vec<String> {
 type PackedId = [u8; 10];
 
 fn pack_id(id: &str) -> Option<PackedId> {
-    let hex = id.strip_prefix("tb_")?;
-    if !crate::id::is_lower_hex(hex, 20) {
-        return None;
-    }
-    let mut out = [0u8; 10];
-    for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-        *byte = crate::id::hex_digit(pair[0])? << 4 | crate::id::hex_digit(pair[1])?;
-    }
-    Some(out)
+    crate::id::lower_hex_bytes(id.strip_prefix("tb_")?)
 }
 
 /// The most entries a map or array of the audit is sized for up front from a count the

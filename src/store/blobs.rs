@@ -442,15 +442,7 @@ impl Address {
     /// The address spelt as the store spells it, 64 lowercase hex digits; `None` for
     /// anything else.
     pub fn parse(hex: &str) -> Option<Address> {
-        if !crate::id::is_lower_hex(hex, 64) {
-            return None;
-        }
-        let digit = crate::id::hex_digit;
-        let mut out = [0u8; 32];
-        for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-            *byte = digit(pair[0])? << 4 | digit(pair[1])?;
-        }
-        Some(Address(out))
+        crate::id::lower_hex_bytes(hex).map(Address)
     }
 }
 
